@@ -1,0 +1,25 @@
+"""The bridge from a Nox session to a function in ``tools``.
+
+Every session calls :func:`call`, which imports its module only when the session
+runs (so ``nox -l`` and unrelated sessions stay fast), and turns the toolkit's
+user-facing errors into ``session.error`` without a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from tools.errors import HelpShown, ToolkitError
+
+
+def call(session: Any, target: str, *args: Any) -> None:
+    """Run ``module:function`` with the session's posargs, then any ``args``."""
+    module_name, func_name = target.split(":")
+    func = getattr(importlib.import_module(f"tools.{module_name}"), func_name)
+    try:
+        func(list(session.posargs), *args)
+    except HelpShown:
+        return
+    except ToolkitError as exc:
+        session.error(exc.message)

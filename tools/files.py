@@ -1,0 +1,39 @@
+"""Atomic writes for generated files (standard library only, Python 3.8+)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Union
+
+Content = Union[str, bytes]
+
+
+def write_atomic(path: Union[str, Path], content: Content, mode: int = 0o644) -> bool:
+    """Write ``content`` to ``path`` through a temporary file and a rename.
+
+    Returns False, touching nothing, when the file already holds exactly this
+    content: unchanged mtimes keep build caches warm.
+    """
+    path = Path(path)
+    data = content.encode() if isinstance(content, str) else content
+    try:
+        if path.read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return True

@@ -1,0 +1,156 @@
+"""Image references: validation and the tag rules of every image session."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from tools.errors import ToolkitError
+from tools.repo import GitFacts
+from tools.settings import Settings
+
+# Docker's reference grammar (distribution/reference), written out.
+_DOMAIN_PART = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_DOMAIN = rf"(?:{_DOMAIN_PART}(?:\.{_DOMAIN_PART})*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?"
+_PATH_PART = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_NAME = rf"(?:{_DOMAIN}/)?{_PATH_PART}(?:/{_PATH_PART})*"
+TAG_RE = re.compile(r"[\w][\w.-]{0,127}")
+_DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
+NAME_RE = re.compile(_NAME)
+REFERENCE_RE = re.compile(
+    rf"(?P<name>{_NAME})(?::(?P<tag>{TAG_RE.pattern}))?(?:@(?P<digest>{_DIGEST}))?"
+)
+MAX_NAME = 255
+
+RELEASE_BRANCH = "main"
+IMAGE = "cilium-envoy"
+DEV_IMAGE = "cilium-envoy-dev"
+BUILDER_IMAGE = "cilium-envoy-builder"
+
+
+def check_reference(value: str, what: str, *, tagged: bool = True) -> str:
+    """Return ``value`` if it is a valid image reference, else fail naming ``what``."""
+    pattern = REFERENCE_RE if tagged else NAME_RE
+    match = pattern.fullmatch(value)
+    name = match.group("name") if match and tagged else value
+    if not match or len(name) > MAX_NAME:
+        example = "quay.io/cilium/cilium-envoy:v1.32" if tagged else "quay.io/cilium"
+        raise ToolkitError(
+            f"{what} `{value}` is not a valid image reference; use lowercase "
+            f"registry/path{'[:tag]' if tagged else ''} such as `{example}`."
+        )
+    return value
+
+
+def check_tag(value: str, what: str) -> str:
+    if not TAG_RE.fullmatch(value):
+        raise ToolkitError(
+            f"{what} `{value}` is not a valid image tag; use up to 128 letters, digits, `_`, `.` "
+            "and `-`, not starting with `.` or `-`."
+        )
+    return value
+
+
+def branch_tag(branch: str) -> str:
+    """The branch name with every character outside ``[A-Za-z0-9_.-]`` replaced by ``-``."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "-", branch)
+
+
+def builder_tag(settings: Settings, facts: GitFacts, bazel_version: str) -> str:
+    if settings.builder_base_tag:
+        return check_tag(settings.builder_base_tag, "--builder-base-tag")
+    if not facts.builder_blob:
+        raise ToolkitError(
+            "Dockerfile.builder is not committed, so the builder tag cannot be derived; "
+            "commit it or pass --builder-base-tag."
+        )
+    return f"{bazel_version}-{facts.builder_blob}"
+
+
+def builder_base(settings: Settings, facts: GitFacts, bazel_version: str) -> str:
+    """The builder image every build runs in."""
+    if settings.builder_base:
+        return check_reference(settings.builder_base, "--builder-base")
+    return f"{settings.dev_account}/{BUILDER_IMAGE}:{builder_tag(settings, facts, bazel_version)}"
+
+
+def archive_image(settings: Settings) -> str | None:
+    """The Bazel cache image a build starts from, or None for an empty cache."""
+    if settings.archive_image:
+        return check_reference(settings.archive_image, "--archive-image")
+    if settings.no_archive:
+        return None
+    tests = settings.session in ("tests", "tests_archive")
+    tag = settings.tests_archive_tag if tests else settings.builder_archive_tag
+    return f"{settings.dev_account}/{BUILDER_IMAGE}:{tag}"
+
+
+@dataclass(frozen=True)
+class Flavour:
+    """What the tag suffix encodes."""
+
+    arch: str | None  # explicit architecture, None for host builds and multi
+    debug: bool
+    release_debug: bool
+    raspi: bool = False
+
+    @property
+    def suffix(self) -> str:
+        parts = []
+        if self.arch:
+            parts.append(self.arch)
+        if self.raspi:
+            parts.append("raspi")
+        if self.debug:
+            parts.append("debug")
+        if self.release_debug:
+            parts.append("release-debug")
+        return "".join(f"-{p}" for p in parts)
+
+
+def flavour(settings: Settings) -> Flavour:
+    arch = settings.arch if settings.arch in ("amd64", "arm64") else None
+    if settings.session == "raspi":
+        arch = "arm64"
+    return Flavour(arch, settings.debug, settings.release_debug, raspi=settings.session == "raspi")
+
+
+def computed_tags(settings: Settings, facts: GitFacts, bazel_version: str) -> tuple[str, ...]:
+    """The tags a session gives its image when no --tag is passed."""
+    account = settings.dev_account
+    session = settings.session
+    branch = settings.branch or facts.branch
+    release = branch == RELEASE_BRANCH
+    sfx = flavour(settings).suffix
+    if session == "builder":
+        tags = [f"{account}/{BUILDER_IMAGE}:{builder_tag(settings, facts, bazel_version)}"]
+    elif session == "archive":
+        tags = [f"{account}/{BUILDER_IMAGE}:{settings.builder_archive_tag}"]
+    elif session == "tests_archive":
+        tags = [f"{account}/{BUILDER_IMAGE}:{settings.tests_archive_tag}"]
+    elif session == "tests":
+        if release:
+            tags = [f"{account}/{IMAGE}:latest{sfx}-testlogs"]
+        else:
+            tags = [f"{account}/{DEV_IMAGE}:{branch_tag(branch)}{sfx}-testlogs"]
+    elif release:
+        tags = [f"{account}/{IMAGE}:{facts.head}{sfx}", f"{account}/{IMAGE}:latest{sfx}"]
+    else:
+        tags = [
+            f"{account}/{DEV_IMAGE}:{branch_tag(branch)}{sfx}",
+            f"{account}/{DEV_IMAGE}:{facts.head}{sfx}",
+        ]
+    for tag in tags:
+        _, _, tag_part = tag.rpartition(":")
+        if not TAG_RE.fullmatch(tag_part):
+            raise ToolkitError(
+                f"The computed tag `{tag}` is not a valid image tag (branch `{branch}`); "
+                "pass --branch with a shorter name or --tag."
+            )
+    return tuple(tags)
+
+
+def tags(settings: Settings, facts: GitFacts, bazel_version: str) -> tuple[str, ...]:
+    if settings.tag:
+        return tuple(check_reference(t, "--tag") for t in settings.tag)
+    return computed_tags(settings, facts, bazel_version)

@@ -1,0 +1,196 @@
+"""The one subprocess runner, and carrying out a plan.
+
+A :class:`Plan` is plain data: the files to write and the commands to run, each
+with a one-line description.  ``--dry-run`` prints it, tests assert on it and
+:func:`execute` carries it out.  Every command is an argv list; nothing here
+uses a shell.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Mapping, Optional, Sequence, TextIO, Tuple
+
+from tools.errors import ToolkitError
+from tools.files import write_atomic
+
+#: Seconds docker or bazel get to stop after Ctrl-C before they are terminated.
+INTERRUPT_GRACE = 10.0
+
+
+def quote(argv: Sequence[str]) -> str:
+    """The command as a line a person can paste into a POSIX shell."""
+    return shlex.join(str(a) for a in argv)
+
+
+def _not_found(argv: Sequence[str]) -> ToolkitError:
+    return ToolkitError(f"`{argv[0]}` was not found; install it or put it on PATH.", status=127)
+
+
+def query(
+    argv: Sequence[str],
+    *,
+    cwd: Optional[Path] = None,
+    env: Optional[Mapping[str, str]] = None,
+    timeout: Optional[float] = 60,
+) -> subprocess.CompletedProcess:
+    """Run a read-only command and capture its text output (never raises on exit status)."""
+    try:
+        return subprocess.run(
+            list(argv),
+            check=False,
+            cwd=cwd,
+            env=dict(env) if env is not None else None,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    except FileNotFoundError:
+        raise _not_found(argv) from None
+    except PermissionError:
+        raise ToolkitError(f"`{argv[0]}` is not executable; fix its permissions or PATH.") from None
+    except subprocess.TimeoutExpired:
+        raise ToolkitError(f"`{quote(argv)}` did not answer within {timeout:g} s.") from None
+
+
+def stream(
+    argv: Sequence[str],
+    *,
+    cwd: Optional[Path] = None,
+    env: Optional[Mapping[str, str]] = None,
+    grace: float = INTERRUPT_GRACE,
+) -> int:
+    """Run a command with its output going straight to ours; return its exit status.
+
+    Ctrl-C is passed on as SIGINT so docker and bazel can stop cleanly; only if the
+    child is still running ``grace`` seconds later is it terminated, then killed.
+    """
+    try:
+        proc = subprocess.Popen(list(argv), cwd=cwd, env=dict(env) if env is not None else None)
+    except FileNotFoundError:
+        raise _not_found(argv) from None
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        _stop(proc, grace)
+        raise ToolkitError(f"Interrupted; `{argv[0]}` was stopped.", status=130) from None
+
+
+def _stop(proc: subprocess.Popen, grace: float) -> None:
+    for sig, wait in ((signal.SIGINT, grace), (signal.SIGTERM, 3.0)):
+        if proc.poll() is not None:
+            return
+        try:
+            proc.send_signal(sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            try:
+                proc.wait(timeout=0.1)
+                return
+            except subprocess.TimeoutExpired:
+                continue
+            except KeyboardInterrupt:  # a second Ctrl-C: stop waiting politely
+                break
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+
+
+@dataclass(frozen=True)
+class Step:
+    """One state-changing command of a plan."""
+
+    description: str
+    argv: Tuple[str, ...]
+    env: Tuple[Tuple[str, str], ...] = ()  # variables set on top of the caller's environment
+    cwd: Optional[str] = None
+
+    def line(self) -> str:
+        prefix = " ".join(f"{k}={shlex.quote(v)}" for k, v in self.env)
+        cmd = quote(self.argv)
+        if self.cwd:
+            cmd = f"(cd {shlex.quote(self.cwd)} && {cmd})"
+        return f"{prefix} {cmd}" if prefix else cmd
+
+
+@dataclass(frozen=True)
+class FileWrite:
+    """A generated file: written atomically, left alone when unchanged."""
+
+    path: str
+    content: str
+
+    def pending(self, root: Path) -> bool:
+        target = root / self.path
+        try:
+            return target.read_text() != self.content
+        except (FileNotFoundError, UnicodeDecodeError):
+            return True
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything a session will change, computed before anything is changed."""
+
+    title: str
+    root: str
+    files: Tuple[FileWrite, ...] = ()
+    steps: Tuple[Step, ...] = ()
+    notes: Tuple[str, ...] = ()  # facts worth showing: chosen builder, tags, options
+    extra: Mapping[str, object] = field(default_factory=dict)
+
+    def render(self) -> str:
+        root = Path(self.root)
+        lines = [f"# plan: {self.title}"]
+        lines += [f"# {note}" for note in self.notes]
+        for f in self.files:
+            state = "write" if f.pending(root) else "unchanged"
+            lines.append(f"# {state}: {f.path}")
+        for step in self.steps:
+            lines.append(f"# {step.description}")
+            lines.append(step.line())
+        return "\n".join(lines)
+
+
+def execute(
+    plan: Plan,
+    *,
+    dry_run: bool = False,
+    out: TextIO = sys.stdout,
+    runner: Callable[..., int] = stream,
+) -> float:
+    """Print (dry run) or carry out a plan; return the seconds it took.
+
+    Fails with :class:`ToolkitError` carrying the failing command's exit status.
+    """
+    if dry_run:
+        print(plan.render(), file=out, flush=True)
+        return 0.0
+    started = time.monotonic()
+    root = Path(plan.root)
+    for f in plan.files:
+        if write_atomic(root / f.path, f.content):
+            print(f"wrote {f.path}", file=out, flush=True)
+    for step in plan.steps:
+        print(f"==> {step.description}\n    {step.line()}", file=out, flush=True)
+        env = None
+        if step.env:
+            env = dict(os.environ)
+            env.update(step.env)
+        status = runner(step.argv, cwd=Path(step.cwd) if step.cwd else root, env=env)
+        if status != 0:
+            raise ToolkitError(
+                f"{step.description} failed (exit status {status}); see the output above.",
+                status=status,
+            )
+    return time.monotonic() - started
