@@ -8,6 +8,7 @@ all of them.  Errors become :class:`ToolkitError`, ``--help`` becomes
 from __future__ import annotations
 
 import argparse
+import difflib
 from typing import NoReturn
 
 from tools.errors import HelpShown, ToolkitError
@@ -20,7 +21,22 @@ class Parser(argparse.ArgumentParser):
         super().__init__(**kwargs)
 
     def error(self, message: str) -> NoReturn:
+        if message.startswith("unrecognized arguments: "):
+            message = self._unknown(message.split(": ", 1)[1].split())
         raise ToolkitError(f"{self.prog}: {message} (see `{self.prog} --help`).", status=2)
+
+    def _unknown(self, words: list[str]) -> str:
+        flags = sorted(
+            s
+            for a in self._actions
+            if a.help != argparse.SUPPRESS
+            for s in a.option_strings
+            if s.startswith("--")
+        )
+        first = words[0].split("=", 1)[0]
+        close = difflib.get_close_matches(first, flags, n=1)
+        hint = f"did you mean {close[0]}? " if close else ""
+        return f"unknown option {' '.join(words)}; {hint}valid options: {', '.join(flags)}"
 
     def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
         if status == 0:

@@ -22,4 +22,5 @@ def call(session: Any, target: str, *args: Any) -> None:
     except HelpShown:
         return
     except ToolkitError as exc:
-        session.error(exc.message)
+        # nox ends the message with its own full stop.
+        session.error(exc.message.rstrip("."))

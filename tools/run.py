@@ -85,11 +85,14 @@ def stream(
 
 
 def _stop(proc: subprocess.Popen, grace: float) -> None:
-    for sig, wait in ((signal.SIGINT, grace), (signal.SIGTERM, 3.0)):
+    # A Ctrl-C in a terminal reaches the child too (same process group): give it a
+    # moment to stop by itself before passing SIGINT on, so it is not interrupted twice.
+    for sig, wait in ((None, min(1.0, grace)), (signal.SIGINT, grace), (signal.SIGTERM, 3.0)):
         if proc.poll() is not None:
             return
         try:
-            proc.send_signal(sig)
+            if sig is not None:
+                proc.send_signal(sig)
         except ProcessLookupError:
             return
         deadline = time.monotonic() + wait

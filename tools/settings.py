@@ -394,6 +394,26 @@ def make_parser(
     return parser
 
 
+def _join_opts_values(argv: Sequence[str]) -> list[str]:
+    """Let `--docker-build-opts --load` mean what it says.
+
+    argparse refuses a separate value that starts with `-`; options that carry other
+    tools' options take the next word whatever it looks like.
+    """
+    takes_opts = {opt.flag for opt in OPTIONS if opt.metavar == "OPTS"}
+    joined: list[str] = []
+    words = list(argv)
+    i = 0
+    while i < len(words):
+        if words[i] in takes_opts and i + 1 < len(words):
+            joined.append(f"{words[i]}={words[i + 1]}")
+            i += 2
+        else:
+            joined.append(words[i])
+            i += 1
+    return joined
+
+
 @dataclass(frozen=True)
 class Resolved:
     settings: Settings
@@ -410,7 +430,7 @@ def resolve(
 ) -> Resolved:
     """Parse ``argv`` and fill the rest from the environment, the settings file and defaults."""
     environ = os.environ if environ is None else environ
-    args = make_parser(session, extend).parse_args(list(argv))
+    args = make_parser(session, extend).parse_args(_join_opts_values(argv))
     from_file = _load_file(root)
     values: Dict[str, Any] = {}
     source: Dict[str, str] = {}
@@ -468,19 +488,48 @@ _DESCRIPTIONS = {
 }
 
 
+def _default_text(opt: Option) -> str:
+    if opt.name == "arch":
+        return "this host"
+    if opt.kind == "bool" or opt.name == "no_cache":
+        return "on for multi" if opt.name == "push" else "off"
+    if opt.default in (None, (), ""):
+        return (
+            "derived"
+            if opt.name
+            in (
+                "archive_image",
+                "builder_base",
+                "builder_base_tag",
+                "branch",
+                "builder",
+                "bazel_test_opts",
+            )
+            else "none"
+        )
+    return str(opt.default)
+
+
+def _example(opt: Option) -> str:
+    return opt.example or (
+        opt.flag if opt.kind in ("bool", "level") else f"{opt.flag}={opt.metavar}"
+    )
+
+
 def usage(session: str) -> str:
     """The options block of a session's docstring (shown by `nox --usage SESSION`)."""
     lines = [
         "",
-        f"Options go after `--`: nox -s {session} -- --arch arm64. Each also reads the",
-        f"environment variable shown, then {SETTINGS_FILE}, then its default.",
+        f"Options go after `--`, e.g. `nox -s {session} -- --arch arm64`. An option not given",
+        f"is read from its environment variable, then from {SETTINGS_FILE}, then its default.",
         "",
     ]
     for opt in OPTIONS:
-        left = opt.flag + (f" {opt.metavar}" if opt.metavar else "")
-        env = f" [{opt.env}]" if opt.env else ""
-        lines.append(f"  {left}{env}")
-        lines.append(f"      {opt.help}" + (f"; e.g. {opt.example}" if opt.example else ""))
+        left = opt.flag + (f" {opt.metavar}" if opt.metavar and opt.kind != "bool" else "")
+        env = f"env {opt.env}; " if opt.env else ""
+        lines.append(f"  {left}  ({env}default: {_default_text(opt)})")
+        lines.append(f"      {opt.help}.")
+        lines.append(f"      e.g. nox -s {session} -- {_example(opt)}")
     return "\n".join(lines)
 
 
@@ -498,13 +547,8 @@ def markdown_table() -> str:
     """The settings table for README.md."""
     rows = ["| flag | env var | default | effect |", "|---|---|---|---|"]
     for opt in OPTIONS:
-        flag = opt.flag + (f" {opt.metavar}" if opt.metavar else "")
-        default = opt.default
-        if default in (None, (), "") or opt.kind == "bool" and default is False:
-            default = (
-                "—"
-                if default is None or default == ()
-                else ("off" if default is False else "empty")
-            )
-        rows.append(f"| `{flag}` | {f'`{opt.env}`' if opt.env else '—'} | {default} | {opt.help} |")
-    return "\n".join(rows)
+        flag = opt.flag + (f" {opt.metavar}" if opt.metavar and opt.kind != "bool" else "")
+        env = f"`{opt.env}`" if opt.env else "—"
+        cells = (f"`{flag}`", env, _default_text(opt), opt.help)
+        rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(rows) + "\n"

@@ -1,0 +1,515 @@
+"""Settings -> the build plan: the exact `docker buildx build` (or fallback) command.
+
+Nothing here changes state.  The only side effects are read-only queries of the
+docker CLI (``buildx version``, ``--version``, ``buildx inspect``), started in
+parallel with the git queries so a dry run stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from tools import images
+from tools.errors import ToolkitError
+from tools.repo import GitFacts
+from tools.run import Step, quote
+from tools.settings import Settings
+
+#: The docker-container builder this toolkit creates when a build needs one.
+OWN_BUILDER = "cilium-envoy"
+#: Where buildx (or docker build) leaves the digest / image id for the summary.
+RESULT_DIR = ".nox/cilium-envoy"
+
+DOCKERFILES = {
+    "builder": "Dockerfile.builder",
+    "tests": "Dockerfile.tests",
+    "tests_archive": "Dockerfile.tests",
+}
+ARCHIVE_SESSIONS = ("archive", "tests_archive")
+TESTS_SESSIONS = ("tests", "tests_archive")
+RELEASE_SESSIONS = ("build", "build_multi", "raspi")
+PLATFORMS = {
+    "amd64": ("linux/amd64",),
+    "arm64": ("linux/arm64",),
+    "multi": ("linux/arm64", "linux/amd64"),
+}
+RASPI_OPTS = "--define tcmalloc=gperftools"
+
+# Options of ours that must not be smuggled in through --docker-build-opts.
+_OWNED_OPTS = {
+    "--platform": "--arch",
+    "-f": "the session (it picks the Dockerfile)",
+    "--file": "the session (it picks the Dockerfile)",
+    "--target": "the session (it picks the target)",
+    "--builder": "--builder",
+    "-t": "--tag",
+    "--tag": "--tag",
+}
+
+
+# --- docker CLI facts ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DockerCli:
+    path: str
+    buildx_version: str | None  # None: no buildx plugin
+    client_version: str  # e.g. "20.10.24+dfsg1"
+
+    @property
+    def builtin_buildkit(self) -> bool:
+        """Docker CLIs before 23.0 build with BuildKit themselves when DOCKER_BUILDKIT=1."""
+        match = re.match(r"(\d+)\.", self.client_version)
+        return bool(match) and int(match.group(1)) < 23
+
+
+def _popen(argv: Sequence[str]) -> subprocess.Popen:
+    try:
+        return subprocess.Popen(
+            list(argv),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    except (FileNotFoundError, PermissionError):
+        raise ToolkitError(
+            f"The docker CLI `{argv[0]}` was not found; install Docker or pass --docker=/path/to/docker."
+        ) from None
+
+
+def start_cli_queries(docker: str) -> tuple[subprocess.Popen, subprocess.Popen]:
+    return _popen([docker, "buildx", "version"]), _popen([docker, "--version"])
+
+
+def docker_cli(
+    docker: str, procs: tuple[subprocess.Popen, subprocess.Popen] | None = None
+) -> DockerCli:
+    buildx, version = procs or start_cli_queries(docker)
+    bx_out, _ = buildx.communicate()
+    v_out, v_err = version.communicate()
+    if version.returncode != 0:
+        raise ToolkitError(
+            f"`{docker} --version` failed ({v_err.strip()}); check the docker CLI or pass --docker."
+        )
+    match = re.search(r"version\s+([0-9][^\s,]*)", v_out)
+    bx = None
+    if buildx.returncode == 0:
+        found = re.search(r"\bv?(\d+\.\d+[^\s]*)", bx_out)
+        bx = found.group(1) if found else bx_out.strip() or "unknown"
+    return DockerCli(
+        path=docker, buildx_version=bx, client_version=match.group(1) if match else "unknown"
+    )
+
+
+@dataclass(frozen=True)
+class BuilderInfo:
+    name: str
+    driver: str
+
+
+def inspect_builder(docker: str, name: str | None = None) -> BuilderInfo | None:
+    """`docker buildx inspect [NAME]`: None when there is no such builder."""
+    argv = [docker, "buildx", "inspect"] + ([name] if name else [])
+    proc = _popen(argv)
+    out, _ = proc.communicate()
+    if proc.returncode != 0:
+        return None
+    fields = {}
+    for line in out.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip() in ("Name", "Driver") and key.strip() not in fields:
+            fields[key.strip()] = value.strip()
+    if "Name" not in fields or "Driver" not in fields:
+        raise ToolkitError(
+            f"Could not read the builder from `{quote(argv)}`; pass --builder NAME to choose one."
+        )
+    return BuilderInfo(fields["Name"], fields["Driver"])
+
+
+# --- --docker-build-opts -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutputChoice:
+    kind: str  # "push", "load" or "export" (files, tar, oci, ...)
+    spelled: str
+
+
+def split_opts(text: str, what: str) -> list[str]:
+    try:
+        return shlex.split(text)
+    except ValueError as exc:
+        raise ToolkitError(
+            f"{what} `{text}` cannot be split like a shell would ({exc}); fix its quoting."
+        ) from None
+
+
+def _output_kind(value: str) -> str:
+    if "=" not in value and "," not in value:
+        return "export"  # a plain directory, as with --output=out
+    attrs = dict(part.partition("=")[::2] for part in value.split(","))
+    kind = attrs.get("type", "local")
+    if kind == "registry" or (kind == "image" and attrs.get("push", "false") in ("true", "1")):
+        return "push"
+    if kind in ("docker", "image"):
+        return "load"
+    return "export"
+
+
+def output_choices(opts: Sequence[str]) -> list[OutputChoice]:
+    """Every output choice in the user's options, whatever its spelling."""
+    found = []
+    args = list(opts)
+    for i, arg in enumerate(args):
+        value = None
+        if arg in ("--push", "--load"):
+            found.append(OutputChoice(arg[2:], arg))
+            continue
+        if arg in ("--output", "-o"):
+            value = args[i + 1] if i + 1 < len(args) else ""
+        elif arg.startswith("--output="):
+            value = arg[len("--output=") :]
+        elif arg.startswith("-o") and not arg.startswith("--"):
+            value = arg[2:].lstrip("=")
+        if value is not None:
+            found.append(
+                OutputChoice(
+                    _output_kind(value), f"{arg} {value}" if arg in ("--output", "-o") else arg
+                )
+            )
+    return found
+
+
+def _check_owned(opts: Sequence[str]) -> None:
+    for arg in opts:
+        flag = arg.split("=", 1)[0]
+        if flag in _OWNED_OPTS or (
+            arg.startswith("-t") and not arg.startswith("--") and len(arg) > 2
+        ):
+            owner = _OWNED_OPTS.get(flag, "--tag")
+            raise ToolkitError(
+                f"--docker-build-opts must not contain `{arg}`; use {owner} instead."
+            )
+
+
+# --- Bazel options -------------------------------------------------------------------------
+
+
+def host_memory_mb() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // (1024 * 1024)
+    except (ValueError, OSError, AttributeError):
+        return 8192
+
+
+def _has_jobs(opts: str) -> bool:
+    return bool(re.search(r"(^|\s)--jobs(=|\s)", opts))
+
+
+def bazel_build_opts(settings: Settings, jobs: int | None) -> str:
+    opts = []
+    if settings.session == "raspi":
+        opts.append(RASPI_OPTS)
+    if settings.bazel_build_opts.strip():
+        opts.append(settings.bazel_build_opts.strip())
+    if settings.bazel_remote_cache:
+        opts.append(f"--remote_cache={settings.bazel_remote_cache}")
+    if jobs:
+        opts.append(f"--jobs={jobs}")
+    text = " ".join(opts)
+    if session_arch(settings) == "multi" and not _has_jobs(text):
+        # Both platforms compile at once and share the cores.
+        text = (text + " " if text else "") + f"--jobs={max(1, int((os.cpu_count() or 2) * 0.5))}"
+    split_opts(text, "--bazel-build-opts")
+    return text
+
+
+def bazel_test_opts(settings: Settings, jobs: int | None) -> str:
+    if settings.bazel_test_opts is not None:
+        opts = [settings.bazel_test_opts.strip()] if settings.bazel_test_opts.strip() else []
+    else:
+        opts = [
+            f"--jobs={max(1, int(host_memory_mb() * 0.0002))}",
+            "--test_timeout=100",
+            "--local_test_jobs=1",
+            "--flaky_test_attempts=3",
+        ]
+    if settings.bazel_remote_cache:
+        opts.append(f"--remote_cache={settings.bazel_remote_cache}")
+    if jobs:
+        opts.append(f"--jobs={jobs}")
+    opts.append("--test_output=errors")
+    text = " ".join(opts)
+    split_opts(text, "--bazel-test-opts")
+    return text
+
+
+# --- the plan ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BuildSpec:
+    """Everything about the build command except how the builder was chosen."""
+
+    dockerfile: str
+    target: str | None
+    platforms: tuple[str, ...]
+    build_args: tuple[tuple[str, str], ...]
+    tags: tuple[str, ...]
+    output: str | None  # "push", "load" or None (the user's options choose)
+    cache_from: str | None
+    cache_to: str | None
+    docker_no_cache: bool
+    progress_plain: bool
+    user_opts: tuple[str, ...]
+    notes: tuple[str, ...]
+
+
+def check_settings(settings: Settings) -> None:
+    """Cross-field checks that hold for every image session."""
+    s = settings
+    if s.debug and s.release_debug:
+        raise ToolkitError("--debug and --release-debug exclude each other; choose one.")
+    if s.cache_push and not s.cache_ref:
+        raise ToolkitError("--cache-push needs --cache-ref REF to say where the cache goes.")
+    images.check_reference(s.dev_account, "--dev-account", tagged=False)
+    if s.cache_ref:
+        images.check_reference(s.cache_ref, "--cache-ref")
+    if s.buildkit_image:
+        images.check_reference(s.buildkit_image, "--buildkit-image")
+    for name in ("builder_archive_tag", "tests_archive_tag"):
+        images.check_tag(getattr(s, name), "--" + name.replace("_", "-"))
+    if s.arch and s.source.get("arch") == "flag":
+        if s.session == "raspi" and s.arch != "arm64":
+            raise ToolkitError(f"raspi always builds arm64; drop --arch {s.arch}.")
+        if s.session == "build_multi" and s.arch != "multi":
+            raise ToolkitError(
+                f"build_multi always builds both platforms; use `nox -s build -- --arch {s.arch}`."
+            )
+    arch = session_arch(s)
+    if s.host_arch == "arm64" and arch in ("amd64", "multi"):
+        raise ToolkitError(
+            f"--arch {arch} cannot be built on an arm64 host (the builder cannot cross-compile to amd64); "
+            "build on an amd64 host or use --arch arm64."
+        )
+    if s.session == "tests" and arch != s.host_arch:
+        raise ToolkitError(
+            f"tests run only on this host's platform (linux/{s.host_arch}); drop --arch {arch} or run them on a "
+            f"{arch} host."
+        )
+
+
+def session_arch(settings: Settings) -> str:
+    """The architecture the session builds, with build_multi and raspi's fixed choices."""
+    if settings.session == "build_multi":
+        return "multi"
+    if settings.session == "raspi":
+        return "arm64"
+    return settings.target_arch
+
+
+def build_spec(
+    settings: Settings, facts: GitFacts, bazel_version: str, jobs: int | None, root: Path
+) -> BuildSpec:
+    s = settings
+    check_settings(s)
+    session = s.session
+    arch = session_arch(s)
+    user_opts = tuple(split_opts(s.docker_build_opts, "--docker-build-opts"))
+    _check_owned(user_opts)
+    notes = []
+
+    # Output: the user's choice wins; else push for --push or multi, else load.
+    choices = output_choices(user_opts)
+    kinds = {c.kind for c in choices}
+    multi = arch == "multi"
+    push = s.push if s.push is not None else multi
+    if session == "tests" and push:
+        notes.append("tests never push: the test logs image is loaded locally")
+        push = False
+    if choices:
+        spelled = ", ".join(c.spelled for c in choices)
+        if s.push and kinds - {"push"}:
+            raise ToolkitError(
+                f"--push contradicts `{spelled}` in --docker-build-opts; drop one of them."
+            )
+        if s.push is False and "push" in kinds:
+            raise ToolkitError(
+                f"--no-push contradicts `{spelled}` in --docker-build-opts; drop one of them."
+            )
+        if multi and "load" in kinds:
+            raise ToolkitError(
+                f"`{spelled}` cannot load a multi-platform image into the local image store; push it or "
+                "build one --arch."
+            )
+        output = None
+    else:
+        if multi and not push:
+            raise ToolkitError(
+                "A multi-platform image cannot be loaded into the local image store; drop --no-push, or "
+                "pass --docker-build-opts=--output=DIR to export it."
+            )
+        output = "push" if push else "load"
+
+    build_args = [("BUILDER_BASE", images.builder_base(s, facts, bazel_version))]
+    if session != "builder":
+        archive = images.archive_image(s)
+        if archive:
+            build_args.append(("ARCHIVE_IMAGE", archive))
+        build_args.append(("BAZEL_BUILD_OPTS", bazel_build_opts(s, jobs)))
+    if session == "tests":
+        build_args.append(("BAZEL_TEST_OPTS", bazel_test_opts(s, jobs)))
+    if s.debug:
+        build_args.append(("DEBUG", "1"))
+    if s.release_debug and session in RELEASE_SESSIONS:
+        build_args.append(("RELEASE_DEBUG", "1"))
+    if session in ARCHIVE_SESSIONS:
+        build_args.append(("COPY_CACHE_EXT", ".new"))
+    if s.no_cache and session != "builder":
+        build_args.append(("NO_CACHE", str(s.no_cache)))
+
+    cache_from = f"type=registry,ref={s.cache_ref}" if s.cache_ref and not s.no_cache else None
+    cache_to = f"type=registry,ref={s.cache_ref},mode=max" if s.cache_push else None
+    docker_no_cache = bool(s.no_cache) and (session == "builder" or s.no_cache == 2)
+
+    for name in ("bazel_test_opts",):
+        if s.source.get(name) == "flag" and session != "tests":
+            notes.append(f"--{name.replace('_', '-')} only affects the tests session")
+
+    return BuildSpec(
+        dockerfile=DOCKERFILES.get(session, "Dockerfile"),
+        target="builder-archive" if session in ARCHIVE_SESSIONS else None,
+        platforms=PLATFORMS[arch] if (s.arch or session in ("build_multi", "raspi")) else (),
+        build_args=tuple(build_args),
+        tags=images.tags(s, facts, bazel_version),
+        output=output,
+        cache_from=cache_from,
+        cache_to=cache_to,
+        docker_no_cache=docker_no_cache,
+        progress_plain=session == "tests"
+        and not any(o.startswith("--progress") for o in user_opts),
+        user_opts=user_opts,
+        notes=tuple(notes),
+    )
+
+
+@dataclass(frozen=True)
+class BuilderChoice:
+    flag: str | None  # value of --builder, None for the current builder
+    create: Step | None
+    note: str
+
+
+def needs_container_driver(settings: Settings, spec: BuildSpec) -> str | None:
+    """Why the build needs a docker-container builder, or None."""
+    if len(spec.platforms) > 1:
+        return "a multi-platform build"
+    if spec.cache_to:
+        return "--cache-push"
+    if settings.buildkit_image:
+        return "--buildkit-image"
+    return None
+
+
+def choose_builder(settings: Settings, spec: BuildSpec) -> BuilderChoice:
+    docker = settings.docker
+    if settings.builder:
+        return BuilderChoice(settings.builder, None, f"builder: {settings.builder} (chosen)")
+    reason = needs_container_driver(settings, spec)
+    if reason is None:
+        return BuilderChoice(None, None, "builder: the current buildx builder")
+    if not settings.buildkit_image:
+        current = inspect_builder(docker)
+        if current and current.driver != "docker":
+            return BuilderChoice(
+                current.name, None, f"builder: {current.name} (current, driver {current.driver})"
+            )
+    own = inspect_builder(docker, OWN_BUILDER)
+    if own:
+        note = f"builder: {OWN_BUILDER} (exists; {reason} needs the docker-container driver)"
+        if settings.buildkit_image:
+            note += f"; to change its BuildKit image run `docker buildx rm {OWN_BUILDER}` first"
+        return BuilderChoice(OWN_BUILDER, None, note)
+    argv = [docker, "buildx", "create", "--name", OWN_BUILDER, "--driver", "docker-container"]
+    if settings.buildkit_image:
+        argv += ["--driver-opt", f"image={settings.buildkit_image}"]
+    step = Step(
+        f"create the {OWN_BUILDER} builder ({reason} needs the docker-container driver)",
+        tuple(argv),
+    )
+    return BuilderChoice(
+        OWN_BUILDER,
+        step,
+        f"builder: {OWN_BUILDER} (created once; your current builder is unchanged)",
+    )
+
+
+def result_file(session: str, fallback: bool) -> str:
+    return f"{RESULT_DIR}/{session}.{'iid' if fallback else 'metadata.json'}"
+
+
+def buildx_argv(settings: Settings, spec: BuildSpec, builder: str | None) -> list[str]:
+    argv = [settings.docker, "buildx", "build"]
+    if builder:
+        argv += ["--builder", builder]
+    argv += _common_args(spec)
+    if spec.cache_from:
+        argv.append(f"--cache-from={spec.cache_from}")
+    if spec.cache_to:
+        argv.append(f"--cache-to={spec.cache_to}")
+    if spec.output:
+        argv.append(f"--{spec.output}")
+    argv.append(f"--metadata-file={result_file(settings.session, False)}")
+    return argv + list(spec.user_opts) + ["."]
+
+
+def fallback_argv(settings: Settings, spec: BuildSpec) -> list[str]:
+    """`docker build` with built-in BuildKit: the same build, loaded locally."""
+    argv = [settings.docker, "build"] + _common_args(spec)
+    if spec.cache_from:
+        argv.append(f"--cache-from={settings.cache_ref}")
+    argv.append(f"--iidfile={result_file(settings.session, True)}")
+    return argv + [o for o in spec.user_opts if o != "--load"] + ["."]
+
+
+def _common_args(spec: BuildSpec) -> list[str]:
+    argv = []
+    if spec.dockerfile != "Dockerfile":
+        argv += ["-f", spec.dockerfile]
+    if spec.target:
+        argv += ["--target", spec.target]
+    if spec.progress_plain:
+        argv.append("--progress=plain")
+    if spec.platforms:
+        argv.append("--platform=" + ",".join(spec.platforms))
+    for key, value in spec.build_args:
+        argv += ["--build-arg", f"{key}={value}"]
+    if spec.docker_no_cache:
+        argv.append("--no-cache")
+    for tag in spec.tags:
+        argv += ["-t", tag]
+    return argv
+
+
+def fallback_blocker(settings: Settings, spec: BuildSpec, cli: DockerCli) -> str | None:
+    """Why the plugin-less fallback cannot do this build, or None when it can."""
+    if not cli.builtin_buildkit:
+        return f"docker {cli.client_version} builds with BuildKit only through the buildx plugin"
+    if len(spec.platforms) > 1:
+        return "a multi-platform build needs it"
+    if spec.output != "load" and not (
+        spec.output is None and {c.kind for c in output_choices(spec.user_opts)} == {"load"}
+    ):
+        return "only a build loaded into the local image store can run without it"
+    if settings.builder:
+        return "--builder needs it"
+    if spec.cache_to or settings.buildkit_image:
+        return "the build needs a docker-container builder"
+    return None

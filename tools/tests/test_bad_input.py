@@ -1,0 +1,170 @@
+"""Bad input: one clear sentence, a non-zero status, nothing written, no docker call that changes state.
+
+The docker CLI is a recording stand-in (see toolkit_fixtures) so we can prove no
+state-changing command was sent; git and the checkout are real.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tools import build
+from tools.errors import ToolkitError
+
+NOXFILE_DIR = Path(__file__).resolve().parents[2]
+
+
+def attempt(checkout, fake, session, *args, env=None, dry_run=False):
+    argv = [f"--docker={fake.path}", *args] + (["--dry-run"] if dry_run else [])
+    with pytest.raises(ToolkitError) as err:
+        build.main(argv, session, root=checkout.root, environ=env or {}, out=io.StringIO())
+    assert err.value.status != 0
+    assert checkout.written() == [], "a file was written before the mistake was caught"
+    assert fake.state_changing_calls() == [], "docker was asked to change state"
+    message = err.value.message
+    assert "\n" not in message and "Traceback" not in message
+    return message
+
+
+CASES = [
+    # (session, args, env, words the sentence must contain)
+    ("build", ["--colour=red"], {}, ["unknown option --colour=red", "valid options:", "--arch"]),
+    ("build", ["--archh=arm64"], {}, ["did you mean --arch?"]),
+    ("build", ["--arch=sparc"], {}, ["--arch `sparc`", "amd64, arm64, multi"]),
+    ("build", [], {"ARCH": "ppc64le"}, ["ARCH `ppc64le`", "amd64, arm64, multi"]),
+    (
+        "tests",
+        ["--arch=arm64"],
+        {},
+        ["tests run only on this host's platform", "drop --arch arm64"],
+    ),
+    ("tests", [], {"ARCH": "multi"}, ["tests run only on this host's platform"]),
+    ("build", ["--cache-push"], {}, ["--cache-push needs --cache-ref"]),
+    (
+        "build",
+        ["--push", "--docker-build-opts=--output=out"],
+        {},
+        ["--push contradicts `--output=out`"],
+    ),
+    ("build", ["--docker-build-opts=--load"], {"IMAGE_PUSH": "1"}, ["--push contradicts `--load`"]),
+    ("build_multi", ["--docker-build-opts=--load"], {}, ["cannot load a multi-platform image"]),
+    ("build", ["--arch=multi", "--no-push"], {}, ["multi-platform image cannot be loaded"]),
+    (
+        "build",
+        ["--debug", "--release-debug"],
+        {},
+        ["--debug and --release-debug exclude each other"],
+    ),
+    ("build", ["--no-cache=3"], {}, ["--no-cache `3`", "must be 1"]),
+    ("build", [], {"NO_CACHE": "always"}, ["NO_CACHE `always`"]),
+    ("build", ["--jobs=0"], {}, ["--jobs `0`", "positive whole number"]),
+    ("build", ["--jobs", "many"], {}, ["--jobs `many`"]),
+    ("build", [], {"JOBS": "-2"}, ["JOBS `-2`"]),
+    (
+        "build",
+        ["--dev-account=Quay.io/Cilium/"],
+        {},
+        ["--dev-account `Quay.io/Cilium/` is not a valid image reference"],
+    ),
+    ("build", ["--archive-image=me/Archive:1"], {}, ["--archive-image `me/Archive:1`"]),
+    ("build", [], {"BUILDER_BASE": "a b"}, ["--builder-base `a b`"]),
+    ("build", ["--tag=docker.io/me/envoy:bad tag"], {}, ["--tag `docker.io/me/envoy:bad tag`"]),
+    (
+        "archive",
+        ["--builder-archive-tag=-x"],
+        {},
+        ["--builder-archive-tag `-x` is not a valid image tag"],
+    ),
+    ("build", ["--cache-ref=not a ref"], {}, ["--cache-ref `not a ref`"]),
+    ("build", ["--bazel-build-opts=--copt='-O2"], {}, ["cannot be split like a shell would"]),
+    ("build", ["--docker-build-opts=--platform=linux/s390x"], {}, ["use --arch instead"]),
+    ("build", ["--docker-build-opts=-t x"], {}, ["use --tag instead"]),
+    ("build_multi", ["--arch=arm64"], {}, ["build_multi always builds both platforms"]),
+    ("build", ["--push=maybe"], {}, ["--push `maybe`"]),
+]
+
+
+@pytest.mark.parametrize(
+    "session,args,env,words", CASES, ids=[" ".join([c[0], *c[1], *c[2]]) for c in CASES]
+)
+def test_bad_input(checkout, fake_docker, session, args, env, words):
+    for dry_run in (False, True):
+        message = attempt(checkout, fake_docker, session, *args, env=env, dry_run=dry_run)
+        for word in words:
+            assert word in message
+
+
+@pytest.mark.parametrize("arch", ["amd64", "multi"])
+def test_arm64_host_cannot_build_amd64(checkout, fake_docker, monkeypatch, arch):
+    monkeypatch.setattr("platform.machine", lambda: "aarch64")
+    message = attempt(checkout, fake_docker, "build", f"--arch={arch}")
+    assert f"--arch {arch} cannot be built on an arm64 host" in message
+
+
+def test_missing_bazelversion(checkout, fake_docker):
+    (checkout.root / ".bazelversion").unlink()
+    assert ".bazelversion is missing" in attempt(checkout, fake_docker, "build")
+
+
+def test_malformed_envoy_version(checkout, fake_docker):
+    (checkout.root / "ENVOY_VERSION").write_text("1.32.3\n")
+    assert "ENVOY_VERSION holds `1.32.3`; it must look like `envoy-1.32.3`" in attempt(
+        checkout, fake_docker, "build"
+    )
+
+
+def test_not_a_git_checkout(checkout, fake_docker):
+    subprocess.run(["rm", "-rf", str(checkout.root / ".git")], check=True)
+    assert "is not a git checkout" in attempt(checkout, fake_docker, "build")
+
+
+def test_docker_cli_not_found(checkout, fake_docker, tmp_path):
+    with pytest.raises(ToolkitError) as err:
+        build.main(
+            ["--docker", str(tmp_path / "nope" / "docker")], "build", root=checkout.root, environ={}
+        )
+    assert "was not found; install Docker or pass --docker" in err.value.message
+    assert checkout.written() == []
+
+
+def test_settings_file_mistakes(checkout, fake_docker):
+    settings = checkout.root / "nox-settings.toml"
+    settings.write_text("arch = 'arm64\n")
+    assert "nox-settings.toml is not valid TOML" in attempt(checkout, fake_docker, "build")
+    settings.write_text("colour = 'red'\n")
+    assert "unknown key `colour`" in attempt(checkout, fake_docker, "build")
+    settings.write_text("debug = 'yes'\n")
+    assert "nox-settings.toml key debug `yes` is not valid: it must be true or false" in attempt(
+        checkout, fake_docker, "build"
+    )
+
+
+def _nox(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    full_env = dict(os.environ, **(env or {}))
+    return subprocess.run(
+        [sys.executable, "-m", "nox", "-f", str(NOXFILE_DIR / "noxfile.py"), *args],
+        capture_output=True, text=True, env=full_env, cwd=NOXFILE_DIR, check=False,
+    )  # fmt: skip
+
+
+def test_through_nox_no_traceback_and_nonzero_exit():
+    """The real nox entry point turns a mistake into its one sentence and exit status 1."""
+    proc = _nox("-s", "build", "--", "--arch=sparc", "--dry-run")
+    assert proc.returncode == 1
+    output = proc.stdout + proc.stderr
+    assert "--arch `sparc` is not valid: it must be one of amd64, arm64, multi" in output
+    assert "Traceback" not in output
+
+
+def test_help_ends_the_session_successfully_and_lets_others_run():
+    proc = _nox("-s", "build", "tests", "--", "--help")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count("usage: nox -s build --") == 1
+    assert proc.stdout.count("usage: nox -s tests --") == 1
+    assert "--bazel-build-opts OPTS" in proc.stdout

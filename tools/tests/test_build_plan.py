@@ -1,0 +1,357 @@
+"""The build command contract: whole argv per session, branch, flag and env form.
+
+The docker CLI is a recording stand-in (see toolkit_fixtures) so the exact argv
+can be compared; git and the checkout are real.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shlex
+
+import pytest
+
+from tools import build
+from tools.errors import ToolkitError
+from tools.tests.toolkit_fixtures import BAZEL_VERSION
+
+ACCT = "quay.io/cilium"
+
+
+def dry(checkout, fake, session, *args, env=None):
+    out = io.StringIO()
+    argv = ["--dry-run", f"--docker={fake.path}", *args]
+    bp = build.main(argv, session, root=checkout.root, environ=env or {}, out=out)
+    return bp, out.getvalue()
+
+
+def build_argv(bp):
+    return list(bp.plan.steps[-1].argv)
+
+
+def base_args(checkout, session="build"):
+    builder = f"{ACCT}/cilium-envoy-builder:{BAZEL_VERSION}-{checkout.builder_blob}"
+    return ["--build-arg", f"BUILDER_BASE={builder}"]
+
+
+def meta(session):
+    return f"--metadata-file=.nox/cilium-envoy/{session}.metadata.json"
+
+
+def test_build_on_main_host_arch(checkout, fake_docker):
+    bp, text = dry(checkout, fake_docker, "build")
+    sha = checkout.head
+    assert build_argv(bp) == [
+        str(fake_docker.path), "buildx", "build",
+        *base_args(checkout),
+        "--build-arg", f"ARCHIVE_IMAGE={ACCT}/cilium-envoy-builder:main-archive-latest",
+        "--build-arg", "BAZEL_BUILD_OPTS=",
+        "-t", f"{ACCT}/cilium-envoy:{sha}",
+        "-t", f"{ACCT}/cilium-envoy:latest",
+        "--load", meta("build"), ".",
+    ]  # fmt: skip
+    assert len(bp.plan.steps) == 1
+    # The printed line is the same command, ready to paste.
+    assert shlex.split(text.splitlines()[-1]) == build_argv(bp)
+    # Dry run: nothing written, only read-only docker queries.
+    assert checkout.written() == []
+    assert fake_docker.state_changing_calls() == []
+
+
+@pytest.mark.parametrize("form", ["flag", "flag-space", "env", "env-alias", "file"])
+def test_arm64_on_feature_branch(checkout, fake_docker, form):
+    checkout.switch("feature/policy+x")
+    args, env = [], {}
+    if form == "flag":
+        args = ["--arch=arm64"]
+    elif form == "flag-space":
+        args = ["--arch", "arm64"]
+    elif form == "env":
+        env = {"ARCH": "arm64"}
+    elif form == "env-alias":
+        env = {"ARCH": "aarch64"}
+    else:
+        (checkout.root / "nox-settings.toml").write_text('arch = "arm64"\n')
+    bp, _ = dry(checkout, fake_docker, "build", *args, env=env)
+    sha = checkout.head
+    assert build_argv(bp) == [
+        str(fake_docker.path), "buildx", "build",
+        "--platform=linux/arm64",
+        *base_args(checkout),
+        "--build-arg", f"ARCHIVE_IMAGE={ACCT}/cilium-envoy-builder:main-archive-latest",
+        "--build-arg", "BAZEL_BUILD_OPTS=",
+        "-t", f"{ACCT}/cilium-envoy-dev:feature-policy-x-arm64",
+        "-t", f"{ACCT}/cilium-envoy-dev:{sha}-arm64",
+        "--load", meta("build"), ".",
+    ]  # fmt: skip
+
+
+def test_precedence_flag_env_file_default(checkout, fake_docker):
+    (checkout.root / "nox-settings.toml").write_text(
+        'dev-account = "docker.io/file"\ndebug = true\n'
+    )
+    bp, _ = dry(checkout, fake_docker, "build")
+    assert bp.tags[0].startswith("docker.io/file/cilium-envoy:") and bp.tags[0].endswith("-debug")
+    bp, _ = dry(
+        checkout, fake_docker, "build", env={"DOCKER_DEV_ACCOUNT": "docker.io/env", "DEBUG": "0"}
+    )
+    assert bp.tags[0].startswith("docker.io/env/") and not bp.tags[0].endswith("-debug")
+    bp, _ = dry(checkout, fake_docker, "build", "--dev-account", "ghcr.io/flag", "--no-debug",
+                env={"DOCKER_DEV_ACCOUNT": "docker.io/env", "DEBUG": "1"})  # fmt: skip
+    assert bp.tags[0].startswith("ghcr.io/flag/") and "-debug" not in bp.tags[0]
+    assert ("DEBUG", "1") not in _build_args(bp)
+
+
+def _build_args(bp):
+    argv = build_argv(bp)
+    return [tuple(argv[i + 1].split("=", 1)) for i, a in enumerate(argv) if a == "--build-arg"]
+
+
+@pytest.mark.parametrize("value,on", [("1", True), ("yes", True), ("anything", True), ("", False),
+                                      ("0", False), ("false", False), ("no", False), ("FALSE", False)])  # fmt: skip
+def test_boolean_environment_words(checkout, fake_docker, value, on):
+    bp, _ = dry(checkout, fake_docker, "build", env={"DEBUG": value})
+    assert (("DEBUG", "1") in _build_args(bp)) is on
+
+
+def test_build_multi_creates_own_builder_once_and_pushes(checkout, fake_docker):
+    bp, text = dry(checkout, fake_docker, "build_multi")
+    create, step = bp.plan.steps
+    assert list(create.argv) == [
+        str(fake_docker.path),
+        "buildx",
+        "create",
+        "--name",
+        "cilium-envoy",
+        "--driver",
+        "docker-container",
+    ]
+    jobs = max(1, int(os.cpu_count() * 0.5))
+    sha = checkout.head
+    assert list(step.argv) == [
+        str(fake_docker.path), "buildx", "build", "--builder", "cilium-envoy",
+        "--platform=linux/arm64,linux/amd64",
+        *base_args(checkout),
+        "--build-arg", f"ARCHIVE_IMAGE={ACCT}/cilium-envoy-builder:main-archive-latest",
+        "--build-arg", f"BAZEL_BUILD_OPTS=--jobs={jobs}",
+        "-t", f"{ACCT}/cilium-envoy:{sha}",
+        "-t", f"{ACCT}/cilium-envoy:latest",
+        "--push", meta("build_multi"), ".",
+    ]  # fmt: skip
+    assert "--use" not in create.argv  # never switch the user's current builder
+    # Both lines are printed, ready to paste.
+    lines = [line for line in text.splitlines() if not line.startswith("#")]
+    assert [shlex.split(line) for line in lines] == [list(create.argv), list(step.argv)]
+    # Once it exists it is reused, not created again.
+    fake_docker.configure(builders={"default": "docker", "cilium-envoy": "docker-container"})
+    bp, _ = dry(checkout, fake_docker, "build", "--arch=multi")
+    assert len(bp.plan.steps) == 1 and build_argv(bp)[3:5] == ["--builder", "cilium-envoy"]
+
+
+def test_multi_uses_current_container_builder(checkout, fake_docker):
+    fake_docker.configure(current="mine", builders={"mine": "docker-container"})
+    bp, _ = dry(checkout, fake_docker, "build", "--arch", "multi")
+    assert len(bp.plan.steps) == 1
+    assert build_argv(bp)[3:5] == ["--builder", "mine"]
+
+
+def test_explicit_builder_from_env_needs_no_inspect(checkout, fake_docker):
+    bp, _ = dry(checkout, fake_docker, "build_multi", env={"BUILDX_BUILDER": "remote-arm"})
+    assert build_argv(bp)[3:5] == ["--builder", "remote-arm"]
+    assert not [c for c in fake_docker.calls if c[:2] == ["buildx", "inspect"]]
+
+
+def test_single_platform_keeps_current_builder_without_inspect(checkout, fake_docker):
+    bp, _ = dry(checkout, fake_docker, "build", "--arch", "arm64")
+    assert "--builder" not in build_argv(bp)
+    assert not [c for c in fake_docker.calls if c[:2] == ["buildx", "inspect"]]
+
+
+def test_buildkit_image_goes_to_created_builder(checkout, fake_docker):
+    bp, _ = dry(checkout, fake_docker, "build", "--buildkit-image", "moby/buildkit:v0.17.0")
+    assert list(bp.plan.steps[0].argv)[-2:] == ["--driver-opt", "image=moby/buildkit:v0.17.0"]
+    assert build_argv(bp)[3:5] == ["--builder", "cilium-envoy"]
+
+
+def test_raspi(checkout, fake_docker):
+    bp, _ = dry(checkout, fake_docker, "raspi", "--bazel-build-opts=--config=foo", "--jobs", "3")
+    args = dict(_build_args(bp))
+    assert args["BAZEL_BUILD_OPTS"] == "--define tcmalloc=gperftools --config=foo --jobs=3"
+    assert "--platform=linux/arm64" in build_argv(bp)
+    assert bp.tags == (
+        f"{ACCT}/cilium-envoy:{checkout.head}-arm64-raspi",
+        f"{ACCT}/cilium-envoy:latest-arm64-raspi",
+    )
+    # ARCH in the environment does not fight the session; a flag does.
+    bp, _ = dry(checkout, fake_docker, "raspi", env={"ARCH": "amd64"})
+    assert "--platform=linux/arm64" in build_argv(bp)
+    with pytest.raises(ToolkitError, match="raspi always builds arm64; drop --arch amd64"):
+        dry(checkout, fake_docker, "raspi", "--arch=amd64")
+
+
+def test_builder_session(checkout, fake_docker):
+    blob = checkout.builder_blob
+    bp, _ = dry(checkout, fake_docker, "builder", "--no-cache", "--debug")
+    assert build_argv(bp) == [
+        str(fake_docker.path), "buildx", "build", "-f", "Dockerfile.builder",
+        *base_args(checkout),
+        "--build-arg", "DEBUG=1",
+        "--no-cache",
+        "-t", f"{ACCT}/cilium-envoy-builder:{BAZEL_VERSION}-{blob}",
+        "--load", meta("builder"), ".",
+    ]  # fmt: skip
+    bp, _ = dry(checkout, fake_docker, "builder", "--builder-base-tag=custom", "--arch", "multi")
+    assert bp.tags == (f"{ACCT}/cilium-envoy-builder:custom",)
+    assert "--push" in build_argv(bp)
+
+
+def test_archive_session(checkout, fake_docker):
+    bp, _ = dry(
+        checkout, fake_docker, "archive", "--arch=amd64", "--builder-archive-tag", "my-archive"
+    )
+    assert build_argv(bp) == [
+        str(fake_docker.path), "buildx", "build", "--target", "builder-archive",
+        "--platform=linux/amd64",
+        *base_args(checkout),
+        "--build-arg", f"ARCHIVE_IMAGE={ACCT}/cilium-envoy-builder:my-archive",
+        "--build-arg", "BAZEL_BUILD_OPTS=",
+        "--build-arg", "COPY_CACHE_EXT=.new",
+        "-t", f"{ACCT}/cilium-envoy-builder:my-archive",
+        "--load", meta("archive"), ".",
+    ]  # fmt: skip
+
+
+def test_tests_session(checkout, fake_docker):
+    checkout.switch("pr/1")
+    bp, _ = dry(checkout, fake_docker, "tests", "--push", "--bazel-test-opts=--test_timeout=300",
+                "--bazel-remote-cache", "grpc://cache:9092", "--no-archive")  # fmt: skip
+    assert build_argv(bp) == [
+        str(fake_docker.path), "buildx", "build", "-f", "Dockerfile.tests", "--progress=plain",
+        *base_args(checkout),
+        "--build-arg", "BAZEL_BUILD_OPTS=--remote_cache=grpc://cache:9092",
+        "--build-arg", "BAZEL_TEST_OPTS=--test_timeout=300 --remote_cache=grpc://cache:9092 --test_output=errors",
+        "-t", f"{ACCT}/cilium-envoy-dev:pr-1-testlogs",
+        "--load", meta("tests"), ".",
+    ]  # fmt: skip
+    assert any("tests never push" in n for n in bp.plan.notes)
+
+
+def test_tests_default_options_and_release_tag(checkout, fake_docker):
+    bp, _ = dry(checkout, fake_docker, "tests", "--debug")
+    args = dict(_build_args(bp))
+    jobs, *rest = args["BAZEL_TEST_OPTS"].split()
+    assert jobs.startswith("--jobs=") and int(jobs[7:]) >= 1
+    assert rest == [
+        "--test_timeout=100",
+        "--local_test_jobs=1",
+        "--flaky_test_attempts=3",
+        "--test_output=errors",
+    ]
+    assert args["ARCHIVE_IMAGE"] == f"{ACCT}/cilium-envoy-builder:test-main-archive-latest"
+    assert bp.tags == (f"{ACCT}/cilium-envoy:latest-debug-testlogs",)
+
+
+def test_tests_archive_session(checkout, fake_docker):
+    bp, _ = dry(checkout, fake_docker, "tests_archive", env={"TESTS_ARCHIVE_TAG": "t-arch"})
+    argv = build_argv(bp)
+    assert argv[3:7] == ["-f", "Dockerfile.tests", "--target", "builder-archive"]
+    assert ("COPY_CACHE_EXT", ".new") in _build_args(bp)
+    assert ("ARCHIVE_IMAGE", f"{ACCT}/cilium-envoy-builder:t-arch") in _build_args(bp)
+    assert bp.tags == (f"{ACCT}/cilium-envoy-builder:t-arch",)
+
+
+def test_registry_cache_import_and_export(checkout, fake_docker):
+    ref = "docker.io/me/cilium-proxy:cache"
+    bp, _ = dry(checkout, fake_docker, "build", f"--cache-ref={ref}", env={"CACHE_PUSH": "1"})
+    argv = build_argv(bp)
+    assert f"--cache-from=type=registry,ref={ref}" in argv
+    assert f"--cache-to=type=registry,ref={ref},mode=max" in argv
+    assert argv[3:5] == ["--builder", "cilium-envoy"]  # the docker driver cannot export caches
+    bp, _ = dry(checkout, fake_docker, "build", f"--cache-ref={ref}", "--no-cache")
+    argv = build_argv(bp)
+    assert not any(a.startswith("--cache-from") for a in argv)
+    assert ("NO_CACHE", "1") in _build_args(bp) and "--no-cache" not in argv
+    bp, _ = dry(checkout, fake_docker, "build", "--no-cache=2")
+    assert ("NO_CACHE", "2") in _build_args(bp) and "--no-cache" in build_argv(bp)
+
+
+@pytest.mark.parametrize("opts", ["--output=out", "-o out", "-oout", "--output type=local,dest=out",
+                                  "--output=type=docker", "--load", "--output type=registry"])  # fmt: skip
+def test_user_output_choice_replaces_ours(checkout, fake_docker, opts):
+    bp, _ = dry(checkout, fake_docker, "build", "--docker-build-opts", opts)
+    argv = build_argv(bp)
+    assert "--push" not in argv[: -len(shlex.split(opts)) - 1]
+    assert argv[-len(shlex.split(opts)) - 1 : -1] == shlex.split(opts)
+    assert argv.count("--load") == (1 if opts == "--load" else 0)
+
+
+def test_release_debug_and_archive_override(checkout, fake_docker):
+    bp, _ = dry(
+        checkout,
+        fake_docker,
+        "build",
+        "--release-debug",
+        "--archive-image=docker.io/me/arch:1",
+        "--no-archive",
+    )
+    args = _build_args(bp)
+    assert ("RELEASE_DEBUG", "1") in args
+    assert ("ARCHIVE_IMAGE", "docker.io/me/arch:1") in args  # even with --no-archive
+    assert bp.tags[1].endswith(":latest-release-debug")
+
+
+def test_explicit_tags(checkout, fake_docker):
+    bp, _ = dry(
+        checkout,
+        fake_docker,
+        "build",
+        "--tag",
+        "docker.io/me/envoy:a",
+        "--tag=docker.io/me/envoy:b",
+    )
+    argv = build_argv(bp)
+    assert [argv[i + 1] for i, a in enumerate(argv) if a == "-t"] == [
+        "docker.io/me/envoy:a",
+        "docker.io/me/envoy:b",
+    ]
+
+
+def test_fallback_without_buildx(checkout, fake_docker):
+    fake_docker.configure(buildx=None, version="20.10.24+dfsg1")
+    bp, text = dry(checkout, fake_docker, "build", "--arch=amd64", "--cache-ref=docker.io/me/c:1")
+    step = bp.plan.steps[-1]
+    assert step.env == (("DOCKER_BUILDKIT", "1"),)
+    assert list(step.argv) == [
+        str(fake_docker.path), "build", "--platform=linux/amd64",
+        *base_args(checkout),
+        "--build-arg", f"ARCHIVE_IMAGE={ACCT}/cilium-envoy-builder:main-archive-latest",
+        "--build-arg", "BAZEL_BUILD_OPTS=",
+        "-t", f"{ACCT}/cilium-envoy:{checkout.head}-amd64",
+        "-t", f"{ACCT}/cilium-envoy:latest-amd64",
+        "--cache-from=docker.io/me/c:1",
+        "--iidfile=.nox/cilium-envoy/build.iid", ".",
+    ]  # fmt: skip
+    assert "DOCKER_BUILDKIT=1 " in text
+
+
+@pytest.mark.parametrize(
+    "version,args,reason",
+    [
+        ("28.2.2", [], "builds with BuildKit only through the buildx plugin"),
+        ("20.10.24", ["--arch=multi"], "multi-platform"),
+        ("20.10.24", ["--push"], "only a build loaded into the local image store"),
+        (
+            "20.10.24",
+            ["--docker-build-opts=--output=out"],
+            "only a build loaded into the local image store",
+        ),
+        ("20.10.24", ["--builder=x"], "--builder needs it"),
+    ],
+)
+def test_no_buildx_stops_naming_the_plugin(checkout, fake_docker, version, args, reason):
+    fake_docker.configure(buildx=None, version=version)
+    with pytest.raises(ToolkitError) as err:
+        dry(checkout, fake_docker, "build", *args)
+    assert "no buildx plugin" in err.value.message and reason in err.value.message
+    assert checkout.written() == []

@@ -1,0 +1,124 @@
+"""The runner and plan execution, with real child processes."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tools.errors import ToolkitError
+from tools.files import write_atomic
+from tools.run import FileWrite, Plan, Step, execute, query, stream
+
+PY = sys.executable
+
+
+def test_query_captures_and_never_raises_on_status():
+    proc = query([PY, "-c", "import sys; print('out'); sys.stderr.write('err'); sys.exit(3)"])
+    assert (proc.returncode, proc.stdout, proc.stderr) == (3, "out\n", "err")
+
+
+def test_missing_program_is_one_sentence():
+    with pytest.raises(ToolkitError, match="`/no/such/tool` was not found"):
+        query(["/no/such/tool"])
+    with pytest.raises(ToolkitError) as err:
+        stream(["/no/such/tool"])
+    assert err.value.status == 127
+
+
+def test_stream_returns_exit_status():
+    assert stream([PY, "-c", "raise SystemExit(7)"]) == 7
+
+
+def test_ctrl_c_reaches_the_child_which_stops_cleanly(tmp_path):
+    marker = tmp_path / "stopped"
+    ready = tmp_path / "ready"
+    child = (
+        "import signal, sys, time, pathlib\n"
+        f"def stop(*_): pathlib.Path({str(marker)!r}).write_text('clean'); sys.exit(0)\n"
+        "signal.signal(signal.SIGINT, stop)\n"
+        f"pathlib.Path({str(ready)!r}).write_text('')\n"
+        "time.sleep(30)\n"
+    )
+
+    def interrupt():
+        deadline = time.monotonic() + 10
+        while not ready.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=interrupt, daemon=True).start()
+    started = time.monotonic()
+    with pytest.raises(ToolkitError) as err:
+        stream([PY, "-c", child], grace=5)
+    assert err.value.status == 130
+    assert marker.read_text() == "clean"
+    assert time.monotonic() - started < 10
+
+
+def test_ctrl_c_terminates_a_child_that_ignores_it(tmp_path):
+    ready = tmp_path / "ready"
+    child = (
+        "import signal, time, pathlib\n"
+        "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+        f"pathlib.Path({str(ready)!r}).write_text('')\n"
+        "time.sleep(30)\n"
+    )
+
+    def interrupt():
+        while not ready.exists():
+            time.sleep(0.02)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=interrupt, daemon=True).start()
+    started = time.monotonic()
+    with pytest.raises(ToolkitError):
+        stream([PY, "-c", child], grace=0.5)
+    assert time.monotonic() - started < 8
+
+
+def test_execute_writes_files_then_runs_steps_and_stops_at_failure(tmp_path):
+    log = tmp_path / "log"
+    plan = Plan(
+        title="t",
+        root=str(tmp_path),
+        files=(FileWrite("gen/a.txt", "A\n"),),
+        steps=(
+            Step("first", (PY, "-c", f"open({str(log)!r}, 'a').write(open('gen/a.txt').read())")),
+            Step("second", (PY, "-c", "raise SystemExit(4)"), env=(("X", "1"),)),
+            Step("third", (PY, "-c", f"open({str(log)!r}, 'a').write('third')")),
+        ),
+    )
+    out = io.StringIO()
+    with pytest.raises(ToolkitError) as err:
+        execute(plan, out=out)
+    assert err.value.status == 4 and "second failed (exit status 4)" in err.value.message
+    assert log.read_text() == "A\n"
+    assert "X=1 " in out.getvalue()
+
+
+def test_dry_run_prints_and_changes_nothing(tmp_path):
+    plan = Plan(
+        "t", str(tmp_path), files=(FileWrite("a", "x"),), steps=(Step("s", ("rm", "-rf", "/x y")),)
+    )
+    out = io.StringIO()
+    execute(plan, dry_run=True, out=out)
+    assert out.getvalue().splitlines() == ["# plan: t", "# write: a", "# s", "rm -rf '/x y'"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_write_atomic_keeps_unchanged_files(tmp_path: Path):
+    target = tmp_path / "f"
+    assert write_atomic(target, "one") is True
+    stamp = target.stat().st_mtime_ns
+    time.sleep(0.01)
+    assert write_atomic(target, "one") is False
+    assert target.stat().st_mtime_ns == stamp
+    assert write_atomic(target, b"two") is True and target.read_text() == "two"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f"]
