@@ -41,11 +41,12 @@ def _resolve_jobs(settings: Settings, platforms: int) -> tuple[int | None, str |
     )
 
 
-def make_plan(settings: Settings, root: Path) -> BuildPlan:
+def make_plan(
+    settings: Settings, root: Path, environ: Mapping[str, str] | None = None
+) -> BuildPlan:
     """Compute everything the session will do; changes nothing."""
-    # Start the read-only queries at once; they run while we validate.
+    # Start the git queries at once; they run while we validate.
     git_procs = repo.start_git_queries(root)
-    cli_procs = buildx.start_cli_queries(settings.docker)
     try:
         bazel_version = repo.bazel_version(root)
         repo.envoy_version(root)
@@ -53,9 +54,9 @@ def make_plan(settings: Settings, root: Path) -> BuildPlan:
         arch = buildx.session_arch(settings)
         jobs, jobs_note = _resolve_jobs(settings, 2 if arch == "multi" else 1)
         spec = buildx.build_spec(settings, facts, bazel_version, jobs, root)
-        cli = buildx.docker_cli(settings.docker, cli_procs)
+        cli = buildx.docker_cli(settings.docker, environ)
     finally:
-        for proc in (*git_procs, *cli_procs):
+        for proc in git_procs:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
@@ -157,7 +158,7 @@ def main(
     out = out or sys.stdout
     root = root or repo.ROOT
     settings = resolve(session, argv, root=root, environ=environ).settings
-    bp = make_plan(settings, root)
+    bp = make_plan(settings, root, environ)
     if settings.dry_run:
         execute(bp.plan, dry_run=True, out=out)
         return bp

@@ -7,16 +7,19 @@ parallel with the git queries so a dry run stays fast.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from tools import images
 from tools.errors import ToolkitError
+from tools.files import write_atomic
 from tools.repo import GitFacts
 from tools.run import Step, quote
 from tools.settings import Settings
@@ -84,14 +87,74 @@ def _popen(argv: Sequence[str]) -> subprocess.Popen:
         ) from None
 
 
-def start_cli_queries(docker: str) -> tuple[subprocess.Popen, subprocess.Popen]:
-    return _popen([docker, "buildx", "version"]), _popen([docker, "--version"])
+SYSTEM_PLUGIN_DIRS = (
+    "/usr/local/lib/docker/cli-plugins",
+    "/usr/local/libexec/docker/cli-plugins",
+    "/usr/lib/docker/cli-plugins",
+    "/usr/libexec/docker/cli-plugins",
+)
 
 
-def docker_cli(
-    docker: str, procs: tuple[subprocess.Popen, subprocess.Popen] | None = None
-) -> DockerCli:
-    buildx, version = procs or start_cli_queries(docker)
+def _cli_fingerprint(docker: str, environ: Mapping[str, str]) -> list | None:
+    """What the CLI facts depend on: the binary itself and where its plugins live.
+
+    Installing, removing or upgrading the CLI or a plugin changes one of these stats.
+    """
+    path = shutil.which(docker, path=environ.get("PATH"))
+    if path is None:
+        return None
+    config = Path(
+        environ.get("DOCKER_CONFIG") or Path(environ.get("HOME", "~")).expanduser() / ".docker"
+    )
+    watched = [
+        Path(path).resolve(),
+        config / "config.json",
+        config / "cli-plugins",
+        *map(Path, SYSTEM_PLUGIN_DIRS),
+    ]
+    print_ = []
+    for item in watched:
+        try:
+            st = item.stat()
+        except OSError:
+            continue
+        print_.append([str(item), st.st_mtime_ns, st.st_size, st.st_ino])
+    return print_
+
+
+def _cache_file(environ: Mapping[str, str]) -> Path:
+    base = environ.get("XDG_CACHE_HOME") or str(
+        Path(environ.get("HOME", "~")).expanduser() / ".cache"
+    )
+    return Path(base) / "cilium-envoy-toolkit" / "docker-cli.json"
+
+
+def docker_cli(docker: str, environ: Mapping[str, str] | None = None) -> DockerCli:
+    """What the docker CLI can do; remembered per machine until the CLI or its plugins change."""
+    environ = os.environ if environ is None else environ
+    fingerprint = _cli_fingerprint(docker, environ)
+    if fingerprint is None:
+        raise ToolkitError(
+            f"The docker CLI `{docker}` was not found; install Docker or pass --docker=/path/to/docker."
+        )
+    cache = _cache_file(environ)
+    key = json.dumps([docker, fingerprint])
+    try:
+        remembered = json.loads(cache.read_text()).get(key)
+    except (OSError, ValueError, AttributeError):
+        remembered = None
+    if remembered:
+        return DockerCli(path=docker, buildx_version=remembered[0], client_version=remembered[1])
+    cli = _ask_cli(docker)
+    try:
+        write_atomic(cache, json.dumps({key: [cli.buildx_version, cli.client_version]}))
+    except OSError:
+        pass  # a read-only home only costs the next run two queries
+    return cli
+
+
+def _ask_cli(docker: str) -> DockerCli:
+    buildx, version = _popen([docker, "buildx", "version"]), _popen([docker, "--version"])
     bx_out, _ = buildx.communicate()
     v_out, v_err = version.communicate()
     if version.returncode != 0:
@@ -102,7 +165,7 @@ def docker_cli(
     bx = None
     if buildx.returncode == 0:
         found = re.search(r"\bv?(\d+\.\d+[^\s]*)", bx_out)
-        bx = found.group(1) if found else bx_out.strip() or "unknown"
+        bx = found.group(1) if found else "unknown"
     return DockerCli(
         path=docker, buildx_version=bx, client_version=match.group(1) if match else "unknown"
     )

@@ -8,7 +8,6 @@ all of them.  Errors become :class:`ToolkitError`, ``--help`` becomes
 from __future__ import annotations
 
 import argparse
-import difflib
 from typing import NoReturn
 
 from tools.errors import HelpShown, ToolkitError
@@ -33,6 +32,8 @@ class Parser(argparse.ArgumentParser):
             for s in a.option_strings
             if s.startswith("--")
         )
+        import difflib  # only on this error path
+
         first = words[0].split("=", 1)[0]
         close = difflib.get_close_matches(first, flags, n=1)
         hint = f"did you mean {close[0]}? " if close else ""

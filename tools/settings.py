@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple
@@ -303,7 +302,7 @@ class Settings:
 
 
 def host_arch() -> str:
-    machine = platform.machine().lower()
+    machine = os.uname().machine.lower()
     if machine in ARCH_ALIASES:
         return ARCH_ALIASES[machine]
     raise ToolkitError(

@@ -23,7 +23,13 @@ NOXFILE_DIR = Path(__file__).resolve().parents[2]
 def attempt(checkout, fake, session, *args, env=None, dry_run=False):
     argv = [f"--docker={fake.path}", *args] + (["--dry-run"] if dry_run else [])
     with pytest.raises(ToolkitError) as err:
-        build.main(argv, session, root=checkout.root, environ=env or {}, out=io.StringIO())
+        build.main(
+            argv,
+            session,
+            root=checkout.root,
+            environ={**fake.env, **(env or {})},
+            out=io.StringIO(),
+        )
     assert err.value.status != 0
     assert checkout.written() == [], "a file was written before the mistake was caught"
     assert fake.state_changing_calls() == [], "docker was asked to change state"
@@ -102,7 +108,7 @@ def test_bad_input(checkout, fake_docker, session, args, env, words):
 
 @pytest.mark.parametrize("arch", ["amd64", "multi"])
 def test_arm64_host_cannot_build_amd64(checkout, fake_docker, monkeypatch, arch):
-    monkeypatch.setattr("platform.machine", lambda: "aarch64")
+    monkeypatch.setattr("tools.settings.host_arch", lambda: "arm64")
     message = attempt(checkout, fake_docker, "build", f"--arch={arch}")
     assert f"--arch {arch} cannot be built on an arm64 host" in message
 
@@ -127,7 +133,10 @@ def test_not_a_git_checkout(checkout, fake_docker):
 def test_docker_cli_not_found(checkout, fake_docker, tmp_path):
     with pytest.raises(ToolkitError) as err:
         build.main(
-            ["--docker", str(tmp_path / "nope" / "docker")], "build", root=checkout.root, environ={}
+            ["--docker", str(tmp_path / "nope" / "docker")],
+            "build",
+            root=checkout.root,
+            environ=fake_docker.env,
         )
     assert "was not found; install Docker or pass --docker" in err.value.message
     assert checkout.written() == []

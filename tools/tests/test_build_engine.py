@@ -35,7 +35,11 @@ def test_fallback_build_loads_a_real_image(engine, tmp_path):
     out = io.StringIO()
     try:
         bp = build.main(
-            ["--docker", engine, "--tag", tag], "build", root=checkout.root, environ={}, out=out
+            ["--docker", engine, "--tag", tag],
+            "build",
+            root=checkout.root,
+            environ={"XDG_CACHE_HOME": str(tmp_path / "cache")},
+            out=out,
         )
         assert bp.plan.steps[-1].env == (("DOCKER_BUILDKIT", "1"),)
         image_id = _docker("image", "inspect", "--format", "{{.Id}}", tag).stdout.strip()
@@ -60,7 +64,7 @@ def test_fallback_build_loads_a_real_image(engine, tmp_path):
             ["--docker", engine, "--tag", tag],
             "build",
             root=checkout.root,
-            environ={},
+            environ={"XDG_CACHE_HOME": str(tmp_path / "cache")},
             out=io.StringIO(),
         )
         assert (checkout.root / "SOURCE_VERSION").stat().st_mtime_ns == stamp
@@ -77,7 +81,7 @@ def test_failing_build_fails_with_docker_status(engine, tmp_path):
             ["--docker", engine, "--tag", tag],
             "build",
             root=checkout.root,
-            environ={},
+            environ={"XDG_CACHE_HOME": str(tmp_path / "cache")},
             out=io.StringIO(),
         )
     assert err.value.status != 0

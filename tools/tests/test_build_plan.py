@@ -22,7 +22,7 @@ ACCT = "quay.io/cilium"
 def dry(checkout, fake, session, *args, env=None):
     out = io.StringIO()
     argv = ["--dry-run", f"--docker={fake.path}", *args]
-    bp = build.main(argv, session, root=checkout.root, environ=env or {}, out=out)
+    bp = build.main(argv, session, root=checkout.root, environ={**fake.env, **(env or {})}, out=out)
     return bp, out.getvalue()
 
 
@@ -355,3 +355,15 @@ def test_no_buildx_stops_naming_the_plugin(checkout, fake_docker, version, args,
         dry(checkout, fake_docker, "build", *args)
     assert "no buildx plugin" in err.value.message and reason in err.value.message
     assert checkout.written() == []
+
+
+def test_cli_facts_are_remembered_until_the_cli_changes(checkout, fake_docker):
+    queries = (["buildx", "version"], ["--version"])
+    dry(checkout, fake_docker, "build")
+    assert sum(c in queries for c in fake_docker.calls) == 2
+    dry(checkout, fake_docker, "build")
+    assert sum(c in queries for c in fake_docker.calls) == 2  # answered from the cache
+    fake_docker.configure(buildx=None, version="20.10.24")  # e.g. the plugin was removed
+    bp, _ = dry(checkout, fake_docker, "build")
+    assert sum(c in queries for c in fake_docker.calls) == 4
+    assert bp.plan.steps[-1].argv[1] == "build"  # the fallback, not a stale buildx answer

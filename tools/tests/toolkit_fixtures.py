@@ -78,6 +78,15 @@ class FakeDocker:
     def configure(self, **changes) -> None:
         self.config.update(changes)
         (self.path.parent / "config.json").write_text(json.dumps(self.config))
+        # A reconfigured stand-in is a different CLI: change its stat as an upgrade would.
+        self._generation = getattr(self, "_generation", 0) + 1
+        stamp = 1_700_000_000 + self._generation
+        os.utime(self.path, (stamp, stamp))
+
+    @property
+    def env(self) -> dict:
+        """Environment for a session using this stand-in (its own CLI facts cache)."""
+        return {"XDG_CACHE_HOME": str(self.path.parent / "cache")}
 
     @property
     def calls(self) -> list[list[str]]:
