@@ -83,7 +83,10 @@ def api(session: nox.Session) -> None:
 @tool_session
 @document("doctor")
 def doctor(session: nox.Session) -> None:
-    """Check docker, buildx, emulation, memory and registry access before a long build."""
+    """Check docker, buildx, emulation, memory, disk and registry login before a long build.
+
+    Add `-- --json` for one JSON document (checks, recommended --jobs) on stdout.
+    """
     call(session, "doctor:main")
 
 

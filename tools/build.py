@@ -34,11 +34,7 @@ def _resolve_jobs(settings: Settings, platforms: int) -> tuple[int | None, str |
 
     found = resources.engine_resources(settings.docker)
     jobs = resources.recommend_jobs(found.memory_bytes, found.cpus, platforms)
-    gib = found.memory_bytes / 2**30
-    return (
-        jobs,
-        f"--jobs=auto chose {jobs} ({gib:.1f} GiB, {found.cpus} CPUs of the {found.source})",
-    )
+    return jobs, f"--jobs=auto chose {jobs} for {found.describe()}, about 4 GiB per compile job"
 
 
 def make_plan(

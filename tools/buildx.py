@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from tools import images
+from tools import images, resources
 from tools.errors import ToolkitError
 from tools.files import write_atomic
 from tools.repo import GitFacts
@@ -145,7 +145,7 @@ def docker_cli(docker: str, environ: Mapping[str, str] | None = None) -> DockerC
         remembered = None
     if remembered:
         return DockerCli(path=docker, buildx_version=remembered[0], client_version=remembered[1])
-    cli = _ask_cli(docker)
+    cli = ask_cli(docker)
     try:
         write_atomic(cache, json.dumps({key: [cli.buildx_version, cli.client_version]}))
     except OSError:
@@ -153,7 +153,7 @@ def docker_cli(docker: str, environ: Mapping[str, str] | None = None) -> DockerC
     return cli
 
 
-def _ask_cli(docker: str) -> DockerCli:
+def ask_cli(docker: str) -> DockerCli:
     buildx, version = _popen([docker, "buildx", "version"]), _popen([docker, "--version"])
     bx_out, _ = buildx.communicate()
     v_out, v_err = version.communicate()
@@ -265,13 +265,6 @@ def _check_owned(opts: Sequence[str]) -> None:
 # --- Bazel options -------------------------------------------------------------------------
 
 
-def host_memory_mb() -> int:
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // (1024 * 1024)
-    except (ValueError, OSError, AttributeError):
-        return 8192
-
-
 def _has_jobs(opts: str) -> bool:
     return bool(re.search(r"(^|\s)--jobs(=|\s)", opts))
 
@@ -289,7 +282,8 @@ def bazel_build_opts(settings: Settings, jobs: int | None) -> str:
     text = " ".join(opts)
     if session_arch(settings) == "multi" and not _has_jobs(text):
         # Both platforms compile at once and share the cores.
-        text = (text + " " if text else "") + f"--jobs={max(1, int((os.cpu_count() or 2) * 0.5))}"
+        cpus = resources.host_resources().cpus
+        text = (text + " " if text else "") + f"--jobs={max(1, int(cpus * 0.5))}"
     split_opts(text, "--bazel-build-opts")
     return text
 
@@ -299,7 +293,7 @@ def bazel_test_opts(settings: Settings, jobs: int | None) -> str:
         opts = [settings.bazel_test_opts.strip()] if settings.bazel_test_opts.strip() else []
     else:
         opts = [
-            f"--jobs={max(1, int(host_memory_mb() * 0.0002))}",
+            f"--jobs={max(1, int(resources.host_resources().memory_bytes / 2**20 * 0.0002))}",
             "--test_timeout=100",
             "--local_test_jobs=1",
             "--flaky_test_attempts=3",

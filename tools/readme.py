@@ -35,9 +35,9 @@ def update(path: Path, name: str, body: str) -> bool:
 
 def generated_blocks() -> dict[str, str]:
     """Every generated block of README.md, by marker name."""
-    from tools import settings
+    from tools import compat, settings
 
-    return {"settings-table": settings.markdown_table()}
+    return {"settings-table": settings.markdown_table(), "compat-table": compat.readme_table()}
 
 
 def main() -> int:

@@ -478,6 +478,7 @@ def resolve(
 
 _DESCRIPTIONS = {
     "build": "Build the release image from Dockerfile.",
+    "doctor": "Check this machine for the build you are about to run; exits non-zero when it would fail.",
     "build_multi": "Build the release image for linux/arm64 and linux/amd64 and push it.",
     "raspi": "Build the arm64 release image with --define tcmalloc=gperftools.",
     "builder": "Build the builder image from Dockerfile.builder.",

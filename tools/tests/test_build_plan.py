@@ -7,12 +7,11 @@ can be compared; git and the checkout are real.
 from __future__ import annotations
 
 import io
-import os
 import shlex
 
 import pytest
 
-from tools import build
+from tools import build, resources
 from tools.errors import ToolkitError
 from tools.tests.toolkit_fixtures import BAZEL_VERSION
 
@@ -127,7 +126,7 @@ def test_build_multi_creates_own_builder_once_and_pushes(checkout, fake_docker):
         "--driver",
         "docker-container",
     ]
-    jobs = max(1, int(os.cpu_count() * 0.5))
+    jobs = max(1, int(resources.host_resources().cpus * 0.5))
     sha = checkout.head
     assert list(step.argv) == [
         str(fake_docker.path), "buildx", "build", "--builder", "cilium-envoy",
@@ -367,3 +366,13 @@ def test_cli_facts_are_remembered_until_the_cli_changes(checkout, fake_docker):
     bp, _ = dry(checkout, fake_docker, "build")
     assert sum(c in queries for c in fake_docker.calls) == 4
     assert bp.plan.steps[-1].argv[1] == "build"  # the fallback, not a stale buildx answer
+
+
+@pytest.mark.parametrize("session,platforms", [("build", 1), ("build_multi", 2)])
+def test_jobs_auto_uses_the_engine_figures(checkout, fake_docker, session, platforms):
+    found = resources.engine_resources("/usr/bin/docker")
+    expected = resources.recommend_jobs(found.memory_bytes, found.cpus, platforms)
+    for args, env in ((["--jobs=auto"], {}), ([], {"JOBS": "auto"})):
+        bp, text = dry(checkout, fake_docker, session, *args, env=env)
+        assert dict(_build_args(bp))["BAZEL_BUILD_OPTS"].split() == [f"--jobs={expected}"]
+        assert f"--jobs=auto chose {expected} for {found.describe()}" in text
