@@ -46,6 +46,9 @@ RELEASE_ONLY_LEAVES_OUT = ("go", "tests", "**/tests", "**/test")
 #: The tests build needs its tests, but not the generated Go API.
 TESTS_ONLY_LEAVES_OUT = ("go",)
 
+#: Generated before each build for the build to read, though git ignores it.
+ALWAYS_SENT = ("!SOURCE_VERSION",)
+
 CONTEXTS = {
     "Dockerfile.dockerignore": RELEASE_ONLY_LEAVES_OUT,
     "Dockerfile.tests.dockerignore": TESTS_ONLY_LEAVES_OUT,
@@ -116,7 +119,7 @@ def render(root: Path) -> Dict[str, str]:
     rendered = {}
     for name, extra in CONTEXTS.items():
         # The fixed rules come last so no `!` in a .gitignore can bring them back.
-        lines = [*base, *EVERY_CONTEXT, *extra]
+        lines = [*base, *EVERY_CONTEXT, *extra, *ALWAYS_SENT]
         rendered[name] = HEADER + "\n".join(lines) + "\n"
     rendered[BUILDER_CONTEXT] = (
         HEADER

@@ -42,7 +42,8 @@ def test_translate(line, directory, expected):
 
 def _tree(root: Path) -> None:
     files = {
-        ".gitignore": "# top\n*.log\n!keep.log\n/out/\nbuild/\n",
+        ".gitignore": "# top\n*.log\n!keep.log\n/out/\nbuild/\n/SOURCE_VERSION\n",
+        "SOURCE_VERSION": "0123abcd\n",
         "cilium-filters/.gitignore": "gen-*\n/local.cc\n",
         "cilium-filters/policy.cc": "x",
         "cilium-filters/gen-1.cc": "x",
@@ -82,18 +83,19 @@ def test_render_whole_release_file(tmp_path):
     ]
     lines = rendered["Dockerfile.dockerignore"].splitlines()
     assert lines[0].startswith("# Generated")
-    assert lines[1:8] == [
+    assert lines[1:9] == [
         "**/*.log",
         "!**/keep.log",
         "out",
         "**/build",
+        "SOURCE_VERSION",
         "cilium-filters/**/gen-*",
         "cilium-filters/local.cc",
         ".git",
     ]
-    assert lines[-4:] == ["go", "tests", "**/tests", "**/test"]
+    assert lines[-5:] == ["go", "tests", "**/tests", "**/test", "!SOURCE_VERSION"]
     tests_lines = rendered["Dockerfile.tests.dockerignore"].splitlines()
-    assert tests_lines[-1] == "go" and "tests" not in tests_lines
+    assert tests_lines[-2:] == ["go", "!SOURCE_VERSION"] and "tests" not in tests_lines
     assert rendered["Dockerfile.builder.dockerignore"].splitlines()[-2:] == ["*", "!.bazelversion"]
 
 
@@ -148,8 +150,9 @@ def test_docker_sends_what_git_keeps(engine, tmp_path):
         f for f in kept_by_git if not f.startswith("Dockerfile") and not f.endswith(".gitignore")
     }
     release = _context_files(engine, root, "Dockerfile", tmp_path / "release")
-    assert release == docker_files - fixed_out - {"tests/t.py", "go/go.mod"}
+    # SOURCE_VERSION is git-ignored but generated for the build: it is always sent.
+    assert release == docker_files - fixed_out - {"tests/t.py", "go/go.mod"} | {"SOURCE_VERSION"}
     tests = _context_files(engine, root, "Dockerfile.tests", tmp_path / "tests")
-    assert tests == docker_files - fixed_out - {"go/go.mod"}
+    assert tests == docker_files - fixed_out - {"go/go.mod"} | {"SOURCE_VERSION"}
     builder = _context_files(engine, root, "Dockerfile.builder", tmp_path / "builder")
     assert builder == {".bazelversion"}
