@@ -1,0 +1,69 @@
+# The release image of the Cilium proxy: `nox -s build` (see README.md).
+#
+# Stages: builder-fresh (dependencies from scratch into a Bazel cache), builder-cache
+# (the cache to start from: ARCHIVE_IMAGE, default builder-fresh), builder (the real
+# build), empty-builder-archive and builder-archive (scratch images holding only the
+# cache; `nox -s archive`), and the runtime image last.  Builder stages run on the build
+# machine's platform and cross-compile for TARGETARCH with an explicit Bazel platform.
+# Every RUN that does real work is a step of tools/bazel.py.
+
+# The builder image (Dockerfile.builder, `nox -s builder`); the sessions always set it.
+ARG BUILDER_BASE=quay.io/cilium/cilium-envoy-builder:6.5.0-latest
+# The Bazel cache to start from: an image built from the builder-archive target, or the
+# builder-fresh stage below (the sessions' --no-archive).
+ARG ARCHIVE_IMAGE=builder-fresh
+# The image the proxy is installed into; tests pass a local one.
+ARG RUNTIME_BASE=runtime-base
+
+FROM docker.io/library/ubuntu:24.04@sha256:72297848456d5d37d1262630108ab308d3e9ec7ed1c3286a32fe09856619a782 AS runtime-base
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ca-certificates libatomic1 \
+ && rm -rf /var/lib/apt/lists/*
+
+FROM --platform=$BUILDPLATFORM ${BUILDER_BASE} AS builder-fresh
+ENV CILIUM_BAZEL_CACHE=/cilium/bazel-cache CILIUM_OUTPUT_ROOT=/cilium/output
+WORKDIR /cilium/proxy
+USER 1337:1337
+# Only what decides the dependencies: editing the proxy's own sources keeps this stage.
+COPY --chown=1337:1337 tools/__init__.py tools/bazel.py tools/elf.py tools/
+COPY --chown=1337:1337 WORKSPACE .bazelrc .bazelversion ENVOY_VERSION ./
+COPY --chown=1337:1337 envoy/ envoy/
+RUN python3 -m tools.bazel fetch cleanup
+
+FROM ${ARCHIVE_IMAGE} AS builder-cache
+
+FROM --platform=$BUILDPLATFORM ${BUILDER_BASE} AS builder
+ENV CILIUM_BAZEL_CACHE=/cilium/bazel-cache CILIUM_OUTPUT_ROOT=/cilium/output \
+    CILIUM_INSTALL_ROOT=/cilium/install
+WORKDIR /cilium/proxy
+USER 1337:1337
+COPY --chown=1337:1337 tools/__init__.py tools/bazel.py tools/elf.py tools/
+# SOURCE_VERSION (the commit, written by the session) only when the context holds it.
+COPY --chown=1337:1337 WORKSPACE BUILD .bazelrc .bazelversion ENVOY_VERSION SOURCE_VERSIO[N] ./
+COPY --chown=1337:1337 envoy/ envoy/
+COPY --chown=1337:1337 cilium-filters/ cilium-filters/
+ARG TARGETARCH
+ARG BUILDARCH
+ARG BAZEL_BUILD_OPTS
+ARG DEBUG
+ARG RELEASE_DEBUG
+ARG COPY_CACHE_EXT
+ARG NO_CACHE
+# The archive's cache is mounted writable: the build adds to it, the additions vanish
+# with the mount unless copy-cache (COPY_CACHE_EXT) keeps them for builder-archive.
+RUN --mount=type=bind,from=builder-cache,source=/cilium/bazel-cache,target=/cilium/bazel-cache,rw \
+    python3 -m tools.bazel prepare-cache build install copy-cache cleanup
+
+FROM scratch AS empty-builder-archive
+# A cache folder owned by the build user, with only the Envoy release it is for (no
+# stamp: a build starting from it clears it and says so).
+COPY --chown=1337:1337 ENVOY_VERSION /cilium/bazel-cache/ENVOY_VERSION
+
+FROM empty-builder-archive AS builder-archive
+ARG COPY_CACHE_EXT
+COPY --from=builder --chown=1337:1337 /cilium/bazel-cache${COPY_CACHE_EXT}/ /cilium/bazel-cache/
+
+FROM ${RUNTIME_BASE}
+LABEL org.opencontainers.image.title="cilium-envoy" \
+      org.opencontainers.image.description="Envoy with Cilium's policy filters"
+COPY --from=builder /cilium/install/ /
