@@ -85,7 +85,7 @@ def make_plan(
         notes.append(jobs_note)
     bazel_opts = dict(spec.build_args).get("BAZEL_BUILD_OPTS", "")
     what = spec.target or "image"
-    steps.append(Step(f"build {settings.session} ({what}, {spec.dockerfile})", tuple(argv), env))
+    steps.append(Step(f"{settings.session}: {what} from {spec.dockerfile}", tuple(argv), env))
     files = (FileWrite("SOURCE_VERSION", facts.head + "\n"), *dockerignore.plan_files(root))
     output = {"push": "pushed", "load": "loaded"}.get(spec.output or "", "exported")
     plan = Plan(

@@ -85,5 +85,5 @@ def test_failing_build_fails_with_docker_status(engine, tmp_path):
             out=io.StringIO(),
         )
     assert err.value.status != 0
-    assert "build build (image, Dockerfile) failed (exit status" in err.value.message
+    assert "build: image from Dockerfile failed (exit status" in err.value.message
     assert _docker("image", "inspect", tag).returncode != 0

@@ -200,7 +200,7 @@ def test_a_failing_test_fails_the_session_with_its_log(sessions):
         sessions.run("tests", "--no-archive")
     output = sessions.capfd.readouterr()
     text = output.out + output.err
-    assert "build tests (image, Dockerfile.tests) failed" in err.value.message
+    assert "tests: image from Dockerfile.tests failed" in err.value.message
     assert "===== tests/version_test/test.log =====" in text
     assert "FAIL: tests/FAIL is present" in text
 
