@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.tests.toolkit_fixtures import DISTRO_DOCKER, git
+from tools.tests.toolkit_fixtures import DISTRO_DOCKER, git, skip_or_fail
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "engine"
@@ -104,10 +104,7 @@ def build_base_images(workdir: Path) -> BaseImages:
         return images
     if not _exists(images.rootfs):
         if not shutil.which("mmdebstrap"):
-            problem = "mmdebstrap is not installed (apt-get install mmdebstrap)"
-            if os.environ.get("CI"):
-                pytest.fail(f"CI needs {problem}")
-            pytest.skip(problem)
+            skip_or_fail("mmdebstrap (apt-get install mmdebstrap)")
         tar = workdir / "rootfs.tar"
         proc = subprocess.run([*MMDEBSTRAP, str(tar)], capture_output=True, text=True, check=False)
         _check(proc, "mmdebstrap")

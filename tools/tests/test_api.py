@@ -32,6 +32,7 @@ import pytest
 
 from tools import api
 from tools.errors import ToolkitError
+from tools.tests.toolkit_fixtures import skip_or_fail
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "api"
@@ -46,10 +47,7 @@ def need(*tools: str) -> None:
     """Skip on a laptop without these tools; in CI they must be installed."""
     missing = [t for t in tools if not (shutil.which(t) or os.path.exists(t))]
     if missing:
-        message = f"not installed: {', '.join(missing)} (see the api notes in README)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        skip_or_fail(f"{', '.join(missing)} installed (see the api notes in README)")
 
 
 @pytest.fixture(autouse=True)

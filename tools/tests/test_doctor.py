@@ -34,10 +34,10 @@ from tools import doctor, resources
 from tools.doctor import FAIL, OK, WARN, Findings, Probes
 from tools.errors import ToolkitError
 from tools.settings import resolve
+from tools.tests.toolkit_fixtures import DISTRO_DOCKER, engine_problem, skip_or_fail
 
 FIXTURES = Path(__file__).parent / "fixtures" / "doctor"
 BINFMT = FIXTURES / "binfmt"
-DISTRO_DOCKER = "/usr/bin/docker"
 
 
 # --- the stand-in docker CLI ---------------------------------------------------------------
@@ -98,15 +98,10 @@ def no_engine(monkeypatch, tmp_path, env):
 
 @pytest.fixture
 def engine(env):
-    if not shutil.which(DISTRO_DOCKER):
-        reason = f"{DISTRO_DOCKER} is not installed"
-    elif subprocess.run([DISTRO_DOCKER, "info"], capture_output=True, check=False).returncode:
-        reason = "no Docker engine answers"
-    else:
-        return DISTRO_DOCKER
-    if os.environ.get("CI"):
-        pytest.fail(f"CI needs a Docker engine: {reason}")
-    pytest.skip(reason)
+    problem = engine_problem()
+    if problem:
+        skip_or_fail(f"a Docker engine: {problem}")
+    return DISTRO_DOCKER
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,9 +19,9 @@ import pytest
 
 from tools import resources
 from tools.resources import GIB, recommend_jobs
+from tools.tests.toolkit_fixtures import DISTRO_DOCKER, engine_problem, skip_or_fail
 
 FIXTURES = Path(__file__).parent / "fixtures" / "doctor"
-DISTRO_DOCKER = "/usr/bin/docker"
 
 
 def recorded_info(name: str) -> dict:
@@ -133,21 +132,11 @@ def test_current_context_is_honoured(monkeypatch, tmp_path):
 
 
 def _engine_or_skip() -> dict:
-    if not shutil.which(DISTRO_DOCKER):
-        reason = f"{DISTRO_DOCKER} is not installed"
-    else:
-        proc = subprocess.run(
-            [DISTRO_DOCKER, "info", "--format", "{{json .}}"],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if proc.returncode == 0:
-            return json.loads(proc.stdout)
-        reason = "no Docker engine answers"
-    if os.environ.get("CI"):
-        pytest.fail(f"CI needs a Docker engine: {reason}")
-    pytest.skip(reason)
+    problem = engine_problem()
+    if problem:
+        skip_or_fail(f"a Docker engine: {problem}")
+    argv = [DISTRO_DOCKER, "info", "--format", "{{json .}}"]
+    return json.loads(subprocess.run(argv, capture_output=True, text=True, check=True).stdout)
 
 
 @pytest.mark.engine

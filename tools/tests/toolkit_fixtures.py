@@ -182,6 +182,13 @@ def dedent(text: str) -> str:
     return textwrap.dedent(text).lstrip()
 
 
+def skip_or_fail(need: str) -> None:
+    """Something the test needs is missing: a skip on a laptop, a failure in CI."""
+    if os.environ.get("CI"):
+        pytest.fail(f"CI needs {need}")
+    pytest.skip(f"needs {need}")
+
+
 DISTRO_DOCKER = "/usr/bin/docker"  # Debian's CLI: built-in BuildKit, no buildx plugin
 
 
@@ -199,7 +206,5 @@ def engine() -> str:
     """The docker CLI of a real engine: skipped on a laptop without one, a failure in CI."""
     problem = engine_problem()
     if problem:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI needs a Docker engine: {problem}")
-        pytest.skip(problem)
+        skip_or_fail(f"a Docker engine: {problem}")
     return DISTRO_DOCKER
