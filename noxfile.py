@@ -76,7 +76,18 @@ def tests_archive(session: nox.Session) -> None:
 
 @tool_session
 def api(session: nox.Session) -> None:
-    """Regenerate the Go API in go/ from cilium-filters/api/*.proto."""
+    """Regenerate the Go API in go/ from cilium-filters/api/*.proto.
+
+    Options go after `--`:
+      --check            change nothing; fail when go/ is not what generation gives
+                         e.g. nox -s api -- --check
+      --dry-run          print the bazel and protoc commands, run nothing
+                         e.g. nox -s api -- --dry-run
+      --protoc PATH      use this protoc instead of building one with Bazel
+                         e.g. nox -s api -- --protoc /usr/bin/protoc --proto-path ../envoy-api
+      --proto-path DIR   folder of imported protos (Envoy's API, validate/); repeatable
+      --bazel PATH       the Bazel (or bazelisk) to run; e.g. nox -s api -- --bazel bazelisk
+    """
     call(session, "api:main")
 
 
@@ -92,13 +103,28 @@ def doctor(session: nox.Session) -> None:
 
 @tool_session
 def compat(session: nox.Session) -> None:
-    """Show which Envoy version each Cilium release ships (`-- 1.16.5`, `-- --envoy 1.29`)."""
+    """Show which Envoy version each Cilium release ships (`-- 1.16.5`, `-- --envoy 1.29`).
+
+    Options go after `--`:
+      VERSION            the Envoy of one Cilium release; e.g. nox -s compat -- 1.16.5
+      --envoy X.Y        the Cilium releases shipping an Envoy X.Y.z; e.g. nox -s compat -- --envoy 1.29
+      --check            fail when README.md or ENVOY_VERSION disagree with the data
+                         e.g. nox -s compat -- --check
+    """
     call(session, "compat:main")
 
 
 @tool_session
 def extract(session: nox.Session) -> None:
-    """Copy /usr/bin/cilium-envoy out of a built image into out/<arch>/."""
+    """Copy /usr/bin/cilium-envoy out of a built image into out/<arch>/.
+
+    Options go after `--`:
+      --image REF        image to read (default: the first tag `nox -s build` gives)
+                         e.g. nox -s extract -- --image quay.io/cilium/cilium-envoy:latest
+      --output DIR       where <arch>/ goes (default: out); e.g. nox -s extract -- --output /tmp/envoy
+      --platform linux/ARCH  the image's platform (default: this host)
+                         e.g. nox -s extract -- --platform linux/arm64
+    """
     call(session, "extract:main")
 
 

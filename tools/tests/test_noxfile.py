@@ -1,0 +1,38 @@
+"""The noxfile reads like a menu, and every session option is documented with an example."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+import pytest
+
+NOXFILE = Path(__file__).resolve().parents[2] / "noxfile.py"
+OPTION_SESSIONS = ["build", "build_multi", "raspi", "builder", "archive", "tests", "tests_archive",
+                   "api", "doctor", "compat", "extract"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def noxfile():
+    spec = importlib.util.spec_from_file_location("project_noxfile", NOXFILE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("name", OPTION_SESSIONS + ["lint", "selftest"])
+def test_first_line_is_a_short_imperative_sentence(noxfile, name):
+    first = getattr(noxfile, name).__doc__.strip().splitlines()[0]
+    assert first[0].isupper() and first.endswith(".") and len(first) <= 100
+
+
+@pytest.mark.parametrize("name", OPTION_SESSIONS)
+def test_every_option_has_an_example(noxfile, name):
+    doc = getattr(noxfile, name).__doc__
+    options = re.findall(r"^\s+(--[a-z-]+)", doc, re.M)
+    assert options, "no options documented"
+    for option in set(options):
+        assert re.search(rf"e\.g\. nox -s {name} -- .*{re.escape(option)}", doc) or option in (
+            "--proto-path",  # shown in --protoc's example
+        ), f"{option} has no example"
