@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import shlex
+import subprocess
 
 import pytest
 
@@ -376,3 +377,60 @@ def test_jobs_auto_uses_the_engine_figures(checkout, fake_docker, session, platf
         bp, text = dry(checkout, fake_docker, session, *args, env=env)
         assert dict(_build_args(bp))["BAZEL_BUILD_OPTS"].split() == [f"--jobs={expected}"]
         assert f"--jobs=auto chose {expected} for {found.describe()}" in text
+
+
+# One sample value per setting, and a session where it shows in the command.
+SAMPLES = {
+    "arch": ("arm64", "build"),
+    "bazel_build_opts": ("--copt=-O1", "build"),
+    "bazel_test_opts": ("--test_timeout=9", "tests"),
+    "bazel_remote_cache": ("grpc://cache:9092", "build"),
+    "jobs": ("3", "build"),
+    "dev_account": ("docker.io/me", "build"),
+    "docker_build_opts": ("--build-arg X=1", "build"),
+    "archive_image": ("docker.io/me/archive:1", "build"),
+    "no_archive": ("1", "build"),
+    "no_cache": ("2", "build"),
+    "cache_ref": ("docker.io/me/cache:1", "build"),
+    "push": ("1", "build"),
+    "cache_push": ("1", "build", "--cache-ref=docker.io/me/cache:1"),
+    "builder_archive_tag": ("arch-tag", "archive"),
+    "tests_archive_tag": ("t-tag", "tests_archive"),
+    "builder_base": ("docker.io/me/builder:1", "build"),
+    "builder_base_tag": ("bb-tag", "builder"),
+    "debug": ("1", "build"),
+    "release_debug": ("1", "build"),
+    "branch": ("feature/x", "build"),
+    "buildkit_image": ("moby/buildkit:v0.17.0", "build"),
+    "builder": ("mine", "build"),
+}
+
+
+def test_every_setting_with_an_environment_variable_has_a_sample():
+    from tools.settings import OPTIONS
+
+    # --docker is the stand-in in every test here; DOCKER is read by the same code.
+    assert {o.name for o in OPTIONS if o.env} - {"docker"} == set(SAMPLES)
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_flag_and_environment_forms_give_the_same_command(checkout, fake_docker, name):
+    from tools.settings import BY_NAME
+
+    opt = BY_NAME[name]
+    value, session, *extra = SAMPLES[name]
+    default = build_argv(dry(checkout, fake_docker, session, *extra)[0])
+    by_flag = build_argv(dry(checkout, fake_docker, session, *extra, f"{opt.flag}={value}")[0])
+    by_env = build_argv(dry(checkout, fake_docker, session, *extra, env={opt.env: value})[0])
+    assert by_flag == by_env
+    assert by_flag != default, f"{opt.flag} changed nothing"
+
+
+def test_branch_override_and_detached_head(checkout, fake_docker):
+    sha = checkout.head
+    checkout.switch("feature/x")
+    bp, _ = dry(checkout, fake_docker, "build", "--branch", "main")
+    assert bp.tags == (f"{ACCT}/cilium-envoy:{sha}", f"{ACCT}/cilium-envoy:latest")
+    subprocess.run(["git", "-C", str(checkout.root), "checkout", "-q", "--detach"], check=True)
+    bp, _ = dry(checkout, fake_docker, "build")
+    assert bp.tags == (f"{ACCT}/cilium-envoy-dev:HEAD", f"{ACCT}/cilium-envoy-dev:{sha}")
