@@ -149,3 +149,15 @@ def test_binary_of_another_architecture_is_caught(engine, tmp_path):
         assert not (tmp_path / "o").exists()
     finally:
         subprocess.run([engine, "rmi", "-f", tag], capture_output=True, check=False)
+
+
+@pytest.mark.engine
+def test_default_image_is_the_first_tag_build_gives(engine, checkout, tmp_path):
+    from tools import build
+
+    expected = build.default_image_ref(checkout.root, {})
+    assert expected.startswith("quay.io/cilium/cilium-envoy:") and expected.endswith(checkout.head)
+    with pytest.raises(
+        ToolkitError, match=f"The image `{expected}` is not in the local image store"
+    ):
+        extract.main(["--output", str(tmp_path / "o")], root=checkout.root, environ={})
