@@ -27,7 +27,12 @@ USER 1337:1337
 # Only what decides the dependencies: editing the proxy's own sources keeps this stage.
 COPY --chown=1337:1337 tools/__init__.py tools/bazel.py tools/elf.py tools/
 COPY --chown=1337:1337 WORKSPACE .bazelrc .bazelversion ENVOY_VERSION ./
-COPY --chown=1337:1337 envoy/ envoy/
+# Only what Bazel reads of envoy/ (not, e.g., the Cilium/Envoy table beside it).
+COPY --chown=1337:1337 envoy/BUILD envoy/*.bzl envoy/bazelrc envoy/workspace_status.sh envoy/
+COPY --chown=1337:1337 envoy/patches/ envoy/patches/
+COPY --chown=1337:1337 envoy/build_config/ envoy/build_config/
+COPY --chown=1337:1337 envoy/platforms/ envoy/platforms/
+COPY --chown=1337:1337 envoy/toolchains/ envoy/toolchains/
 RUN python3 -m tools.bazel fetch cleanup
 
 FROM ${ARCHIVE_IMAGE} AS builder-cache
@@ -40,7 +45,12 @@ USER 1337:1337
 COPY --chown=1337:1337 tools/__init__.py tools/bazel.py tools/elf.py tools/
 # SOURCE_VERSION (the commit, written by the session) only when the context holds it.
 COPY --chown=1337:1337 WORKSPACE BUILD .bazelrc .bazelversion ENVOY_VERSION SOURCE_VERSIO[N] ./
-COPY --chown=1337:1337 envoy/ envoy/
+# Only what Bazel reads of envoy/ (not, e.g., the Cilium/Envoy table beside it).
+COPY --chown=1337:1337 envoy/BUILD envoy/*.bzl envoy/bazelrc envoy/workspace_status.sh envoy/
+COPY --chown=1337:1337 envoy/patches/ envoy/patches/
+COPY --chown=1337:1337 envoy/build_config/ envoy/build_config/
+COPY --chown=1337:1337 envoy/platforms/ envoy/platforms/
+COPY --chown=1337:1337 envoy/toolchains/ envoy/toolchains/
 COPY --chown=1337:1337 cilium-filters/ cilium-filters/
 ARG TARGETARCH
 ARG BUILDARCH

@@ -6,7 +6,9 @@ local base images (tools/tests/engine_images.py: a Bazel stand-in replaces the E
 build, so the numbers measure the Dockerfile, the context and BuildKit's cache, not
 Envoy's compile).  For the release build it reports:
 
-- the bytes of build context sent to BuildKit,
+- the build context the Dockerfile reads (files its COPY instructions name, which is
+  all BuildKit transfers to a cold engine) and what BuildKit reported transferring on
+  the first build of this run (less when the engine already holds some of the files),
 - the wall time of a rebuild with nothing changed (median of --runs),
 - for each kind of edit, which build steps ran again (not CACHED).
 
@@ -23,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +38,7 @@ EDITS = {
     "go/": "go/cilium/bench-touched.go",
     "noxfile.py": "noxfile.py",
     "Python tests": "tools/tests/test_bazel.py",
+    "compat table": "envoy/cilium-compat.tsv",
     "cilium-filters/": "cilium-filters/BUILD",
     "envoy/": "envoy/bazelrc",
 }
@@ -64,6 +68,20 @@ def run_build(root: Path, images: engine_images.BaseImages, docker: str, cache: 
 def context_bytes(output: str) -> float:
     sizes = re.findall(r"transferring context: ([\d.]+)([kMG]?B)", output)
     return sum(float(n) * SIZE_UNITS[u] for n, u in sizes[-1:])
+
+
+def dockerfile_context(root: Path, dockerfile: str = "Dockerfile") -> tuple[int, int]:
+    """(files, bytes) the Dockerfile's COPY instructions take from the build context."""
+    text = (root / dockerfile).read_text().replace("\\\n", " ")
+    files: set[Path] = set()
+    for line in re.findall(r"^COPY (.*)$", text, re.M):
+        if "--from=" in line:
+            continue
+        for source in [w for w in line.split() if not w.startswith("--")][:-1]:
+            for match in root.glob(source.rstrip("/")):
+                found = match.rglob("*") if match.is_dir() else [match]
+                files |= {p for p in found if p.is_file() and "__pycache__" not in p.parts}
+    return len(files), sum(p.stat().st_size for p in files)
 
 
 def rerun_steps(output: str) -> list[tuple[str, str]]:
@@ -113,7 +131,11 @@ def measure(tmp: Path, args: argparse.Namespace) -> int:
     root = copy_checkout(tmp / "repo")
     cache = tmp / "cache"
     first = run_build(root, images, args.docker, cache)
-    print(f"context sent: {context_bytes(first):,.0f} bytes (release build, Dockerfile)")
+    count, size = dockerfile_context(root)
+    print(
+        f"context read by Dockerfile: {count} files, {size:,} bytes; BuildKit reported "
+        f"transferring {context_bytes(first):,.0f} bytes on the first build of this run"
+    )
     times = []
     for _ in range(args.runs):
         start = time.perf_counter()
@@ -127,7 +149,12 @@ def measure(tmp: Path, args: argparse.Namespace) -> int:
         target = root / path
         target.parent.mkdir(parents=True, exist_ok=True)
         with open(target, "a") as handle:
-            handle.write("package cilium\n" if path.endswith(".go") else "\n# bench edit\n")
+            # A token of this run: BuildKit's cache is content-addressed, so an edit that
+            # an earlier run made too would be found in it and measure nothing.
+            token = uuid.uuid4().hex
+            handle.write(
+                f"package cilium // {token}\n" if path.endswith(".go") else f"\n# {token}\n"
+            )
         ran = rerun_steps(run_build(root, images, args.docker, cache))
         bazel = any("tools.bazel prepare-cache build" in step for _, step in ran)
         print(f"edit {kind:<16} re-ran: {', '.join(label for label, _ in ran) or 'nothing'}")

@@ -19,6 +19,7 @@ and where things live (defaults under ~/.cache/cilium-envoy on a host):
     CILIUM_OUTPUT_ROOT   Bazel's --output_user_root (removed by cleanup)
     CILIUM_INSTALL_ROOT  staging root the proxy is installed into
     CILIUM_TESTLOGS      where test copies bazel-testlogs
+    BAZEL                the Bazel binary (default: bazel on PATH, e.g. bazelisk's)
 
 Each step prints one line saying what it decided, prefixed with its name.
 """

@@ -6,7 +6,7 @@ why Cilium needs it; add one only with a reason of the same kind.
 
 EXTENSIONS = {
     # Listener filters: Cilium's listeners sit behind BPF redirection.
-    "envoy.filters.listener.original_dst": "//source/extensions/filters/listener/original_dst:config",  # recover the original destination of redirected connections
+    "envoy.filters.listener.original_dst": "//source/extensions/filters/listener/original_dst:config",  # original destination of redirected connections, until cilium-filters has its BPF metadata listener filter
     "envoy.filters.listener.tls_inspector": "//source/extensions/filters/listener/tls_inspector:config",  # SNI and ALPN for TLS-aware L7 policy
     "envoy.filters.listener.proxy_protocol": "//source/extensions/filters/listener/proxy_protocol:config",  # Ingress/Gateway API behind load balancers that send PROXY headers
 
@@ -19,7 +19,6 @@ EXTENSIONS = {
     "envoy.filters.http.grpc_web": "//source/extensions/filters/http/grpc_web:config",  # Gateway API GRPCRoute from browsers
     "envoy.filters.http.grpc_stats": "//source/extensions/filters/http/grpc_stats:config",  # per-method gRPC metrics in Hubble
     "envoy.filters.http.local_ratelimit": "//source/extensions/filters/http/local_ratelimit:config",  # CiliumEnvoyConfig rate limits without an external service
-    "envoy.filters.http.cors": "//source/extensions/filters/http/cors:config",  # Ingress CORS annotations
     "envoy.filters.http.ext_authz": "//source/extensions/filters/http/ext_authz:config",  # external authorization from CiliumEnvoyConfig
 
     # Clusters and load balancing.
@@ -36,24 +35,25 @@ EXTENSIONS = {
     # Transport sockets and upstream protocols.
     "envoy.transport_sockets.tls": "//source/extensions/transport_sockets/tls:config",  # TLS origination and termination for TLS interception
     "envoy.transport_sockets.raw_buffer": "//source/extensions/transport_sockets/raw_buffer:config",  # plain connections
-    "envoy.upstreams.http.http_protocol_options": "//source/extensions/upstreams/http:config",  # HTTP/2 to backends (gRPC)
-    "envoy.upstreams.http.generic": "//source/extensions/upstreams/http/generic:config",  # the default upstream of the router
+    "envoy.upstreams.http.http": "//source/extensions/upstreams/http/http:config",  # the router's HTTP/1 and HTTP/2 (gRPC) upstream connections
 
     # Observability.
     "envoy.access_loggers.file": "//source/extensions/access_loggers/file:config",  # proxy access logs on stdout for debugging
     "envoy.health_checkers.http": "//source/extensions/health_checkers/http:health_checker_lib",  # active health checks from CiliumEnvoyConfig
 
     # Service discovery and config.
-    "envoy.config_subscription.grpc": "//source/extensions/config_subscription/grpc:grpc_collection_subscription_lib",  # xDS from the Cilium agent over a Unix socket
-    "envoy.network.dns_resolver.getaddrinfo": "//source/extensions/network/dns_resolver/getaddrinfo:config",  # DNS without c-ares' own resolver config
+    "envoy.config_subscription.grpc": "//source/extensions/config_subscription/grpc:grpc_subscription_lib",  # xDS (and Cilium's NPDS) from the agent over a Unix socket
+    "envoy.network.dns_resolver.cares": "//source/extensions/network/dns_resolver/cares:config",  # the DNS resolver strict_dns clusters use
 }
 
-# Nothing is compiled in but disabled.
-DISABLED_BY_DEFAULT_EXTENSIONS = []
+# Names Envoy's build reads from this file besides EXTENSIONS.  Public visibility lets
+# cilium-filters depend on extension libraries directly.
+EXTENSION_CONFIG_VISIBILITY = ["//visibility:public"]
+EXTENSION_PACKAGE_VISIBILITY = ["//visibility:public"]
+CONTRIB_EXTENSION_PACKAGE_VISIBILITY = ["//visibility:public"]
 
-# Visibility settings Envoy's build reads from this file.
-EXTENSION_CONFIG_VISIBILITY = ["//:extension_config", "//:contrib_library", "//:examples_library", "//:mobile_library"]
-EXTENSION_PACKAGE_VISIBILITY = ["//:extension_library", "//:contrib_library", "//:examples_library", "//:mobile_library"]
-CONTRIB_EXTENSION_PACKAGE_VISIBILITY = ["//:contrib_library"]
+# Envoy Mobile is not built here.
 MOBILE_PACKAGE_VISIBILITY = ["//:mobile_library"]
-LEGACY_ALWAYS_LINKED = {}
+
+# Envoy's libraries keep alwayslink (its default), as its own build does.
+LEGACY_ALWAYSLINK = 1

@@ -204,7 +204,7 @@ def test_copy_cache_only_with_an_extension(tmp_path, tree, capsys):
 # --- build, install, test with the stand-in ------------------------------------------------
 
 
-def _run_steps(tree: Path, tmp_path: Path, *steps: str, **env: str):
+def _run_steps(tree: Path, tmp_path: Path, *steps: str, python: str = sys.executable, **env: str):
     base = {
         "TARGETARCH": bazel.MACHINE_ARCH[os.uname().machine],
         "CILIUM_BAZEL_CACHE": str(tmp_path / "cache"),
@@ -216,7 +216,7 @@ def _run_steps(tree: Path, tmp_path: Path, *steps: str, **env: str):
         "HOME": str(tmp_path),
     }
     return subprocess.run(
-        [sys.executable, "-m", "tools.bazel", *steps],
+        [python, "-m", "tools.bazel", *steps],
         cwd=tree, env={**base, **env}, capture_output=True, text=True, check=False,
     )  # fmt: skip
 
@@ -272,6 +272,43 @@ def test_failing_test_shows_its_log_and_fails(tmp_path, tree):
     assert "bazel test failed (exit status 3)" in failed.stderr
 
 
+IN_CONTAINER_MODULES = ("tools/bazel.py", "tools/elf.py", "tools/tests/fixtures/engine/bazel")
+
+
+@pytest.mark.parametrize("path", IN_CONTAINER_MODULES)
+def test_in_container_code_is_python38_syntax(path):
+    import ast
+
+    ast.parse((REPO / path).read_text(), path, feature_version=(3, 8))
+
+
+def _interpreter(name: str) -> str | None:
+    """The absolute path of Python ``name`` when it runs here (through pyenv shims too)."""
+    try:
+        proc = subprocess.run([name, "-c", "import sys; print(sys.executable)"],
+                              capture_output=True, text=True, check=False)  # fmt: skip
+    except OSError:
+        return None
+    return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+PYTHON38 = _interpreter("python3.8")
+
+
+@pytest.mark.skipif(PYTHON38 is None, reason="no python3.8 to run")
+def test_steps_run_on_python38(tmp_path, tree):
+    # The oldest Python the builder images may have; runs every step for real.
+    env = {"COPY_CACHE_EXT": ".new", "BAZEL_TEST_OPTS": "--test_output=errors"}
+    proc = _run_steps(tree, tmp_path, "deps", "prepare-cache", "build", "install", "test",
+                      "copy-cache", "cleanup", python=str(PYTHON38), **env)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    steps = [
+        line.split(":")[0] for line in proc.stdout.splitlines() if line.startswith("tools.bazel ")
+    ]
+    assert steps == [f"tools.bazel {s}" for s in ("deps", "prepare-cache", "build", "install",
+                     "test", "test", "copy-cache", "cleanup")]  # fmt: skip
+
+
 def test_missing_bazel_is_one_sentence(tmp_path, tree):
     proc = _run_steps(tree, tmp_path, "build", BAZEL="no-such-bazel")
     assert proc.returncode == 127
@@ -292,6 +329,14 @@ def _bzl_value(name: str) -> str:
 
 def test_pinned_envoy_matches_envoy_version():
     assert f"envoy-{_bzl_value('ENVOY_VERSION')}" == (REPO / "ENVOY_VERSION").read_text().strip()
+
+
+def test_envoy_is_fetched_by_its_full_commit():
+    commit = _bzl_value("ENVOY_COMMIT")
+    assert re.fullmatch(r"[0-9a-f]{40}", commit)
+    text = (REPO / "envoy" / "envoy.bzl").read_text()
+    assert re.search(r'^ENVOY_URL = ".*/archive/\{commit\}\.tar\.gz"', text, re.M)
+    assert 'ENVOY_STRIP_PREFIX = "envoy-" + ENVOY_COMMIT' in text
 
 
 @pytest.mark.xfail(
@@ -323,6 +368,95 @@ def test_bazelrc_defines_the_configurations():
     for config in ("release", "release_debug"):
         assert re.search(rf"^build:{config} ", text, re.M), config
     assert "import %workspace%/envoy/bazelrc" in (REPO / ".bazelrc").read_text()
+    # Envoy 1.32 is C++20 and needs its googleurl without ICU; the toolchains say C++20 too.
+    assert "build --cxxopt=-std=c++20 --host_cxxopt=-std=c++20" in text
+    assert 'cxx_flags = ["-std=c++20"]' in (REPO / "envoy" / "toolchains" / "clang.bzl").read_text()
+
+
+def test_files_the_bazelrc_names_exist():
+    text = (REPO / "envoy" / "bazelrc").read_text()
+    named = re.findall(
+        r"--(?:platform_mappings|workspace_status_command)=\"?(?:sh )?([\w/.]+)", text
+    )
+    assert len(named) == 2
+    for path in named:
+        assert (REPO / path).is_file(), path
+
+
+def _platform_cpus() -> dict[str, str]:
+    """Platform name -> its @platforms//cpu constraint, from envoy/platforms/BUILD."""
+    text = (REPO / "envoy" / "platforms" / "BUILD").read_text()
+    return dict(re.findall(r'platform\(\s*name = "(\w+)",.*?"(@platforms//cpu:\w+)"', text, re.S))
+
+
+def test_every_platform_has_its_own_cross_toolchain():
+    cpus = _platform_cpus()
+    assert set(cpus) == set(bazel.PLATFORMS.values())
+    build = (REPO / "envoy" / "toolchains" / "BUILD").read_text()
+    toolchains = {
+        name: (cpu, triple)
+        for name, cpu, triple in re.findall(
+            r'clang_linux_toolchain\(\s*name = "(\w+)",.*?cpu = "(@platforms//cpu:\w+)",'
+            r'\s*triple = "([\w-]+)"',
+            build,
+            re.S,
+        )
+    }
+    assert set(toolchains) == set(cpus)
+    for name, (cpu, triple) in toolchains.items():
+        assert cpu == cpus[name], name
+        assert triple.startswith(cpu.rsplit(":", 1)[1] + "-linux-gnu"), name
+    assert 'register_toolchains("//envoy/toolchains:all")' in (REPO / "WORKSPACE").read_text()
+    mappings = (REPO / "envoy" / "platforms" / "platform_mappings").read_text()
+    for name in cpus:
+        assert f"  //envoy/platforms:{name}\n" in mappings
+        assert f"    //envoy/platforms:{name}\n" in mappings
+
+
+def test_toolchain_llvm_is_the_builder_images():
+    major = re.search(r'^LLVM_MAJOR = "(\d+)"', (REPO / "envoy" / "toolchains" / "clang.bzl")
+                      .read_text(), re.M).group(1)  # fmt: skip
+    builder = (REPO / "Dockerfile.builder").read_text()
+    for package in ("clang", "lld", "llvm"):
+        assert re.search(rf"\s{package}-{major}\s", builder), package
+    assert f"llvm-toolchain-noble-{major} " in builder
+    assert f"build --action_env=CC=clang-{major} " in (REPO / "envoy" / "bazelrc").read_text()
+
+
+def test_extension_config_defines_what_envoy_reads():
+    # The file is Starlark of the Python-compatible kind: run it and look at the names.
+    names: dict = {}
+    path = REPO / "envoy" / "build_config" / "extensions_build_config.bzl"
+    exec(compile(path.read_text(), str(path), "exec"), names)  # noqa: S102 (our own file)
+    for name in (
+        "EXTENSION_CONFIG_VISIBILITY", "EXTENSION_PACKAGE_VISIBILITY",
+        "CONTRIB_EXTENSION_PACKAGE_VISIBILITY", "MOBILE_PACKAGE_VISIBILITY",
+    ):  # fmt: skip
+        assert isinstance(names.get(name), list), name
+    assert names.get("LEGACY_ALWAYSLINK") in (0, 1)
+    extensions = names["EXTENSIONS"]
+    for name, label in extensions.items():
+        assert name.startswith("envoy.") and re.fullmatch(r"//source/extensions/[\w/]+:\w+", label)
+    # What every cilium-envoy needs, whatever else is trimmed.
+    for needed in ("envoy.filters.network.http_connection_manager", "envoy.filters.http.router",
+                   "envoy.config_subscription.grpc", "envoy.transport_sockets.tls"):  # fmt: skip
+        assert needed in extensions, needed
+
+
+def test_workspace_status_reports_the_source_version(tmp_path):
+    script = REPO / "envoy" / "workspace_status.sh"
+    (tmp_path / "SOURCE_VERSION").write_text("0123abcd\n")
+    proc = subprocess.run(["sh", str(script)], cwd=tmp_path, capture_output=True, text=True,
+                          check=True)  # fmt: skip
+    assert proc.stdout.splitlines() == [
+        "BUILD_SCM_REVISION 0123abcd",
+        "BUILD_SCM_STATUS Distribution",
+    ]
+    (tmp_path / "SOURCE_VERSION").unlink()
+    env = {**os.environ, "GIT_CEILING_DIRECTORIES": str(tmp_path.parent)}
+    proc = subprocess.run(["sh", str(script)], cwd=tmp_path, capture_output=True, text=True,
+                          check=True, env=env)  # fmt: skip
+    assert proc.stdout.splitlines()[0] == "BUILD_SCM_REVISION unknown"
 
 
 def test_every_extension_says_why():
@@ -400,6 +534,58 @@ def test_every_working_run_is_a_tools_bazel_step(name):
     for run in work:
         assert re.search(r"python3 -m tools\.bazel( [a-z-]+)+$", run), run
         assert all(s in bazel.STEPS for s in run.split("tools.bazel", 1)[1].split())
+
+
+#: Files under envoy/ that Bazel never reads; they stay out of the build stages, so
+#: editing them re-runs nothing.
+NOT_BAZEL_INPUTS = {"envoy/cilium-compat.tsv"}
+
+
+def stage_copies(path: Path, stage: str) -> list[str]:
+    """Context sources of the COPY instructions of ``stage`` (not COPY --from)."""
+    text = path.read_text().replace("\\\n", " ")
+    body = re.split(rf"^FROM .* AS {stage}$", text, flags=re.M)[1].split("\nFROM ", 1)[0]
+    sources = []
+    for line in re.findall(r"^COPY (.*)$", body, re.M):
+        words = [w for w in line.split() if not w.startswith("--")]
+        if "--from=" not in line:
+            sources += words[:-1]
+    return sources
+
+
+def copied_files(sources: list[str]) -> set[str]:
+    files = set()
+    for source in sources:
+        for match in REPO.glob(source.rstrip("/")):
+            found = match.rglob("*") if match.is_dir() else [match]
+            files |= {p.relative_to(REPO).as_posix() for p in found if p.is_file()}
+    return files
+
+
+def _tracked(folder: str) -> set[str]:
+    listed = subprocess.run(["git", "-C", str(REPO), "ls-files", "--", folder],
+                            capture_output=True, text=True, check=True).stdout  # fmt: skip
+    on_disk = {p.relative_to(REPO).as_posix() for p in (REPO / folder).rglob("*") if p.is_file()}
+    return (set(listed.split()) | on_disk) - {p for p in on_disk if "__pycache__" in p}
+
+
+@pytest.mark.parametrize(
+    "dockerfile, stage, folders",
+    [
+        ("Dockerfile", "builder-fresh", ["envoy"]),
+        ("Dockerfile", "builder", ["envoy", "cilium-filters"]),
+        ("Dockerfile.tests", "builder-fresh", ["envoy"]),
+        ("Dockerfile.tests", "runner", ["envoy", "cilium-filters", "tests"]),
+    ],
+)
+def test_build_stages_copy_every_bazel_input(dockerfile, stage, folders):
+    copied = copied_files(stage_copies(REPO / dockerfile, stage))
+    for folder in folders:
+        missing = _tracked(folder) - NOT_BAZEL_INPUTS - copied
+        assert not missing, f"{dockerfile} {stage} does not copy {sorted(missing)}"
+    assert not copied & NOT_BAZEL_INPUTS
+    for name in ("WORKSPACE", ".bazelrc", ".bazelversion", "ENVOY_VERSION", "tools/bazel.py"):
+        assert name in copied, name
 
 
 def test_the_session_build_args_are_consumed():

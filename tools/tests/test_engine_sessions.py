@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tools import build, elf
+from tools import bazel, build, elf, extract
 from tools.errors import ToolkitError
 from tools.tests.engine_images import (  # noqa: F401 (base_images is a fixture)
     BaseImages,
@@ -103,7 +103,7 @@ def stand_in_line(output: str, command: str) -> str:
     return found[-1]
 
 
-def test_build_gives_an_image_whose_proxy_runs(sessions):
+def test_build_gives_an_image_whose_proxy_runs_and_extract_copies_it(sessions, tmp_path):
     tag = sessions.tag("build")
     output = sessions.run("build", "--no-archive", tag=tag)
     line = stand_in_line(output, "build")
@@ -112,6 +112,21 @@ def test_build_gives_an_image_whose_proxy_runs(sessions):
     assert "tools.bazel install: /cilium/install/usr/bin/cilium-envoy" in output
     proc = _docker("run", "--rm", "--entrypoint", "/usr/bin/cilium-envoy", tag, "--version")
     assert proc.returncode == 0 and proc.stdout.startswith("Python"), proc.stderr
+
+    # `nox -s extract` on what `build` made: the binary lands in DIR/<arch>/, no container stays.
+    arch = bazel.MACHINE_ARCH[os.uname().machine]
+    out = io.StringIO()
+    written = extract.main(
+        ["--image", tag, "--output", str(tmp_path / "out"), "--platform", f"linux/{arch}"],
+        root=sessions.root, out=out,
+    )  # fmt: skip
+    binary = tmp_path / "out" / arch / "cilium-envoy"
+    assert binary in written and elf.arch_of(binary) == arch
+    assert binary.stat().st_mode & 0o111
+    copied = sessions.file_from(tag, "/usr/bin/cilium-envoy", tmp_path / "copied")
+    assert binary.read_bytes() == copied.read_bytes()
+    assert f"(linux/{arch})" in out.getvalue()
+    assert not _docker("ps", "-aq", "--filter", f"ancestor={tag}").stdout.strip()
 
 
 amd64_host = pytest.mark.skipif(
@@ -210,6 +225,7 @@ UNRELATED = {
     "go": "go/cilium/touched.go",
     "noxfile": "noxfile.py",
     "python tests": "tools/tests/test_bazel.py",
+    "compat table": "envoy/cilium-compat.tsv",
 }
 RELATED = {"cilium-filters": "cilium-filters/BUILD", "envoy": "envoy/bazelrc"}
 
