@@ -1,158 +1,484 @@
-"""The .dockerignore generator: git's semantics in Docker's pattern language."""
+"""The .dockerignore generator: git's semantics in Docker's pattern language.
+
+Real files in temporary trees throughout; the engine tests compare what a real Docker
+engine sends as build context with what real git keeps.
+"""
 
 from __future__ import annotations
 
+import glob
 import os
+import shlex
 import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
 
 from tools import dockerignore
 from tools.dockerignore import translate
+from tools.run import FileWrite
+
+REPO = Path(__file__).resolve().parents[2]
+NAMES = [
+    "Dockerfile.builder.dockerignore",
+    "Dockerfile.dockerignore",
+    "Dockerfile.tests.dockerignore",
+]
 
 
 @pytest.mark.parametrize(
     "line,directory,expected",
     [
+        # no slash: any depth below the .gitignore's directory
         ("*.log", "", "**/*.log"),
         ("*.log", "sub/dir", "sub/dir/**/*.log"),
-        ("/out/", "", "out"),
+        # a leading or middle slash anchors at the .gitignore's directory
         ("/build", "sub", "sub/build"),
         ("a/b", "", "a/b"),
-        ("a/b/", "x", "x/a/b"),
+        ("a/b", "x", "x/a/b"),
+        # directory-only: the slash is dropped; negated, the line is
+        ("/out/", "", "out"),
         ("cache/", "", "**/cache"),
+        ("a/b/", "x", "x/a/b"),
+        ("!keep/", "", "# left out (Docker has no directory-only patterns): !keep/"),
+        ("!*/", "d", "# left out (Docker has no directory-only patterns): !*/"),
+        # ** as git reads it
         ("**/tmp", "x", "x/**/tmp"),
         ("logs/**", "", "logs/**"),
+        ("a/**/b", "", "a/**/b"),
+        ("foo**bar", "", "**/foo*bar"),
+        ("***", "", "**/**"),
+        # negation keeps its "!" and the same translation
         ("!keep.log", "", "!**/keep.log"),
         ("!/sub/keep", "d", "!d/sub/keep"),
+        # escapes
         ("\\#hash", "", "**/#hash"),
+        ("/\\#hash", "", "\\#hash"),
         ("\\!bang", "", "**/!bang"),
+        ("/\\!bang", "", "\\!bang"),
+        ("!/\\!bang", "", "!\\!bang"),
+        ("\\*star", "", "**/\\*star"),
+        ("\\d", "", "**/d"),
+        # git trims trailing spaces unless escaped; Docker trims both ends
         ("trailing   ", "", "**/trailing"),
-        ("space\\ ", "", "**/space "),
+        ("space\\ ", "", "**/space[ ]"),
+        ("space\\   ", "", "**/space[ ]"),
+        ("/ lead", "", "[ ]lead"),
+        ("/tab\t", "", "tab[\t]"),
+        ("with\\", "", "# left out (git never matches it): with\\"),
+        # character classes
+        ("x[!0-9]", "", "**/x[^0-9/]"),
+        ("x[^0-9]", "", "**/x[^0-9/]"),
+        ("[]a]x", "", "**/[\\]a]x"),
+        ("[[:digit:]]x", "", "**/[[:digit:]]x"),
+        ("[\\d-]x", "", "**/[d-]x"),
+        ("x[ab", "", "# left out (git never matches it): x[ab"),
+        # literal in a glob, special in Docker's regular expressions
+        ("a+b(c)|{2}^.$", "", "**/a\\+b\\(c\\)\\|\\{2\\}\\^.$"),
+        # a directory whose name holds glob characters
+        ("*.o", "we[ir]d+", "we\\[ir\\]d\\+/**/*.o"),
+        # nothing to translate
         ("# comment", "", None),
         ("", "", None),
         ("   ", "", None),
         ("/", "", None),
+        ("!", "", None),
+        ("line\r\n", "", "**/line"),
     ],
 )
 def test_translate(line, directory, expected):
     assert translate(line, directory) == expected
 
 
-def _tree(root: Path) -> None:
-    files = {
-        ".gitignore": "# top\n*.log\n!keep.log\n/out/\nbuild/\n/SOURCE_VERSION\n",
-        "SOURCE_VERSION": "0123abcd\n",
-        "cilium-filters/.gitignore": "gen-*\n/local.cc\n",
-        "cilium-filters/policy.cc": "x",
-        "cilium-filters/gen-1.cc": "x",
-        "cilium-filters/local.cc": "x",
-        "cilium-filters/deep/local.cc": "x",
-        "cilium-filters/deep/gen-2.cc": "x",
-        "envoy/a.log": "x",
-        "envoy/keep.log": "x",
-        "envoy/build/obj": "x",
-        "envoy/bazelrc": "x",
-        "out/cilium-envoy": "x",
-        "tests/t.py": "x",
-        "go/go.mod": "x",
-        "README.md": "x",
-        "docs/guide.txt": "x",
-        "noxfile.py": "x",
-        "tools/bazel.py": "x",
-        "tools/tests/test_x.py": "x",
-        ".bazelversion": "6.5.0\n",
-        "Dockerfile": "FROM scratch\nCOPY . /ctx\n",
-        "Dockerfile.tests": "FROM scratch\nCOPY . /ctx\n",
-        "Dockerfile.builder": "FROM scratch\nCOPY . /ctx\n",
-    }
+def _make(root: Path, files: dict) -> None:
     for name, content in files.items():
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content)
 
 
-def test_render_whole_release_file(tmp_path):
-    _tree(tmp_path)
+SMALL_TREE = {
+    ".gitignore": "# top\n*.log\n!keep.log\n/out/\nbuild/\n/SOURCE_VERSION\n",
+    "cilium-filters/.gitignore": "gen-*\n/local.cc\n",
+    "cilium-filters/deep/.gitignore": "!important.log\n",
+    "envoy/.gitignore": "\n# nothing but comments\n",
+}
+
+
+def test_render_whole_files(tmp_path):
+    _make(tmp_path, SMALL_TREE)
     rendered = dockerignore.render(tmp_path)
-    assert sorted(rendered) == [
-        "Dockerfile.builder.dockerignore",
-        "Dockerfile.dockerignore",
-        "Dockerfile.tests.dockerignore",
+    assert list(rendered) == NAMES
+    every_context = textwrap.dedent(
+        """\
+        # left out of every context
+        .git
+        .nox
+        **/.gitignore
+        .dockerignore
+        *.dockerignore
+        Dockerfile
+        Dockerfile.*
+        docs
+        **/*.md
+        noxfile.py
+        bench
+        .ci
+        tools/tests
+        **/__pycache__
+        .pytest_cache
+        .ruff_cache
+        pyproject.toml
+        nox-settings.toml
+        out
+        """
+    )
+    from_git = textwrap.dedent(
+        """\
+        # Generated by `nox` (tools/dockerignore.py); do not edit.
+        # Docker has no directory-only patterns: "name/" also leaves out files called name.
+        # from .gitignore
+        **/*.log
+        !**/keep.log
+        out
+        **/build
+        SOURCE_VERSION
+        # from cilium-filters/.gitignore
+        cilium-filters/**/gen-*
+        cilium-filters/local.cc
+        # from cilium-filters/deep/.gitignore
+        !cilium-filters/deep/**/important.log
+        """
+    )
+    assert rendered["Dockerfile.dockerignore"] == (
+        from_git
+        + every_context
+        + "# left out of this context\ngo\ntests\n**/test\n**/tests\n"
+        + "# always sent\n!SOURCE_VERSION\n"
+    )
+    assert rendered["Dockerfile.tests.dockerignore"] == (
+        from_git
+        + every_context
+        + "# left out of this context\ngo\n# always sent\n!SOURCE_VERSION\n"
+    )
+    assert rendered["Dockerfile.builder.dockerignore"] == (
+        "# Generated by `nox` (tools/dockerignore.py); do not edit.\n"
+        "# The builder image reads .bazelversion only.\n"
+        "*\n"
+        "!.bazelversion\n"
+    )
+
+
+def test_walk_reads_parents_first_and_skips_what_every_context_leaves_out(tmp_path):
+    _make(
+        tmp_path,
+        {
+            "b/.gitignore": "b1\n",
+            "a/z/.gitignore": "az1\n",
+            "a/.gitignore": "a1\n",
+            ".gitignore": "\ufeffroot1\r\nroot2\r\n",  # a byte-order mark and CRLF, as git reads them
+            # Everything below is left out of every context, whatever these say.
+            ".git/.gitignore": "git1\n",
+            ".nox/.gitignore": "*\n",
+            ".pytest_cache/.gitignore": "*\n",
+            "tools/tests/.gitignore": "tt1\n",
+            "a/__pycache__/.gitignore": "pc1\n",
+            "out/x/.gitignore": "o1\n",
+            "c/target": "c1\n",
+        },
+    )
+    (tmp_path / "c" / ".gitignore").symlink_to("target")  # git does not read it either
+    assert [d for d, _ in dockerignore.gitignore_files(tmp_path)] == ["", "a", "a/z", "b"]
+    assert [
+        line for line in dockerignore.from_gitignores(tmp_path) if not line.startswith("#")
+    ] == [
+        "**/root1",
+        "**/root2",
+        "a/**/a1",
+        "a/z/**/az1",
+        "b/**/b1",
     ]
-    lines = rendered["Dockerfile.dockerignore"].splitlines()
-    assert lines[0].startswith("# Generated")
-    assert lines[1:9] == [
-        "**/*.log",
-        "!**/keep.log",
-        "out",
-        "**/build",
-        "SOURCE_VERSION",
-        "cilium-filters/**/gen-*",
-        "cilium-filters/local.cc",
-        ".git",
-    ]
-    assert lines[-5:] == ["go", "tests", "**/tests", "**/test", "!SOURCE_VERSION"]
-    tests_lines = rendered["Dockerfile.tests.dockerignore"].splitlines()
-    assert tests_lines[-2:] == ["go", "!SOURCE_VERSION"] and "tests" not in tests_lines
-    assert rendered["Dockerfile.builder.dockerignore"].splitlines()[-2:] == ["*", "!.bazelversion"]
+
+
+def test_unreadable_gitignore_is_a_plain_error(tmp_path, monkeypatch):
+    _make(tmp_path, {".gitignore": "x\n"})
+    (tmp_path / ".gitignore").chmod(0)
+    if os.geteuid() == 0:  # root reads it anyway: make reading fail as it would for others
+        denied = PermissionError(13, "Permission denied")
+        monkeypatch.setattr(Path, "read_bytes", lambda self: (_ for _ in ()).throw(denied))
+    with pytest.raises(dockerignore.ToolkitError, match="Cannot read"):
+        dockerignore.render(tmp_path)
 
 
 def test_write_is_atomic_and_leaves_unchanged_files_alone(tmp_path):
-    _tree(tmp_path)
-    assert dockerignore.write(tmp_path) == [
-        "Dockerfile.builder.dockerignore",
-        "Dockerfile.dockerignore",
-        "Dockerfile.tests.dockerignore",
-    ]
-    stamps = {p.name: p.stat().st_mtime_ns for p in tmp_path.glob("*.dockerignore")}
+    _make(tmp_path, SMALL_TREE)
+    assert dockerignore.write(tmp_path) == NAMES
+    files = {name: tmp_path / name for name in NAMES}
+    stamps = {name: (p.stat().st_mtime_ns, p.stat().st_ino) for name, p in files.items()}
     assert dockerignore.write(tmp_path) == []
-    assert {p.name: p.stat().st_mtime_ns for p in tmp_path.glob("*.dockerignore")} == stamps
-    assert not list(tmp_path.glob(".*.tmp"))
-    assert dockerignore.main(["--check", str(tmp_path)]) == 0
+    assert {name: (p.stat().st_mtime_ns, p.stat().st_ino) for name, p in files.items()} == stamps
+
+    # A new rule changes the two files built from the .gitignore files, not the builder's.
     (tmp_path / "envoy" / ".gitignore").write_text("*.tmp\n")
-    assert dockerignore.main(["--check", str(tmp_path)]) == 1
-    assert dockerignore.stale(tmp_path) == [
+    assert dockerignore.write(tmp_path) == [
         "Dockerfile.dockerignore",
         "Dockerfile.tests.dockerignore",
     ]
+    assert "envoy/**/*.tmp\n" in files["Dockerfile.dockerignore"].read_text()
+    # Replaced by a rename (a new inode), never rewritten in place; no temporary file left.
+    assert files["Dockerfile.dockerignore"].stat().st_ino != stamps["Dockerfile.dockerignore"][1]
+    assert (
+        files["Dockerfile.builder.dockerignore"].stat().st_mtime_ns
+        == (stamps["Dockerfile.builder.dockerignore"][0])
+    )
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == [".gitignore", *NAMES]
 
 
-def _context_files(engine: str, root: Path, dockerfile: str, dest: Path) -> set[str]:
+def test_plan_files_are_what_write_writes(tmp_path):
+    _make(tmp_path, SMALL_TREE)
+    planned = dockerignore.plan_files(tmp_path)
+    assert planned == tuple(FileWrite(n, c) for n, c in dockerignore.render(tmp_path).items())
+    assert [f.path for f in planned] == NAMES
+    assert all(f.pending(tmp_path) for f in planned)
+    dockerignore.write(tmp_path)
+    assert not any(f.pending(tmp_path) for f in planned)
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "tools.dockerignore", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_command_line_check_and_write(tmp_path):
+    _make(tmp_path, SMALL_TREE)
+    stale = _cli("--check", str(tmp_path))
+    assert stale.returncode == 1
+    assert ", ".join(NAMES) in stale.stderr and "python -m tools.dockerignore" in stale.stderr
+    assert not list(tmp_path.glob("*.dockerignore"))  # --check writes nothing
+
+    wrote = _cli(str(tmp_path))
+    assert (wrote.returncode, wrote.stdout) == (0, "".join(f"wrote {n}\n" for n in NAMES))
+    assert _cli("--check", str(tmp_path)).returncode == 0
+    assert _cli(str(tmp_path)).stdout == ""  # nothing changed, nothing written
+
+    (tmp_path / "Dockerfile.tests.dockerignore").write_text("edited by hand\n")
+    edited = _cli("--check", str(tmp_path))
+    assert edited.returncode == 1
+    assert "Dockerfile.tests.dockerignore;" in edited.stderr
+    assert "Dockerfile.dockerignore" not in edited.stderr
+
+
+@pytest.mark.parametrize(
+    "args,status,message",
+    [
+        (["--chek"], 2, "did you mean --check?"),
+        (["no/such/dir"], 2, "is not a directory"),
+        (["a", "b"], 2, "unknown option b"),
+    ],
+)
+def test_command_line_mistakes_are_one_sentence(args, status, message):
+    proc = _cli(*args)
+    assert proc.returncode == status
+    assert message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_command_line_help():
+    proc = _cli("--help")
+    assert proc.returncode == 0 and "python -m tools.dockerignore" in proc.stdout
+
+
+# ---------------------------------------------------------------------------------------
+# A real engine's reading of the generated files against git's reading of .gitignore.
+
+CONTEXT_DOCKERFILE = "FROM scratch\nCOPY . /ctx\n"
+
+#: One .gitignore feature per line, each with files it should and should not leave out.
+ENGINE_TREE = {
+    ".gitignore": "\n".join(
+        [
+            "# comments and blank lines are dropped",
+            "",
+            "*.log",
+            "!keep.log",
+            "/out/",
+            "build/",
+            "/SOURCE_VERSION",
+            "\\#hash",
+            "/\\!bang",
+            "trailing-escaped\\ ",
+            "trailing-plain   ",
+            "cls[!0-9]",
+            "sl[!0-9]sh",
+            "!*.md",  # cannot bring back what every context leaves out
+            "a+b",
+            "(paren)",
+            "lit^hat",
+            "rep{2}",
+            "dot.c",
+            "cost$",
+            "docs-*/**/*.tmp",
+            "nested/**",
+            "",
+        ]
+    ),
+    "cilium-filters/.gitignore": "gen-*\n/local.cc\n!important.log\nsub/*\n!sub/keep\n",
+    "we[ir]d+/.gitignore": "*.o\n",
+    "SOURCE_VERSION": "0123abcd\n",
+    "a.log": "",
+    "envoy/a.log": "",
+    "envoy/keep.log": "",
+    "envoy/build/obj": "",
+    "envoy/bazelrc": "",
+    "out/cilium-envoy": "",
+    "#hash": "",
+    "deep/#hash": "",
+    "!bang": "",
+    "deep/!bang": "",
+    "trailing-escaped ": "",
+    "trailing-escaped": "",
+    "trailing-plain": "",
+    "clsx": "",
+    "cls1": "",
+    "slash": "",
+    "sl/sh": "",
+    "a+b": "",
+    "aab": "",
+    "(paren)": "",
+    "paren": "",
+    "lit^hat": "",
+    "rep{2}": "",
+    "repp": "",
+    "dot.c": "",
+    "dotxc": "",
+    "cost$": "",
+    "docs-a/x/y.tmp": "",
+    "docs-a/y.tmp": "",
+    "docs-a/y.txt": "",
+    "nested/x/deep": "",
+    "cilium-filters/policy.cc": "",
+    "cilium-filters/gen-1.cc": "",
+    "cilium-filters/local.cc": "",
+    "cilium-filters/deep/local.cc": "",
+    "cilium-filters/deep/gen-2.cc": "",
+    "cilium-filters/x/important.log": "",
+    "cilium-filters/sub/keep": "",
+    "cilium-filters/sub/drop": "",
+    "we[ir]d+/x.o": "",
+    "we[ir]d+/x.c": "",
+    # only the tests or the Go API need these
+    "tests/BUILD": "",
+    "cilium-filters/test/t.cc": "",
+    "go/go.mod": "",
+    # left out of every context by the fixed rules
+    "README.md": "",
+    "envoy/notes.md": "",
+    "docs/guide.txt": "",
+    "noxfile.py": "",
+    "pyproject.toml": "",
+    "tools/bazel.py": "",
+    "tools/tests/test_x.py": "",
+    "bench/b.py": "",
+    ".ci/run": "",
+    ".bazelversion": "6.5.0\n",
+    "Dockerfile": CONTEXT_DOCKERFILE,
+    "Dockerfile.tests": CONTEXT_DOCKERFILE,
+    "Dockerfile.builder": CONTEXT_DOCKERFILE,
+}
+LEFT_OUT_OF_EVERY_CONTEXT = {
+    "README.md", "envoy/notes.md", "docs/guide.txt", "noxfile.py", "pyproject.toml",
+    "tools/tests/test_x.py", "bench/b.py", ".ci/run", "Dockerfile", "Dockerfile.tests",
+    "Dockerfile.builder", ".gitignore", "cilium-filters/.gitignore", "we[ir]d+/.gitignore",
+}  # fmt: skip
+ONLY_FOR_TESTS_OR_GO = {"tests/BUILD", "cilium-filters/test/t.cc", "go/go.mod"}
+
+
+def _kept_by_git(root: Path) -> set:
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    listed = subprocess.run(
+        ["git", "-c", "core.excludesFile=/dev/null", "-C", str(root),
+         "ls-files", "-z", "--others", "--exclude-standard"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return {name for name in listed.split("\0") if name}
+
+
+def _sent_by_docker(engine: str, root: Path, dockerfile: str, dest: Path) -> set:
+    """The files a real engine sends as context for ``dockerfile`` (copied out by BuildKit)."""
+    argv = [engine, "build", "-q", "-f", dockerfile, "--output", f"type=local,dest={dest}", "."]
     proc = subprocess.run(
-        [engine, "build", "-f", dockerfile, "--output", f"type=local,dest={dest}", "."],
-        cwd=root, env=dict(os.environ, DOCKER_BUILDKIT="1"), capture_output=True, text=True, check=False,
+        argv, cwd=root, env=dict(os.environ, DOCKER_BUILDKIT="1"),
+        capture_output=True, text=True, check=False,
     )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
-    return {
-        p.relative_to(dest / "ctx").as_posix() for p in (dest / "ctx").rglob("*") if p.is_file()
-    }
+    assert proc.returncode == 0, f"{shlex.join(argv)} failed:\n{proc.stderr}"
+    ctx = dest / "ctx"
+    return {p.relative_to(ctx).as_posix() for p in ctx.rglob("*") if p.is_file()}
 
 
 @pytest.mark.engine
 def test_docker_sends_what_git_keeps(engine, tmp_path):
-    """Docker's own reading of the generated files agrees with git's reading of .gitignore."""
+    """Docker's reading of the generated files agrees with git's reading of the .gitignore files."""
     root = tmp_path / "repo"
-    _tree(root)
-    subprocess.run(["git", "init", "-q", str(root)], check=True)
-    kept_by_git = set(
-        subprocess.run(
-            ["git", "-C", str(root), "ls-files", "--others", "--exclude-standard"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.split()  # fmt: skip
-    )
+    _make(root, ENGINE_TREE)
+    kept = _kept_by_git(root)
+    # Sanity: git itself ignores what the tree says (so the comparison means something).
+    assert {"a.log", "envoy/build/obj", "#hash", "trailing-escaped ", "clsx", "a+b",
+            "lit^hat", "slash", "cilium-filters/sub/drop", "we[ir]d+/x.o", "nested/x/deep"}.isdisjoint(kept)  # fmt: skip
+    assert {"envoy/keep.log", "cilium-filters/x/important.log", "cls1", "aab", "sl/sh", "README.md",
+            "cilium-filters/sub/keep", "trailing-escaped"} <= kept  # fmt: skip
     dockerignore.write(root)
-    fixed_out = {"README.md", "noxfile.py", "docs/guide.txt", "tools/tests/test_x.py"}
-    docker_files = {
-        f for f in kept_by_git if not f.startswith("Dockerfile") and not f.endswith(".gitignore")
-    }
-    release = _context_files(engine, root, "Dockerfile", tmp_path / "release")
-    # SOURCE_VERSION is git-ignored but generated for the build: it is always sent.
-    assert release == docker_files - fixed_out - {"tests/t.py", "go/go.mod"} | {"SOURCE_VERSION"}
-    tests = _context_files(engine, root, "Dockerfile.tests", tmp_path / "tests")
-    assert tests == docker_files - fixed_out - {"go/go.mod"} | {"SOURCE_VERSION"}
-    builder = _context_files(engine, root, "Dockerfile.builder", tmp_path / "builder")
+
+    expected = kept - LEFT_OUT_OF_EVERY_CONTEXT | {"SOURCE_VERSION"}  # generated, always sent
+    release = _sent_by_docker(engine, root, "Dockerfile", tmp_path / "release")
+    assert release == expected - ONLY_FOR_TESTS_OR_GO
+    tests = _sent_by_docker(engine, root, "Dockerfile.tests", tmp_path / "tests")
+    assert tests == expected - {"go/go.mod"}
+    builder = _sent_by_docker(engine, root, "Dockerfile.builder", tmp_path / "builder")
     assert builder == {".bazelversion"}
+
+
+def _copy_sources(dockerfile: Path) -> list:
+    """The context paths a Dockerfile's COPY instructions read (not those --from a stage)."""
+    text = dockerfile.read_text().replace("\\\n", " ")
+    sources = []
+    for line in text.splitlines():
+        words = line.split()
+        if not words or words[0].upper() != "COPY" or any(w.startswith("--from") for w in words):
+            continue
+        sources += [w for w in words[1:-1] if not w.startswith("--")]
+    return sources
+
+
+@pytest.mark.engine
+def test_contexts_hold_what_the_dockerfiles_copy(engine, tmp_path):
+    """The real repository's contexts, as a real engine sends them, hold every COPY source."""
+    root = tmp_path / "repo"
+    listed = subprocess.run(
+        ["git", "-C", str(REPO), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    for name in filter(None, listed.split("\0")):
+        if (REPO / name).is_file():
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            (root / name).write_bytes((REPO / name).read_bytes())
+    (root / "SOURCE_VERSION").write_text("0" * 40 + "\n")
+    dockerignore.write(root)
+    for name in ("Dockerfile", "Dockerfile.tests", "Dockerfile.builder"):
+        sources = _copy_sources(REPO / name)
+        assert sources, f"no COPY found in {name}"
+        (root / name).write_text(CONTEXT_DOCKERFILE)
+        ctx = tmp_path / name / "ctx"
+        sent = _sent_by_docker(engine, root, name, tmp_path / name)
+        missing = [s for s in sources if not glob.glob(str(ctx / s))]
+        assert not missing, f"{name} copies {missing}, which its context leaves out"
+        if name == "Dockerfile.builder":
+            assert sent == {".bazelversion"}
+        else:
+            assert not {p for p in sent if p.startswith(("go/", ".git/", "tools/tests/"))}
+            assert any(p.startswith("tests/") for p in sent) == (name == "Dockerfile.tests")
