@@ -134,10 +134,10 @@ class FileWrite:
     content: str
 
     def pending(self, root: Path) -> bool:
-        target = root / self.path
+        # Compared as bytes, exactly as write_atomic decides whether to write.
         try:
-            return target.read_text() != self.content
-        except (FileNotFoundError, UnicodeDecodeError):
+            return (root / self.path).read_bytes() != self.content.encode()
+        except FileNotFoundError:
             return True
 
 
