@@ -12,7 +12,6 @@ import os
 import re
 import shlex
 import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -21,7 +20,7 @@ from tools import images, resources
 from tools.errors import ToolkitError
 from tools.files import write_atomic
 from tools.repo import GitFacts
-from tools.run import Step, quote
+from tools.run import Step, query, quote, start
 from tools.settings import Settings
 
 #: The docker-container builder this toolkit creates when a build needs one.
@@ -72,19 +71,10 @@ class DockerCli:
         return bool(match) and int(match.group(1)) < 23
 
 
-def _popen(argv: Sequence[str]) -> subprocess.Popen:
-    try:
-        return subprocess.Popen(
-            list(argv),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-    except (FileNotFoundError, PermissionError):
-        raise ToolkitError(
-            f"The docker CLI `{argv[0]}` was not found; install Docker or pass --docker=/path/to/docker."
-        ) from None
+def _no_docker(docker: str) -> str:
+    return (
+        f"The docker CLI `{docker}` was not found; install Docker or pass --docker=/path/to/docker."
+    )
 
 
 SYSTEM_PLUGIN_DIRS = (
@@ -134,9 +124,7 @@ def docker_cli(docker: str, environ: Mapping[str, str] | None = None) -> DockerC
     environ = os.environ if environ is None else environ
     fingerprint = _cli_fingerprint(docker, environ)
     if fingerprint is None:
-        raise ToolkitError(
-            f"The docker CLI `{docker}` was not found; install Docker or pass --docker=/path/to/docker."
-        )
+        raise ToolkitError(_no_docker(docker))
     cache = _cache_file(environ)
     key = json.dumps([docker, fingerprint])
     try:
@@ -154,7 +142,9 @@ def docker_cli(docker: str, environ: Mapping[str, str] | None = None) -> DockerC
 
 
 def ask_cli(docker: str) -> DockerCli:
-    buildx, version = _popen([docker, "buildx", "version"]), _popen([docker, "--version"])
+    missing = _no_docker(docker)
+    buildx = start([docker, "buildx", "version"], missing=missing)
+    version = start([docker, "--version"], missing=missing)
     bx_out, _ = buildx.communicate()
     v_out, v_err = version.communicate()
     if version.returncode != 0:
@@ -180,10 +170,10 @@ class BuilderInfo:
 def inspect_builder(docker: str, name: str | None = None) -> BuilderInfo | None:
     """`docker buildx inspect [NAME]`: None when there is no such builder."""
     argv = [docker, "buildx", "inspect"] + ([name] if name else [])
-    proc = _popen(argv)
-    out, _ = proc.communicate()
+    proc = query(argv, missing=_no_docker(docker))
     if proc.returncode != 0:
         return None
+    out = proc.stdout
     fields = {}
     for line in out.splitlines():
         key, sep, value = line.partition(":")

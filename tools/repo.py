@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tools.errors import ToolkitError
+from tools.run import start
 
 #: The top of the checkout (this file lives in tools/).
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,20 +27,10 @@ class GitFacts:
 def start_git_queries(root: Path) -> tuple[subprocess.Popen, subprocess.Popen]:
     """Start the two git calls :func:`git_facts` reads, so they run alongside other queries."""
     base = ["git", "-C", str(root)]
-    try:
-        return (
-            _popen(base + ["rev-parse", "HEAD", "HEAD:Dockerfile.builder"]),
-            _popen(base + ["symbolic-ref", "-q", "HEAD"]),
-        )
-    except FileNotFoundError:
-        raise ToolkitError(
-            "git was not found; install git (the image tags come from it)."
-        ) from None
-
-
-def _popen(argv: list[str]) -> subprocess.Popen:
-    return subprocess.Popen(
-        argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    missing = "git was not found; install git (the image tags come from it)."
+    return (
+        start(base + ["rev-parse", "HEAD", "HEAD:Dockerfile.builder"], missing=missing),
+        start(base + ["symbolic-ref", "-q", "HEAD"], missing=missing),
     )
 
 

@@ -190,18 +190,12 @@ def engine_info(docker_cli: str = "docker", timeout: float = ENGINE_TIMEOUT) -> 
 
 
 def _cli_info(docker_cli: str, timeout: float) -> dict:
-    import subprocess
+    from tools.errors import ToolkitError
+    from tools.run import query
 
     try:
-        proc = subprocess.run(
-            [docker_cli, "info", "--format", "{{json .}}"],
-            capture_output=True,
-            text=True,
-            stdin=subprocess.DEVNULL,
-            timeout=timeout * 2,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
+        proc = query([docker_cli, "info", "--format", "{{json .}}"], timeout=timeout * 2)
+    except ToolkitError as exc:
         raise EngineUnavailable(f"`{docker_cli} info` failed ({exc})") from None
     try:
         info = json.loads(proc.stdout)

@@ -30,8 +30,28 @@ def quote(argv: Sequence[str]) -> str:
     return shlex.join(str(a) for a in argv)
 
 
-def _not_found(argv: Sequence[str]) -> ToolkitError:
-    return ToolkitError(f"`{argv[0]}` was not found; install it or put it on PATH.", status=127)
+def _not_found(argv: Sequence[str], missing: Optional[str] = None) -> ToolkitError:
+    return ToolkitError(
+        missing or f"`{argv[0]}` was not found; install it or put it on PATH.", status=127
+    )
+
+
+def start(argv: Sequence[str], *, missing: Optional[str] = None) -> subprocess.Popen:
+    """Start a read-only command in the background (text output captured).
+
+    Several can run at once; read each with ``communicate()``.  ``missing`` is the
+    sentence to show when the program does not exist.
+    """
+    try:
+        return subprocess.Popen(
+            list(argv),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    except (FileNotFoundError, PermissionError):
+        raise _not_found(argv, missing) from None
 
 
 def query(
@@ -40,6 +60,7 @@ def query(
     cwd: Optional[Path] = None,
     env: Optional[Mapping[str, str]] = None,
     timeout: Optional[float] = 60,
+    missing: Optional[str] = None,
 ) -> subprocess.CompletedProcess:
     """Run a read-only command and capture its text output (never raises on exit status)."""
     try:
@@ -54,7 +75,7 @@ def query(
             timeout=timeout,
         )
     except FileNotFoundError:
-        raise _not_found(argv) from None
+        raise _not_found(argv, missing) from None
     except PermissionError:
         raise ToolkitError(f"`{argv[0]}` is not executable; fix its permissions or PATH.") from None
     except subprocess.TimeoutExpired:
