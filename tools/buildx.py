@@ -18,7 +18,7 @@ from typing import Mapping, Sequence
 
 from tools import images, resources
 from tools.errors import ToolkitError
-from tools.files import write_atomic
+from tools.files import cache_dir, write_atomic
 from tools.repo import GitFacts
 from tools.run import Step, query, quote, start
 from tools.settings import Settings
@@ -113,10 +113,7 @@ def _cli_fingerprint(docker: str, environ: Mapping[str, str]) -> list | None:
 
 
 def _cache_file(environ: Mapping[str, str]) -> Path:
-    base = environ.get("XDG_CACHE_HOME") or str(
-        Path(environ.get("HOME", "~")).expanduser() / ".cache"
-    )
-    return Path(base) / "cilium-envoy-toolkit" / "docker-cli.json"
+    return cache_dir(environ) / "docker-cli.json"
 
 
 def docker_cli(docker: str, environ: Mapping[str, str] | None = None) -> DockerCli:

@@ -5,9 +5,18 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Union
+from typing import Mapping, Optional, Union
 
 Content = Union[str, bytes]
+
+
+def cache_dir(environ: Optional[Mapping[str, str]] = None) -> Path:
+    """The toolkit's per-machine cache folder (``$XDG_CACHE_HOME`` or ``~/.cache``)."""
+    environ = os.environ if environ is None else environ
+    base = environ.get("XDG_CACHE_HOME") or str(
+        Path(environ.get("HOME", "~")).expanduser() / ".cache"
+    )
+    return Path(base) / "cilium-envoy-toolkit"
 
 
 def write_atomic(path: Union[str, Path], content: Content, mode: int = 0o644) -> bool:

@@ -1,0 +1,50 @@
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "cilium-filters/policy/header_log.h"
+#include "cilium-filters/policy/policy_snapshot.h"
+#include "cilium-filters/policy/request_headers.h"
+#include "cilium-filters/policy/secret_source.h"
+
+namespace Cilium {
+namespace Policy {
+
+// A flow the proxy asks about: a connection (and, for HTTP, a request on it).
+struct FlowQuestion {
+  std::string_view endpoint_ip; // the local endpoint the policy belongs to
+  bool ingress{true};           // towards the endpoint (else from it)
+  uint32_t remote_id{0};        // security identity of the other end
+  uint16_t port{0};             // destination port
+  uint16_t proxy_id{0};         // the listener's proxy_id
+  std::string_view sni;         // TLS server name, "" when none
+};
+
+// May the connection be made? Unknown endpoints and ports without rules are denied.
+bool allowedL4(const PolicySnapshot& snapshot, const FlowQuestion& question);
+
+// May the request pass? True when the port has no HTTP rules. `headers` are changed as
+// the header actions say and `log` gets what the access log records.
+bool allowedHttp(const PolicySnapshot& snapshot, const FlowQuestion& question,
+                 RequestHeaders& headers, HeaderLog& log, const SecretSource& secrets);
+
+// How a decision came about, for people (`cilium-policy explain`).
+struct Explanation {
+  const EndpointPolicy* policy{nullptr};   // null: no policy for the endpoint IP
+  const PortTable::Piece* piece{nullptr};  // null: no rules for the port
+  bool wildcard{false};                    // the piece is the wildcard port's
+  bool l4_allowed{false};
+  ListTrace l4;
+  bool http_asked{false};
+  bool http_has_rules{false};
+  bool http_allowed{false};
+  ListTrace http;
+};
+
+// The same decisions as above, with their traces; `headers` null: no HTTP check.
+Explanation explain(const PolicySnapshot& snapshot, const FlowQuestion& question,
+                    RequestHeaders* headers, HeaderLog* log, const SecretSource& secrets);
+
+} // namespace Policy
+} // namespace Cilium

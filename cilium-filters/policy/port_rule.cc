@@ -1,0 +1,135 @@
+#include "cilium-filters/policy/port_rule.h"
+
+#include <algorithm>
+
+#include "cilium/api/npds.pb.h"
+
+namespace Cilium {
+namespace Policy {
+
+Status PortRule::create(const cilium::PortNetworkPolicyRule& config, const RuleOrigin& origin,
+                        RegexCache& regexes, PortRule& out) {
+  out.config_ = &config;
+  out.origin_ = origin;
+  out.name_ = config.name();
+  out.precedence_ = config.precedence();
+  out.pass_precedence_ = config.pass_precedence();
+  if (out.pass_precedence_ > out.precedence_) {
+    return Status::error("pass_precedence " + std::to_string(out.pass_precedence_) +
+                         " is above precedence " + std::to_string(out.precedence_));
+  }
+  out.verdict_ = out.pass_precedence_ != 0 ? Verdict::Pass
+                 : config.deny()           ? Verdict::Deny
+                                           : Verdict::Allow;
+  out.proxy_id_ = static_cast<uint16_t>(config.proxy_id());
+  out.remotes_.assign(config.remote_policies().begin(), config.remote_policies().end());
+  if (!std::is_sorted(out.remotes_.begin(), out.remotes_.end())) {
+    std::sort(out.remotes_.begin(), out.remotes_.end());
+  }
+  out.remotes_.erase(std::unique(out.remotes_.begin(), out.remotes_.end()), out.remotes_.end());
+
+  out.server_names_.resize(config.server_names_size());
+  for (int i = 0; i < config.server_names_size(); ++i) {
+    Status status = SniPattern::create(config.server_names(i), regexes, out.server_names_[i]);
+    if (!status) {
+      return status.within("server_names[" + std::to_string(i) + "]");
+    }
+  }
+  if (config.has_http_rules()) {
+    const auto& rules = config.http_rules().http_rules();
+    out.http_rules_.resize(rules.size());
+    for (int i = 0; i < rules.size(); ++i) {
+      Status status = HttpRule::create(rules[i], regexes, out.http_rules_[i]);
+      if (!status) {
+        return status.within("http_rules[" + std::to_string(i) + "]");
+      }
+      if (!out.http_rules_[i].headerMatches().empty()) {
+        out.has_header_matches_ = true;
+      }
+    }
+  }
+  out.l7_proto_ = config.l7_proto();
+  return Status::ok();
+}
+
+PortRule PortRule::defaultAllow(const RuleOrigin& origin) {
+  PortRule rule;
+  rule.name_ = "default allow";
+  rule.origin_ = origin;
+  rule.origin_.default_allow = true;
+  return rule;
+}
+
+bool PortRule::selects(uint32_t remote) const {
+  return remotes_.empty() || std::binary_search(remotes_.begin(), remotes_.end(), remote);
+}
+
+bool PortRule::matchesServerName(std::string_view sni) const {
+  if (server_names_.empty()) {
+    return true;
+  }
+  return std::any_of(server_names_.begin(), server_names_.end(),
+                     [&](const SniPattern& pattern) { return pattern.matches(sni); });
+}
+
+Verdict PortRule::verdictForHttp(uint16_t proxy_id, uint32_t remote, RequestHeaders& headers,
+                                 HeaderLog& log, const SecretSource& secrets,
+                                 std::vector<HttpRuleTrace>* trace) const {
+  const Verdict base = verdict(proxy_id, remote);
+  if (base != Verdict::Allow || http_rules_.empty()) {
+    return base;
+  }
+  bool allowed = false;
+  for (const HttpRule& rule : http_rules_) {
+    HttpRuleTrace* step = nullptr;
+    if (trace) {
+      step = &trace->emplace_back();
+    }
+    if (!rule.headersMatch(headers, step)) {
+      continue;
+    }
+    if (!has_header_matches_) {
+      if (step) {
+        step->passed = true;
+      }
+      return Verdict::Allow; // nothing to run: the first matching rule decides
+    }
+    if (rule.applyHeaderMatches(headers, log, secrets, step)) {
+      allowed = true;
+    }
+  }
+  return allowed ? Verdict::Allow : Verdict::None;
+}
+
+PortRule::Miss PortRule::miss(uint16_t proxy_id, uint32_t remote,
+                              const std::string_view* sni) const {
+  if (proxy_id_ != 0 && proxy_id_ != proxy_id) {
+    return Miss::ProxyId;
+  }
+  if (!selects(remote)) {
+    return Miss::Remote;
+  }
+  if (sni && !matchesServerName(*sni)) {
+    return Miss::ServerName;
+  }
+  return Miss::None;
+}
+
+std::string_view missName(PortRule::Miss miss) {
+  switch (miss) {
+  case PortRule::Miss::None:
+    return "applies";
+  case PortRule::Miss::ProxyId:
+    return "names another listener (proxy_id)";
+  case PortRule::Miss::Remote:
+    return "does not select the remote identity";
+  case PortRule::Miss::ServerName:
+    return "server_names do not match the SNI";
+  case PortRule::Miss::Http:
+    return "no HTTP rule passed";
+  }
+  return "";
+}
+
+} // namespace Policy
+} // namespace Cilium

@@ -1,0 +1,307 @@
+#include "cilium-filters/tool/describe.h"
+
+#include <set>
+
+namespace Cilium {
+namespace PolicyTool {
+namespace {
+
+using Policy::Explanation;
+using Policy::FlowQuestion;
+using Policy::ListTrace;
+using Policy::PortRule;
+using Policy::PortTable;
+using Policy::Verdict;
+
+std::string rangeText(uint32_t first, uint32_t last) {
+  return first == last ? std::to_string(first)
+                       : std::to_string(first) + "-" + std::to_string(last);
+}
+
+std::string originText(const PortRule& rule) {
+  const Policy::RuleOrigin& origin = rule.origin();
+  if (origin.default_allow) {
+    return "added: an entry without rules allows every remote";
+  }
+  std::string out = "entry [" + std::to_string(origin.entry) + "] port ";
+  out += origin.port == 0 ? std::string("0 (wildcard)")
+                          : rangeText(origin.port, origin.end_port ? origin.end_port : origin.port);
+  out += ", rule [" + std::to_string(origin.index) + "]";
+  if (!rule.name().empty()) {
+    out += " \"" + rule.name() + "\"";
+  }
+  return out;
+}
+
+std::string verdictWord(Verdict verdict) {
+  switch (verdict) {
+  case Verdict::Allow:
+    return "allowed";
+  case Verdict::Deny:
+    return "denied";
+  case Verdict::Pass:
+    return "passed";
+  case Verdict::None:
+    break;
+  }
+  return "no verdict";
+}
+
+std::string outcomeText(Policy::HeaderMatch::Outcome outcome) {
+  switch (outcome) {
+  case Policy::HeaderMatch::Outcome::Passed:
+    return "passed";
+  case Policy::HeaderMatch::Outcome::Failed:
+    return "failed";
+  case Policy::HeaderMatch::Outcome::NoSecretFail:
+    return "failed: its secret is not available and it has no inline value";
+  }
+  return "";
+}
+
+void pairsText(std::string& out, const std::string& title,
+               const std::vector<std::pair<std::string, std::string>>& pairs) {
+  if (pairs.empty()) {
+    return;
+  }
+  out += "  " + title + ":";
+  for (const auto& [name, value] : pairs) {
+    out += " " + name + "=\"" + value + "\"";
+  }
+  out += "\n";
+}
+
+// Every rule of the list, in evaluation order, with what happened to it.
+void traceText(std::string& out, const PortTable& table, const PortTable::Piece& piece,
+               const ListTrace& trace, const FlowQuestion& question, bool http) {
+  const auto& slots = piece.rules.slots();
+  std::vector<const ListTrace::Step*> step_of(slots.size(), nullptr);
+  for (const auto& step : trace.steps) {
+    step_of[step.slot] = &step;
+  }
+  std::set<uint32_t> skipped;
+  for (const auto& [from, to] : trace.jumps) {
+    for (uint32_t i = from + 1; i < to && i < slots.size(); ++i) {
+      skipped.insert(i);
+    }
+  }
+  const ListTrace::Step* decided =
+      trace.decided >= 0 ? &trace.steps[static_cast<size_t>(trace.decided)] : nullptr;
+  for (uint32_t i = 0; i < slots.size(); ++i) {
+    const PortRule& rule = table.rules()[slots[i].rule];
+    out += "  #" + std::to_string(i + 1) + " " + describeRule(rule) + "\n      ";
+    const ListTrace::Step* step = step_of[i];
+    if (step == nullptr) {
+      if (skipped.count(i)) {
+        out += "skipped: a pass rule above sent evaluation below its tier";
+      } else if (decided != nullptr && i >= trace.stopped) {
+        out += "not evaluated: the decision was already made";
+      } else {
+        out += "not evaluated";
+      }
+      out += "\n";
+      continue;
+    }
+    if (step == decided) {
+      out += "DECIDES: " + verdictWord(step->verdict);
+    } else if (step->verdict == Verdict::Pass) {
+      out += "passes: evaluation continues below precedence " +
+             std::to_string(rule.passPrecedence());
+    } else if (step->verdict == Verdict::None) {
+      const std::string_view sni = question.sni;
+      PortRule::Miss miss = rule.miss(question.proxy_id, question.remote_id, http ? nullptr : &sni);
+      if (miss == PortRule::Miss::None && http) {
+        miss = PortRule::Miss::Http;
+      }
+      out += "does not apply: " + std::string(Policy::missName(miss));
+    } else {
+      out += verdictWord(step->verdict) + " (same precedence as the deciding rule)";
+    }
+    out += "\n";
+    for (size_t h = 0; h < step->http.size(); ++h) {
+      const auto& http_step = step->http[h];
+      const auto& http_rule = rule.httpRules()[h];
+      out += "      http_rules[" + std::to_string(h) + "]: ";
+      if (!http_step.headers_matched) {
+        out += "header " + http_rule.headers()[static_cast<size_t>(http_step.failed_matcher)].describe() +
+               " did not match\n";
+        continue;
+      }
+      out += http_rule.headers().empty() ? "no header matchers" : "headers matched";
+      out += http_step.passed ? ", passes\n" : ", fails\n";
+      for (size_t m = 0; m < http_step.header_matches.size(); ++m) {
+        out += "        header_matches[" + std::to_string(m) + "] " +
+               http_rule.headerMatches()[m].describe() + ": " +
+               outcomeText(http_step.header_matches[m]) + "\n";
+      }
+    }
+  }
+}
+
+std::string l4Summary(const FlowQuestion& question, const Explanation& e) {
+  if (e.policy == nullptr) {
+    return "denied: no policy for endpoint " + std::string(question.endpoint_ip);
+  }
+  if (e.piece == nullptr) {
+    return "denied: no rules for port " + std::to_string(question.port) +
+           (question.ingress ? " (ingress)" : " (egress)");
+  }
+  if (e.l4.empty) {
+    return "allowed: the port's entry has no rules, so every remote is allowed";
+  }
+  const auto& table = e.policy->table(question.ingress);
+  if (e.l4.decided >= 0) {
+    const auto& step = e.l4.steps[static_cast<size_t>(e.l4.decided)];
+    const PortRule& rule = table.rules()[e.piece->rules.slots()[step.slot].rule];
+    return verdictWord(step.verdict) + " by rule #" + std::to_string(step.slot + 1) + " (" +
+           originText(rule) + ")";
+  }
+  return "denied: no rule applies";
+}
+
+std::string httpSummary(const FlowQuestion& question, const Explanation& e) {
+  if (e.policy == nullptr) {
+    return "denied: no policy for endpoint " + std::string(question.endpoint_ip);
+  }
+  if (!e.http_has_rules) {
+    return "allowed: the port has no HTTP rules";
+  }
+  const auto& table = e.policy->table(question.ingress);
+  if (e.http.decided >= 0) {
+    const auto& step = e.http.steps[static_cast<size_t>(e.http.decided)];
+    const PortRule& rule = table.rules()[e.piece->rules.slots()[step.slot].rule];
+    return verdictWord(step.verdict) + " by rule #" + std::to_string(step.slot + 1) + " (" +
+           originText(rule) + ")";
+  }
+  return "denied: no rule allows the request";
+}
+
+void requestText(std::string& out, const Policy::RequestHeaders* headers,
+                 const Policy::HeaderLog* log) {
+  if (headers == nullptr) {
+    return;
+  }
+  out += "request headers after the check:";
+  if (headers->entries().empty()) {
+    out += " (none)";
+  }
+  out += "\n";
+  for (const auto& entry : headers->entries()) {
+    out += "  " + entry.name + ": " + entry.value + "\n";
+  }
+  if (log != nullptr) {
+    pairsText(out, "logged as missing", log->missing());
+    pairsText(out, "logged as rejected", log->rejected());
+  }
+}
+
+} // namespace
+
+std::string describeRule(const PortRule& rule) {
+  std::string out;
+  switch (rule.kind()) {
+  case Verdict::Deny:
+    out = "deny";
+    break;
+  case Verdict::Pass:
+    out = "pass to " + std::to_string(rule.passPrecedence());
+    break;
+  default:
+    out = "allow";
+  }
+  out += ", precedence " + std::to_string(rule.precedence());
+  out += ", remotes ";
+  if (rule.remotes().empty()) {
+    out += "any";
+  } else {
+    out += "[";
+    for (size_t i = 0; i < rule.remotes().size(); ++i) {
+      out += (i ? "," : "") + std::to_string(rule.remotes()[i]);
+    }
+    out += "]";
+  }
+  if (rule.proxyId() != 0) {
+    out += ", proxy_id " + std::to_string(rule.proxyId());
+  }
+  if (!rule.serverNames().empty()) {
+    out += ", server_names [";
+    for (size_t i = 0; i < rule.serverNames().size(); ++i) {
+      out += (i ? "," : "") + rule.serverNames()[i].pattern();
+    }
+    out += "]";
+  }
+  if (rule.hasHttpRules()) {
+    out += ", " + std::to_string(rule.httpRules().size()) + " HTTP rule(s)";
+  }
+  if (!rule.l7Proto().empty()) {
+    out += ", l7_proto " + rule.l7Proto();
+  }
+  out += "  [" + originText(rule) + "]";
+  return out;
+}
+
+std::string describeQuestion(const FlowQuestion& question) {
+  std::string out = question.ingress ? "ingress to " : "egress from ";
+  out += std::string(question.endpoint_ip) + (question.ingress ? ", port " : " to port ");
+  out += std::to_string(question.port) + ", remote identity " + std::to_string(question.remote_id);
+  out += ", proxy_id " + std::to_string(question.proxy_id);
+  out += question.sni.empty() ? ", no SNI" : ", SNI " + std::string(question.sni);
+  return out;
+}
+
+std::string describeCheck(const FlowQuestion& question, const Explanation& e,
+                          const Policy::RequestHeaders* headers, const Policy::HeaderLog* log) {
+  const bool allowed = e.l4_allowed && (!e.http_asked || e.http_allowed);
+  std::string out = std::string(allowed ? "ALLOWED" : "DENIED") + ": " + describeQuestion(question) + "\n";
+  out += "  L4:   " + l4Summary(question, e) + "\n";
+  if (e.http_asked) {
+    out += "  HTTP: " + httpSummary(question, e) + "\n";
+  }
+  std::string request;
+  requestText(request, headers, log);
+  return out + request;
+}
+
+std::string describeExplanation(const FlowQuestion& question, const Explanation& e,
+                                const Policy::RequestHeaders* headers, const Policy::HeaderLog* log) {
+  std::string out = describeCheck(question, e, headers, log);
+  if (e.policy == nullptr) {
+    return out + "\nNo policy names this endpoint IP: everything to and from it is denied.\n";
+  }
+  out += "\npolicy of endpoint_id " + std::to_string(e.policy->endpointId()) + " (";
+  for (int i = 0; i < e.policy->config().endpoint_ips_size(); ++i) {
+    out += (i ? ", " : "") + e.policy->config().endpoint_ips(i);
+  }
+  out += ")\n";
+  const PortTable& table = e.policy->table(question.ingress);
+  if (e.piece == nullptr) {
+    out += "No " + std::string(question.ingress ? "ingress" : "egress") +
+           " rules cover port " + std::to_string(question.port) +
+           (table.pieces().empty() && table.wildcard() == nullptr
+                ? " (the direction has no per-port policies: it denies everything).\n"
+                : ", and there is no wildcard port 0 entry.\n");
+    return out;
+  }
+  out += "\nL4 (" + std::string(e.wildcard ? "wildcard port 0" : "ports " + rangeText(e.piece->first, e.piece->last)) +
+         ", rules in evaluation order):\n";
+  if (e.l4.empty) {
+    out += "  (no rules: every remote is allowed)\n";
+  } else {
+    traceText(out, table, *e.piece, e.l4, question, false);
+  }
+  if (e.http_asked) {
+    out += "\nHTTP:\n";
+    if (!e.http_has_rules) {
+      out += "  (no HTTP rules on this port: the L4 decision stands)\n";
+    } else {
+      if (!e.piece->rules.canShortCircuit()) {
+        out += "  (header_matches on this port: every rule of the deciding precedence runs)\n";
+      }
+      traceText(out, table, *e.piece, e.http, question, true);
+    }
+  }
+  return out;
+}
+
+} // namespace PolicyTool
+} // namespace Cilium

@@ -1,0 +1,46 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "cilium-filters/policy/policy_map.h"
+
+namespace Cilium {
+namespace PolicyTool {
+
+// The JSON-lines protocol of `cilium-policy eval`: one request per line, one reply each.
+//
+//   {"update": <DiscoveryResponse as proto3 JSON>}
+//       -> {"ok": true} | {"ok": false, "error": "..."}    (policies unchanged on error)
+//   {"check": {"endpoint_ip": "10.1.2.3", "ingress": true, "remote_id": 42, "port": 80,
+//              "proxy_id": 0, "sni": "", "headers": [[":path", "/"], ...]}}
+//       -> {"l4": bool, "http": bool|null, "allowed": bool,
+//           "headers": [[k, v], ...], "missing": [[k, v], ...], "rejected": [[k, v], ...]}
+//   anything else -> {"error": "..."}
+//
+// "endpoint_ip", "ingress" and "port" are required; "remote_id", "proxy_id" and "sni"
+// default to 0, 0 and "". Without "headers" no HTTP check runs and "http" is null.
+class EvalSession {
+public:
+  explicit EvalSession(
+      std::shared_ptr<const Policy::SecretSource> secrets = std::make_shared<Policy::NoSecrets>());
+
+  // The reply to one request line (a JSON object, no newline).
+  std::string handle(std::string_view line);
+
+  const Policy::PolicyMap& policies() const { return map_; }
+
+private:
+  std::string update(std::string_view document);
+  std::string check(const class Json& request);
+
+  Policy::PolicyMap map_;
+};
+
+// Reads a DiscoveryResponse from proto3 JSON (field names in either spelling).
+Policy::Status parseDiscoveryResponse(std::string_view json,
+                                      envoy::service::discovery::v3::DiscoveryResponse& out);
+
+} // namespace PolicyTool
+} // namespace Cilium

@@ -1,0 +1,179 @@
+// Updates: all or nothing, every rejection, and what a new update replaces.
+#include <google/protobuf/util/json_util.h>
+
+#include "test_policies.h"
+
+namespace Cilium {
+namespace Policy {
+namespace Testing {
+namespace {
+
+const char* kGood = R"(
+endpoint_ips: ["10.1.2.3"]
+endpoint_id: 42
+ingress_per_port_policies: [{port: 80, rules: [{remote_policies: [1]}]}]
+)";
+
+// Applies `bad` on top of kGood: it must be refused (with `reason` in the message) and
+// leave kGood in force.
+void expectRefused(const std::string& bad, const std::string& reason) {
+  auto map = mapWith(kGood);
+  const SnapshotPtr before = map->snapshot();
+  const Status status = apply(*map, bad);
+  EXPECT_FALSE(status.isOk()) << bad;
+  EXPECT_NE(status.message().find(reason), std::string::npos)
+      << "message: " << status.message() << "\nwanted: " << reason;
+  EXPECT_EQ(map->snapshot(), before);
+  EXPECT_TRUE(l4(*map, ingress(1, 80)));
+}
+
+TEST(PolicyMapTest, StartsEmptyAndReplacesTheWholeSet) {
+  PolicyMap map;
+  EXPECT_TRUE(map.snapshot()->policies().empty());
+  ASSERT_TRUE(apply(map, R"(
+- {endpoint_ips: ["10.1.2.3"], endpoint_id: 1, ingress_per_port_policies: [{port: 80}]}
+- {endpoint_ips: ["10.1.2.4"], endpoint_id: 2, ingress_per_port_policies: [{port: 80}]}
+)").isOk());
+  EXPECT_TRUE(l4(map, Flow{"10.1.2.3", true, 1, 80}));
+  EXPECT_TRUE(l4(map, Flow{"10.1.2.4", true, 1, 80}));
+  ASSERT_TRUE(apply(map, R"(
+- {endpoint_ips: ["10.1.2.4"], endpoint_id: 2, ingress_per_port_policies: [{port: 81}]}
+)").isOk());
+  EXPECT_FALSE(l4(map, Flow{"10.1.2.3", true, 1, 80}));
+  EXPECT_FALSE(l4(map, Flow{"10.1.2.4", true, 1, 80}));
+  EXPECT_TRUE(l4(map, Flow{"10.1.2.4", true, 1, 81}));
+  ASSERT_TRUE(apply(map, "version_info: '9'").isOk()); // no resources: nothing allowed
+  EXPECT_FALSE(l4(map, Flow{"10.1.2.4", true, 1, 81}));
+}
+
+TEST(PolicyMapTest, RefusedEndpoints) {
+  expectRefused("{endpoint_ips: ['10.9.9.9'], endpoint_id: 0}", "endpoint_id");
+  expectRefused("{endpoint_ips: [], endpoint_id: 5}", "endpoint_ips");
+  expectRefused("{endpoint_id: 5}", "endpoint_ips");
+  expectRefused("{endpoint_ips: [''], endpoint_id: 5}", "endpoint_ips[0]");
+  expectRefused("{endpoint_ips: ['10.0.0.1', '10.0.0.2', '10.0.0.3'], endpoint_id: 5}",
+                "endpoint_ips");
+  expectRefused(R"(
+- {endpoint_ips: ['10.0.0.1'], endpoint_id: 5}
+- {endpoint_ips: ['10.0.0.2'], endpoint_id: 5}
+)", "endpoint_id 5");
+  expectRefused(R"(
+- {endpoint_ips: ['10.0.0.1'], endpoint_id: 5}
+- {endpoint_ips: ['10.0.0.1'], endpoint_id: 6}
+)", "10.0.0.1");
+  expectRefused("{endpoint_ips: ['10.0.0.1', '10.0.0.1'], endpoint_id: 5}", "10.0.0.1");
+  // The same IPv6 address written two ways is one address.
+  expectRefused("{endpoint_ips: ['f00d::1', 'F00D:0::1'], endpoint_id: 5}", "f00d");
+}
+
+TEST(PolicyMapTest, RefusedPorts) {
+  expectRefused(R"({endpoint_ips: ['10.0.0.1'], endpoint_id: 5,
+                    ingress_per_port_policies: [{port: 80, end_port: 60}]})",
+                "end_port 60 is below port 80");
+  expectRefused(R"({endpoint_ips: ['10.0.0.1'], endpoint_id: 5,
+                    egress_per_port_policies: [{port: 0, end_port: 80}]})",
+                "wildcard port 0");
+  expectRefused(R"({endpoint_ips: ['10.0.0.1'], endpoint_id: 5,
+                    ingress_per_port_policies: [{port: 70000}]})",
+                "port");
+  expectRefused(R"({endpoint_ips: ['10.0.0.1'], endpoint_id: 5,
+                    ingress_per_port_policies: [{port: 1, end_port: 65536}]})",
+                "end_port");
+}
+
+TEST(PolicyMapTest, RefusedRules) {
+  expectRefused(R"({endpoint_ips: ['10.0.0.1'], endpoint_id: 5, ingress_per_port_policies:
+                    [{port: 80, rules: [{precedence: 1000, pass_precedence: 2000}]}]})",
+                "pass_precedence 2000 is above precedence 1000");
+  expectRefused(R"({endpoint_ips: ['10.0.0.1'], endpoint_id: 5, ingress_per_port_policies:
+                    [{port: 80, rules: [{precedence: 1000, pass_precedence: 100},
+                                        {precedence: 900, pass_precedence: 200}]}]})",
+                "disagree");
+  // A wildcard pass rule is part of every port's tier.
+  expectRefused(R"({endpoint_ips: ['10.0.0.1'], endpoint_id: 5, ingress_per_port_policies: [
+                     {port: 0, rules: [{precedence: 900, pass_precedence: 700}]},
+                     {port: 80, rules: [{precedence: 850, pass_precedence: 600}]}]})",
+                "disagree");
+  expectRefused(R"({endpoint_ips: ['10.0.0.1'], endpoint_id: 5, ingress_per_port_policies:
+                    [{port: 80, rules: [{server_names: ['a..b']}]}]})",
+                "server_names[0]");
+  expectRefused(R"({endpoint_ips: ['10.0.0.1'], endpoint_id: 5, ingress_per_port_policies:
+                    [{port: 80, rules: [{server_names: ['***.com']}]}]})",
+                "server_names[0]");
+  expectRefused(R"({endpoint_ips: ['10.0.0.1'], endpoint_id: 5, ingress_per_port_policies:
+                    [{port: 80, rules: [{proxy_id: 65536}]}]})",
+                "proxy_id");
+  expectRefused(R"({endpoint_ips: ['10.0.0.1'], endpoint_id: 5, ingress_per_port_policies:
+                    [{port: 80, rules: [{http_rules: {http_rules: []}}]}]})",
+                "http_rules");
+  expectRefused(R"({endpoint_ips: ['10.0.0.1'], endpoint_id: 5, ingress_per_port_policies:
+                    [{port: 80, rules: [{http_rules: {http_rules: [{header_matches: [{value: x}]}]}}]}]})",
+                "name");
+  expectRefused(R"({endpoint_ips: ['10.0.0.1'], endpoint_id: 5, ingress_per_port_policies:
+                    [{port: 80, rules: [{http_rules: {http_rules: [{headers: [{name: ''}]}]}}]}]})",
+                "name");
+  expectRefused(R"({endpoint_ips: ['10.0.0.1'], endpoint_id: 5, ingress_per_port_policies:
+                    [{port: 80, rules: [{http_rules: {http_rules: [{headers: [
+                      {name: x, safe_regex_match: {regex: '('}}]}]}}]}]})",
+                "regex");
+  expectRefused(R"({endpoint_ips: ['10.0.0.1'], endpoint_id: 5, ingress_per_port_policies:
+                    [{port: 80, rules: [{http_rules: {http_rules: [{headers: [
+                      {name: x, string_match: {prefix: ''}}]}]}}]}]})",
+                "prefix");
+  expectRefused(R"({endpoint_ips: ['10.0.0.1'], endpoint_id: 5, ingress_per_port_policies:
+                    [{port: 9092, rules: [{kafka_rules: {kafka_rules: [{topic: 'a b'}]}}]}]})",
+                "topic");
+  // The two members of the verdict oneof cannot both be set (the JSON is refused).
+  expectRefused(R"({endpoint_ips: ['10.0.0.1'], endpoint_id: 5, ingress_per_port_policies:
+                    [{port: 80, rules: [{deny: true, pass_precedence: 1, precedence: 5}]}]})",
+                "oneof");
+}
+
+TEST(PolicyMapTest, ErrorsInIgnoredEntriesStillFailProtoRules) {
+  // Non-TCP entries are not compiled, but the protos' own rules still apply to them.
+  expectRefused(R"({endpoint_ips: ['10.0.0.1'], endpoint_id: 5, ingress_per_port_policies:
+                    [{port: 53, protocol: UDP, rules: [{server_names: ['a..b']}]}]})",
+                "server_names");
+  auto map = mapWith(R"({endpoint_ips: ['10.0.0.1'], endpoint_id: 5, ingress_per_port_policies:
+                         [{port: 53, end_port: 10, protocol: UDP}]})");
+  EXPECT_FALSE(l4(*map, Flow{"10.0.0.1", true, 1, 53}));
+}
+
+TEST(PolicyMapTest, ResourceTypes) {
+  PolicyMap map;
+  envoy::service::discovery::v3::DiscoveryResponse response;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(R"({
+    "type_url": "type.googleapis.com/cilium.NetworkPolicy",
+    "resources": [{
+      "@type": "type.googleapis.com/envoy.service.discovery.v3.Resource",
+      "name": "42",
+      "resource": {"@type": "type.googleapis.com/cilium.NetworkPolicy",
+                   "endpoint_ips": ["10.1.2.3"], "endpoint_id": 42,
+                   "ingress_per_port_policies": [{"port": 80}]}
+    }]})", &response).ok());
+  ASSERT_TRUE(map.update(response).isOk());
+  EXPECT_TRUE(l4(map, ingress(1, 80)));
+
+  response.set_type_url("type.googleapis.com/cilium.NetworkPolicyHosts");
+  const Status wrong_type = map.update(response);
+  EXPECT_FALSE(wrong_type.isOk());
+  EXPECT_NE(wrong_type.message().find("type_url"), std::string::npos);
+
+  envoy::service::discovery::v3::DiscoveryResponse other;
+  other.add_resources()->PackFrom(envoy::service::discovery::v3::DiscoveryRequest());
+  EXPECT_FALSE(map.update(other).isOk());
+  EXPECT_TRUE(l4(map, ingress(1, 80)));
+}
+
+TEST(PolicyMapTest, SnapshotsOutliveUpdates) {
+  auto map = mapWith(kGood);
+  const SnapshotPtr old = map->snapshot();
+  ASSERT_TRUE(apply(*map, "version_info: '2'").isOk());
+  EXPECT_TRUE(allowedL4(*old, ingress(1, 80).question()));
+  EXPECT_FALSE(l4(*map, ingress(1, 80)));
+}
+
+} // namespace
+} // namespace Testing
+} // namespace Policy
+} // namespace Cilium
