@@ -15,7 +15,7 @@ from tools.entry import call  # noqa: E402
 from tools.settings import document  # noqa: E402
 
 nox.needs_version = ">=2026.10.20"
-nox.options.sessions = ["lint", "selftest"]
+nox.options.sessions = ["lint", "filters", "sanitize", "selftest"]
 
 PYPROJECT = nox.project.load_toml(
     os.path.join(os.path.dirname(os.path.abspath(__file__)), "pyproject.toml")
@@ -78,17 +78,68 @@ def tests_archive(session: nox.Session) -> None:
 def api(session: nox.Session) -> None:
     """Regenerate the Go API in go/ from cilium-filters/api/*.proto.
 
+    Envoy's API comes from the pinned xds-protos descriptors; the plugins pinned in
+    tools/api_plugins.toml are go-installed into the toolkit's cache when missing.
     Options go after `--`:
       --check            change nothing; fail when go/ is not what generation gives
                          e.g. nox -s api -- --check
-      --dry-run          print the bazel and protoc commands, run nothing
+      --dry-run          print the commands and, on one line, what is missing to run them
                          e.g. nox -s api -- --dry-run
-      --protoc PATH      use this protoc instead of building one with Bazel
-                         e.g. nox -s api -- --protoc /usr/bin/protoc --proto-path ../envoy-api
-      --proto-path DIR   folder of imported protos (Envoy's API, validate/); repeatable
-      --bazel PATH       the Bazel (or bazelisk) to run; e.g. nox -s api -- --bazel bazelisk
+      --install-plugins  only go-install the pinned plugins that are missing
+                         e.g. nox -s api -- --install-plugins
+      --protoc PATH      the protoc to run (default: protoc on PATH)
+                         e.g. nox -s api -- --protoc /opt/protobuf/bin/protoc --proto-path ../api
+      --proto-path DIR   folder of imported protos instead of the descriptors; repeatable
     """
     call(session, "api:main")
+
+
+@tool_session
+def filters(session: nox.Session) -> None:
+    """Build the policy engine (CMake, Ninja) and run its unit tests.
+
+    Options go after `--`:
+      --sanitize         build with clang, ASan and UBSan; unit tests, then a short fuzz run
+                         e.g. nox -s filters -- --sanitize
+      --fuzz SECONDS     fuzz each libFuzzer target this long (sanitizer build)
+                         e.g. nox -s filters -- --fuzz 600
+      --bench            build optimised and run the benchmarks, with the goals' ratios
+                         e.g. nox -s filters -- --bench
+      --gtest-filter P   run only the unit tests matching P
+                         e.g. nox -s filters -- --gtest-filter 'RuleOrder*'
+      --jobs N           parallel compile jobs; e.g. nox -s filters -- --jobs 2
+      --clean            configure the build folder afresh; e.g. nox -s filters -- --clean
+      --dry-run          print the cmake and test commands, run nothing
+                         e.g. nox -s filters -- --sanitize --dry-run
+    """
+    call(session, "filters:main", "filters")
+
+
+@tool_session
+def sanitize(session: nox.Session) -> None:
+    """Build the policy engine with ASan+UBSan, run its unit tests and fuzz it briefly.
+
+    The same as `nox -s filters -- --sanitize` (CI runs it); takes the same options.
+    """
+    call(session, "filters:main", "sanitize")
+
+
+@tool_session
+def policy(session: nox.Session) -> None:
+    """Ask the policy engine: `-- eval` (JSON lines on stdin), `-- check ...`, `-- explain ...`.
+
+    Builds the cilium-policy tool first when needed (build output on stderr), then runs it
+    with stdin and stdout passed through.
+      eval               one JSON request per line on stdin, one JSON reply per line
+                         e.g. nox -s policy -- eval < requests.jsonl
+      check ...          one decision from flags; the session fails when it is denied
+                         e.g. nox -s policy -- check --ingress --port 80 --endpoint-ip
+                              10.1.2.3 --remote-id 42 --policy p.yaml --header :path=/public
+      explain ...        the same, with every rule of the port and why it did (not) decide
+      --dry-run          print the build and run commands, run nothing
+                         e.g. nox -s policy -- eval --dry-run
+    """
+    call(session, "filters:policy_main")
 
 
 @tool_session

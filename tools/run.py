@@ -88,14 +88,19 @@ def stream(
     cwd: Optional[Path] = None,
     env: Optional[Mapping[str, str]] = None,
     grace: float = INTERRUPT_GRACE,
+    stdout: Optional[TextIO] = None,
 ) -> int:
     """Run a command with its output going straight to ours; return its exit status.
 
-    Ctrl-C is passed on as SIGINT so docker and bazel can stop cleanly; only if the
-    child is still running ``grace`` seconds later is it terminated, then killed.
+    ``stdout`` sends the command's standard output elsewhere (e.g. to stderr when ours
+    is a protocol).  Ctrl-C is passed on as SIGINT so docker and bazel can stop cleanly;
+    only if the child is still running ``grace`` seconds later is it terminated, then
+    killed.
     """
     try:
-        proc = subprocess.Popen(list(argv), cwd=cwd, env=dict(env) if env is not None else None)
+        proc = subprocess.Popen(
+            list(argv), cwd=cwd, env=dict(env) if env is not None else None, stdout=stdout
+        )
     except FileNotFoundError:
         raise _not_found(argv) from None
     try:

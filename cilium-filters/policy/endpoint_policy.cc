@@ -1,20 +1,48 @@
 #include "cilium-filters/policy/endpoint_policy.h"
 
+#include <google/protobuf/arena.h>
+
+#include "cilium-filters/policy/ip_address.h"
+#include "cilium-filters/policy/proto_validate.h"
+
 namespace Cilium {
 namespace Policy {
 
-Status EndpointPolicy::create(cilium::NetworkPolicy config, RegexCache& regexes,
+Status EndpointPolicy::create(const cilium::NetworkPolicy* config, std::string_view wire,
+                              ArenaPtr arena, CompileContext& context,
                               std::shared_ptr<const EndpointPolicy>& out) {
-  // The rules point into the kept message: it must be in place before they are compiled.
-  std::shared_ptr<EndpointPolicy> policy(new EndpointPolicy(std::move(config)));
-  Status status =
-      PortTable::build(policy->config_.ingress_per_port_policies(), regexes, policy->ingress_);
+  Status status = validateMessage(*config);
+  if (!status) {
+    return status;
+  }
+  if (config->endpoint_ips().empty()) {
+    return Status::error("endpoint_ips is empty");
+  }
+  if (config->endpoint_id() == 0) {
+    return Status::error("endpoint_id must not be 0");
+  }
+  // One allocation for the object and its reference count.
+  struct Made : EndpointPolicy {
+    Made(const cilium::NetworkPolicy* c, std::string_view w, ArenaPtr a)
+        : EndpointPolicy(c, w, std::move(a)) {}
+  };
+  std::shared_ptr<EndpointPolicy> policy = std::make_shared<Made>(config, wire, std::move(arena));
+  std::vector<uint32_t>& index = context.index;
+  index.clear();
+  index.push_back(0);
+  status = PortTable::build(config->ingress_per_port_policies(), context, policy->ingress_, index);
   if (!status) {
     return status.within("ingress_per_port_policies");
   }
-  status = PortTable::build(policy->config_.egress_per_port_policies(), regexes, policy->egress_);
+  index[0] = static_cast<uint32_t>(index.size());
+  status = PortTable::build(config->egress_per_port_policies(), context, policy->egress_, index);
   if (!status) {
     return status.within("egress_per_port_policies");
+  }
+  policy->l4_index_.assign(index.begin(), index.end()); // exactly sized, in one piece
+  policy->ips_.reserve(config->endpoint_ips_size());
+  for (const std::string& ip : config->endpoint_ips()) {
+    policy->ips_.push_back(canonicalIp(ip));
   }
   out = std::move(policy);
   return Status::ok();

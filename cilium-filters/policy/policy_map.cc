@@ -1,9 +1,8 @@
 #include "cilium-filters/policy/policy_map.h"
 
-#include <unordered_map>
+#include <google/protobuf/arena.h>
 
-#include "cilium-filters/policy/ip_address.h"
-#include "cilium-filters/policy/proto_validate.h"
+#include "cilium-filters/policy/compile_context.h"
 #include "envoy/service/discovery/v3/discovery.pb.h"
 
 namespace Cilium {
@@ -13,13 +12,46 @@ namespace {
 constexpr std::string_view kResourceTypeUrl =
     "type.googleapis.com/envoy.service.discovery.v3.Resource";
 
-std::string describe(const cilium::NetworkPolicy& policy, size_t index) {
-  std::string out = "resources[" + std::to_string(index) + "] (endpoint_id " +
-                    std::to_string(policy.endpoint_id());
-  if (!policy.endpoint_ips().empty()) {
-    out += ", " + policy.endpoint_ips(0);
+// "resources[3] (endpoint_id 42, 10.1.2.3)": where an error is, built only for one.
+std::string where(size_t index, uint64_t endpoint_id = 0, std::string_view first_ip = {}) {
+  std::string out = "resources[" + std::to_string(index) + "]";
+  if (endpoint_id != 0 || !first_ip.empty()) {
+    out += " (endpoint_id " + std::to_string(endpoint_id);
+    if (!first_ip.empty()) {
+      out += ", " + std::string(first_ip);
+    }
+    out += ")";
   }
-  return out + ")";
+  return out;
+}
+
+std::string_view firstIp(const cilium::NetworkPolicy& policy) {
+  return policy.endpoint_ips().empty() ? std::string_view() : policy.endpoint_ips(0);
+}
+
+// The NetworkPolicy a resource carries (unwrapping envoy.service.discovery.v3.Resource).
+Status policyAny(const google::protobuf::Any& resource, envoy::service::discovery::v3::Resource& wrapper,
+                 const google::protobuf::Any*& out) {
+  out = &resource;
+  if (resource.type_url() == kResourceTypeUrl) {
+    if (!resource.UnpackTo(&wrapper)) {
+      return Status::error("cannot decode its envoy.service.discovery.v3.Resource");
+    }
+    out = &wrapper.resource();
+  }
+  if (out->type_url() != kNetworkPolicyTypeUrl) {
+    return Status::error("type '" + out->type_url() + "' is not '" +
+                         std::string(kNetworkPolicyTypeUrl) + "'");
+  }
+  return Status::ok();
+}
+
+Status checkTypeUrl(const envoy::service::discovery::v3::DiscoveryResponse& response) {
+  if (!response.type_url().empty() && response.type_url() != kNetworkPolicyTypeUrl) {
+    return Status::error("type_url is '" + response.type_url() + "', not '" +
+                         std::string(kNetworkPolicyTypeUrl) + "'");
+  }
+  return Status::ok();
 }
 
 } // namespace
@@ -34,94 +66,110 @@ SnapshotPtr PolicyMap::snapshot() const {
 
 Status PolicyMap::unpack(const envoy::service::discovery::v3::DiscoveryResponse& response,
                          std::vector<cilium::NetworkPolicy>& out) {
-  if (!response.type_url().empty() && response.type_url() != kNetworkPolicyTypeUrl) {
-    return Status::error("type_url is '" + response.type_url() + "', not '" +
-                         std::string(kNetworkPolicyTypeUrl) + "'");
+  Status status = checkTypeUrl(response);
+  if (!status) {
+    return status;
   }
   out.clear();
   out.resize(response.resources_size());
+  envoy::service::discovery::v3::Resource wrapper;
   for (int i = 0; i < response.resources_size(); ++i) {
-    const std::string where = "resources[" + std::to_string(i) + "]";
-    const google::protobuf::Any* any = &response.resources(i);
-    envoy::service::discovery::v3::Resource wrapper;
-    if (any->type_url() == kResourceTypeUrl) {
-      if (!any->UnpackTo(&wrapper)) {
-        return Status::error(where + ": cannot decode its envoy.service.discovery.v3.Resource");
-      }
-      any = &wrapper.resource();
-    }
-    if (any->type_url() != kNetworkPolicyTypeUrl) {
-      return Status::error(where + ": type '" + any->type_url() + "' is not '" +
-                           std::string(kNetworkPolicyTypeUrl) + "'");
+    const google::protobuf::Any* any = nullptr;
+    status = policyAny(response.resources(i), wrapper, any);
+    if (!status) {
+      return status.within(where(static_cast<size_t>(i)));
     }
     if (!any->UnpackTo(&out[i])) {
-      return Status::error(where + ": cannot decode its cilium.NetworkPolicy");
+      return Status::error(where(static_cast<size_t>(i)) +
+                           ": cannot decode its cilium.NetworkPolicy");
     }
   }
   return Status::ok();
 }
 
 Status PolicyMap::update(const envoy::service::discovery::v3::DiscoveryResponse& response) {
-  std::vector<cilium::NetworkPolicy> policies;
-  Status status = unpack(response, policies);
+  Status status = checkTypeUrl(response);
   if (!status) {
     return status;
   }
-  return update(std::move(policies));
+  const SnapshotPtr previous = snapshot();
+  auto next = std::make_shared<PolicySnapshot>();
+  const size_t count = static_cast<size_t>(response.resources_size());
+  next->policies_.reserve(count);
+  next->by_ip_.reserve(count * 2);
+  CompileContext context;
+  // The policies new in this update, and their encodings, live on one arena.
+  const auto arena = std::make_shared<google::protobuf::Arena>();
+  envoy::service::discovery::v3::Resource wrapper;
+  for (size_t i = 0; i < count; ++i) {
+    const google::protobuf::Any* any = nullptr;
+    status = policyAny(response.resources(static_cast<int>(i)), wrapper, any);
+    if (!status) {
+      return status.within(where(i));
+    }
+    // A policy that arrives exactly as before is the one already compiled.
+    std::shared_ptr<const EndpointPolicy> policy = previous->byWire(any->value());
+    if (!policy) {
+      auto* config = google::protobuf::Arena::Create<cilium::NetworkPolicy>(arena.get());
+      if (!config->ParseFromString(any->value())) {
+        return Status::error(where(i) + ": cannot decode its cilium.NetworkPolicy");
+      }
+      const std::string* wire = google::protobuf::Arena::Create<std::string>(arena.get(), any->value());
+      status = EndpointPolicy::create(config, *wire, arena, context, policy);
+      if (!status) {
+        return status.within(where(i, config->endpoint_id(), firstIp(*config)));
+      }
+    }
+    status = next->add(policy);
+    if (!status) {
+      return status.within(where(i, policy->endpointId(), firstIp(policy->config())));
+    }
+  }
+  return finishAndInstall(std::move(next));
 }
 
 Status PolicyMap::update(std::vector<cilium::NetworkPolicy> policies) {
   auto next = std::make_shared<PolicySnapshot>();
   next->policies_.reserve(policies.size());
   next->by_ip_.reserve(policies.size() * 2);
-  next->by_id_.reserve(policies.size());
-  RegexCache regexes;
-  std::unordered_map<std::string, uint64_t> owner; // endpoint IP -> endpoint id
-  owner.reserve(policies.size() * 2);
-
+  CompileContext context;
+  const auto arena = std::make_shared<google::protobuf::Arena>();
   for (size_t i = 0; i < policies.size(); ++i) {
-    cilium::NetworkPolicy& config = policies[i];
-    const std::string where = describe(config, i);
-    Status status = validateMessage(config);
-    if (!status) {
-      return status.within(where);
-    }
-    if (config.endpoint_ips().empty()) {
-      return Status::error(where + ": endpoint_ips is empty");
-    }
-    if (config.endpoint_id() == 0) {
-      return Status::error(where + ": endpoint_id must not be 0");
-    }
-    const uint64_t id = config.endpoint_id();
-    if (!next->by_id_.emplace(id, next->policies_.size()).second) {
-      return Status::error(where + ": endpoint_id " + std::to_string(id) +
-                           " appears twice in the update");
-    }
-    std::vector<std::string> ips;
-    ips.reserve(config.endpoint_ips_size());
-    for (const std::string& ip : config.endpoint_ips()) {
-      std::string key = canonicalIp(ip);
-      auto [it, inserted] = owner.emplace(key, id);
-      if (!inserted) {
-        return Status::error(where + ": endpoint IP " + ip + " is also claimed by endpoint_id " +
-                             std::to_string(it->second));
-      }
-      ips.push_back(std::move(key));
-    }
+    const std::string location =
+        where(i, policies[i].endpoint_id(), firstIp(policies[i]));
+    auto* config = google::protobuf::Arena::Create<cilium::NetworkPolicy>(arena.get());
+    config->CopyFrom(policies[i]);
     std::shared_ptr<const EndpointPolicy> policy;
-    status = EndpointPolicy::create(std::move(config), regexes, policy);
+    Status status = EndpointPolicy::create(config, std::string_view(), arena, context, policy);
     if (!status) {
-      return status.within(where);
+      return status.within(location);
     }
-    for (std::string& ip : ips) {
-      next->by_ip_.emplace(std::move(ip), policy.get());
+    status = next->add(policy);
+    if (!status) {
+      return status.within(location);
     }
-    next->policies_.push_back(std::move(policy));
   }
+  return finishAndInstall(std::move(next));
+}
 
-  std::lock_guard<std::mutex> lock(mutex_);
-  current_ = std::move(next);
+Status PolicyMap::finishAndInstall(std::shared_ptr<PolicySnapshot> next) {
+  size_t which = 0;
+  const Status status = next->finish(which);
+  if (!status) {
+    const EndpointPolicy& policy = *next->policies()[which];
+    return status.within(where(which, policy.endpointId(), firstIp(policy.config())));
+  }
+  install(std::move(next));
   return Status::ok();
+}
+
+void PolicyMap::install(SnapshotPtr next) {
+  SnapshotPtr old;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    old = std::exchange(current_, std::move(next));
+  }
+  // `old` is freed here, outside the lock, unless a reader still holds it.
 }
 
 } // namespace Policy

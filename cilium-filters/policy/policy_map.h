@@ -44,6 +44,9 @@ public:
                        std::vector<cilium::NetworkPolicy>& out);
 
 private:
+  Status finishAndInstall(std::shared_ptr<PolicySnapshot> next);
+  void install(SnapshotPtr next);
+
   std::shared_ptr<const SecretSource> secrets_;
   mutable std::mutex mutex_;
   SnapshotPtr current_;

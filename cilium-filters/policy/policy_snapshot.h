@@ -17,23 +17,47 @@ namespace Policy {
 // may decide with one while the next is built; an update replaces it as a whole.
 class PolicySnapshot {
 public:
+  // What the lookup by IP gives: the policy and, for quick L4 checks, its L4 indexes.
+  struct Target {
+    const EndpointPolicy* policy;
+    const uint32_t* l4; // EndpointPolicy::l4Index()
+  };
+
   // The policy of the endpoint with this IP, or null (then everything is denied).
-  const EndpointPolicy* find(std::string_view endpoint_ip) const;
+  const EndpointPolicy* find(std::string_view endpoint_ip) const {
+    const Target* target = findTarget(endpoint_ip);
+    return target ? target->policy : nullptr;
+  }
+  const Target* findTarget(std::string_view endpoint_ip) const {
+    auto found = by_ip_.find(endpoint_ip);
+    return found != by_ip_.end() ? &found->second : findCanonical(endpoint_ip);
+  }
 
   const std::vector<std::shared_ptr<const EndpointPolicy>>& policies() const { return policies_; }
   // The policy with this endpoint id, or null.
   std::shared_ptr<const EndpointPolicy> byEndpointId(uint64_t endpoint_id) const;
+  // The policy that arrived encoded exactly as `wire`, or null.
+  std::shared_ptr<const EndpointPolicy> byWire(std::string_view wire) const;
 
 private:
   friend class PolicyMap;
+
+  // The lookup again with the address in canonical form (null when that changes nothing).
+  const Target* findCanonical(std::string_view endpoint_ip) const;
+  // Adds `policy`; fails (naming the clash) when one of its IPs is taken.
+  Status add(std::shared_ptr<const EndpointPolicy> policy);
+  // Indexes the policies by endpoint id and encoding once all are added; fails when two
+  // policies have one endpoint id (`which` is then the index of the second).
+  Status finish(size_t& which);
 
   struct Hash {
     using is_transparent = void;
     size_t operator()(std::string_view text) const { return std::hash<std::string_view>()(text); }
   };
 
-  std::unordered_map<std::string, const EndpointPolicy*, Hash, std::equal_to<>> by_ip_;
-  std::unordered_map<uint64_t, size_t> by_id_; // index into policies_
+  std::unordered_map<std::string, Target, Hash, std::equal_to<>> by_ip_;
+  std::vector<std::pair<uint64_t, uint32_t>> by_id_; // (endpoint id, index into policies_)
+  std::vector<std::pair<size_t, uint32_t>> by_wire_; // (hash of the encoding, index)
   std::vector<std::shared_ptr<const EndpointPolicy>> policies_;
 };
 

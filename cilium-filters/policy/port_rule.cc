@@ -8,7 +8,7 @@ namespace Cilium {
 namespace Policy {
 
 Status PortRule::create(const cilium::PortNetworkPolicyRule& config, const RuleOrigin& origin,
-                        RegexCache& regexes, PortRule& out) {
+                        RegexCache& regexes, std::vector<uint32_t>& remotes, PortRule& out) {
   out.config_ = &config;
   out.origin_ = origin;
   out.name_ = config.name();
@@ -22,17 +22,23 @@ Status PortRule::create(const cilium::PortNetworkPolicyRule& config, const RuleO
                  : config.deny()           ? Verdict::Deny
                                            : Verdict::Allow;
   out.proxy_id_ = static_cast<uint16_t>(config.proxy_id());
-  out.remotes_.assign(config.remote_policies().begin(), config.remote_policies().end());
-  if (!std::is_sorted(out.remotes_.begin(), out.remotes_.end())) {
-    std::sort(out.remotes_.begin(), out.remotes_.end());
-  }
-  out.remotes_.erase(std::unique(out.remotes_.begin(), out.remotes_.end()), out.remotes_.end());
 
-  out.server_names_.resize(config.server_names_size());
-  for (int i = 0; i < config.server_names_size(); ++i) {
-    Status status = SniPattern::create(config.server_names(i), regexes, out.server_names_[i]);
-    if (!status) {
-      return status.within("server_names[" + std::to_string(i) + "]");
+  const auto begin = static_cast<std::ptrdiff_t>(remotes.size());
+  remotes.insert(remotes.end(), config.remote_policies().begin(), config.remote_policies().end());
+  if (!std::is_sorted(remotes.begin() + begin, remotes.end())) {
+    std::sort(remotes.begin() + begin, remotes.end());
+  }
+  remotes.erase(std::unique(remotes.begin() + begin, remotes.end()), remotes.end());
+  out.remotes_begin_ = static_cast<uint32_t>(begin);
+  out.remotes_count_ = static_cast<uint32_t>(remotes.size() - static_cast<size_t>(begin));
+
+  if (config.server_names_size() > 0) {
+    out.server_names_.resize(config.server_names_size());
+    for (int i = 0; i < config.server_names_size(); ++i) {
+      Status status = SniPattern::create(config.server_names(i), regexes, out.server_names_[i]);
+      if (!status) {
+        return status.within("server_names[" + std::to_string(i) + "]");
+      }
     }
   }
   if (config.has_http_rules()) {
@@ -52,16 +58,11 @@ Status PortRule::create(const cilium::PortNetworkPolicyRule& config, const RuleO
   return Status::ok();
 }
 
-PortRule PortRule::defaultAllow(const RuleOrigin& origin) {
+PortRule PortRule::defaultAllow() {
   PortRule rule;
   rule.name_ = "default allow";
-  rule.origin_ = origin;
   rule.origin_.default_allow = true;
   return rule;
-}
-
-bool PortRule::selects(uint32_t remote) const {
-  return remotes_.empty() || std::binary_search(remotes_.begin(), remotes_.end(), remote);
 }
 
 bool PortRule::matchesServerName(std::string_view sni) const {
@@ -72,13 +73,8 @@ bool PortRule::matchesServerName(std::string_view sni) const {
                      [&](const SniPattern& pattern) { return pattern.matches(sni); });
 }
 
-Verdict PortRule::verdictForHttp(uint16_t proxy_id, uint32_t remote, RequestHeaders& headers,
-                                 HeaderLog& log, const SecretSource& secrets,
-                                 std::vector<HttpRuleTrace>* trace) const {
-  const Verdict base = verdict(proxy_id, remote);
-  if (base != Verdict::Allow || http_rules_.empty()) {
-    return base;
-  }
+bool PortRule::httpAllows(RequestHeaders& headers, HeaderLog& log, const SecretSource& secrets,
+                          std::vector<HttpRuleTrace>* trace) const {
   bool allowed = false;
   for (const HttpRule& rule : http_rules_) {
     HttpRuleTrace* step = nullptr;
@@ -92,27 +88,13 @@ Verdict PortRule::verdictForHttp(uint16_t proxy_id, uint32_t remote, RequestHead
       if (step) {
         step->passed = true;
       }
-      return Verdict::Allow; // nothing to run: the first matching rule decides
+      return true; // nothing to run: the first matching rule decides
     }
     if (rule.applyHeaderMatches(headers, log, secrets, step)) {
       allowed = true;
     }
   }
-  return allowed ? Verdict::Allow : Verdict::None;
-}
-
-PortRule::Miss PortRule::miss(uint16_t proxy_id, uint32_t remote,
-                              const std::string_view* sni) const {
-  if (proxy_id_ != 0 && proxy_id_ != proxy_id) {
-    return Miss::ProxyId;
-  }
-  if (!selects(remote)) {
-    return Miss::Remote;
-  }
-  if (sni && !matchesServerName(*sni)) {
-    return Miss::ServerName;
-  }
-  return Miss::None;
+  return allowed;
 }
 
 std::string_view missName(PortRule::Miss miss) {

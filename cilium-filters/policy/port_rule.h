@@ -1,7 +1,6 @@
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,53 +25,34 @@ struct RuleOrigin {
   bool default_allow{false};
 };
 
-// One PortNetworkPolicyRule, compiled: who it selects and what it says.
+// One PortNetworkPolicyRule, compiled: who it selects and what it says. Its remote
+// identities live in its PortTable (sorted, unique), found by remotesBegin/Count.
 class PortRule {
 public:
   // Why a rule does not apply to a flow.
   enum class Miss : uint8_t { None, ProxyId, Remote, ServerName, Http };
 
+  // Compiles `config`, appending its remote identities to `remotes`.
   static Status create(const cilium::PortNetworkPolicyRule& config, const RuleOrigin& origin,
-                       RegexCache& regexes, PortRule& out);
+                       RegexCache& regexes, std::vector<uint32_t>& remotes, PortRule& out);
   // The explicit allow-all rule that keeps an entry without rules allowing every remote
   // once it is merged with entries that have rules.
-  static PortRule defaultAllow(const RuleOrigin& origin);
+  static PortRule defaultAllow();
 
-  // The rule's verdict when it applies to (proxy_id, remote), else None.
-  Verdict verdict(uint16_t proxy_id, uint32_t remote) const {
-    if (proxy_id_ != 0 && proxy_id_ != proxy_id) {
-      return Verdict::None;
-    }
-    if (!remotes_.empty() && !selects(remote)) {
-      return Verdict::None;
-    }
-    return verdict_;
-  }
-  // The same for a connection with TLS server name `sni` ("" when none).
-  Verdict verdictForSni(uint16_t proxy_id, uint32_t remote, std::string_view sni) const {
-    if (!server_names_.empty() && !matchesServerName(sni)) {
-      return Verdict::None;
-    }
-    return verdict(proxy_id, remote);
-  }
-  // The same for an HTTP request; an allow rule with HTTP rules allows only when one of
-  // them passes (all of them run when the rule has header_matches).
-  Verdict verdictForHttp(uint16_t proxy_id, uint32_t remote, RequestHeaders& headers,
-                         HeaderLog& log, const SecretSource& secrets,
-                         std::vector<HttpRuleTrace>* trace) const;
-
-  // Why verdict()/verdictForSni() gave None (`sni` null: not asked).
-  Miss miss(uint16_t proxy_id, uint32_t remote, const std::string_view* sni) const;
-
-  bool selects(uint32_t remote) const;
+  // Whether the SNI matches one of server_names (any SNI when there are none).
   bool matchesServerName(std::string_view sni) const;
+  // For an allow rule that selects the flow: whether one of its HTTP rules passes (all of
+  // them run when the rule has header_matches; otherwise the first that matches decides).
+  bool httpAllows(RequestHeaders& headers, HeaderLog& log, const SecretSource& secrets,
+                  std::vector<HttpRuleTrace>* trace) const;
 
   Verdict kind() const { return verdict_; }
   uint32_t precedence() const { return precedence_; }
   uint32_t passPrecedence() const { return pass_precedence_; }
   uint16_t proxyId() const { return proxy_id_; }
+  uint32_t remotesBegin() const { return remotes_begin_; }
+  uint32_t remotesCount() const { return remotes_count_; }
   const std::string& name() const { return name_; }
-  const std::vector<uint32_t>& remotes() const { return remotes_; }
   const std::vector<SniPattern>& serverNames() const { return server_names_; }
   bool hasHttpRules() const { return !http_rules_.empty(); }
   bool hasHeaderMatches() const { return has_header_matches_; }
@@ -85,11 +65,12 @@ public:
 private:
   std::string name_;
   Verdict verdict_{Verdict::Allow};
-  uint16_t proxy_id_{0};
   bool has_header_matches_{false};
+  uint16_t proxy_id_{0};
   uint32_t precedence_{0};
   uint32_t pass_precedence_{0};
-  std::vector<uint32_t> remotes_; // sorted, unique; empty selects every remote
+  uint32_t remotes_begin_{0};
+  uint32_t remotes_count_{0}; // 0: every remote
   std::vector<SniPattern> server_names_;
   std::vector<HttpRule> http_rules_;
   std::string l7_proto_;

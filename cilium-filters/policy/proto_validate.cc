@@ -32,6 +32,8 @@ using google::protobuf::Reflection;
 
 // --- what to check, per message type (computed once) --------------------------------------
 
+struct MessagePlan;
+
 struct FieldPlan {
   const FieldDescriptor* field;
   const validate::FieldRules* rules; // null: no rules of its own
@@ -109,6 +111,18 @@ Plans& plans() {
   return *instance;
 }
 
+// Plans never change once built: each thread remembers those it used, without the lock.
+const MessagePlan& planFor(const Descriptor* type) {
+  thread_local std::unordered_map<const Descriptor*, const MessagePlan*> known;
+  auto found = known.find(type);
+  if (found != known.end()) {
+    return *found->second;
+  }
+  const MessagePlan& plan = plans().get(type);
+  known.emplace(type, &plan);
+  return plan;
+}
+
 // --- rule checks ---------------------------------------------------------------------------
 
 template <class T> std::string text(const T& value) {
@@ -134,24 +148,27 @@ Status checkNumber(T value, const Rules& rules) {
   auto below_upper = [&] {
     return rules.has_lt() ? value < static_cast<T>(rules.lt()) : value <= static_cast<T>(rules.lte());
   };
-  const std::string lower =
-      rules.has_gt() ? "greater than " + text(rules.gt()) : "at least " + text(rules.gte());
-  const std::string upper =
-      rules.has_lt() ? "less than " + text(rules.lt()) : "at most " + text(rules.lte());
+  // The words of an error, built only when there is one.
+  auto lower = [&] {
+    return rules.has_gt() ? "greater than " + text(rules.gt()) : "at least " + text(rules.gte());
+  };
+  auto upper = [&] {
+    return rules.has_lt() ? "less than " + text(rules.lt()) : "at most " + text(rules.lte());
+  };
   if (has_lower && has_upper) {
     const T low = static_cast<T>(rules.has_gt() ? rules.gt() : rules.gte());
     const T high = static_cast<T>(rules.has_lt() ? rules.lt() : rules.lte());
     if (high > low || (high == low && !(rules.has_gt() || rules.has_lt()))) {
       if (!(above_lower() && below_upper())) {
-        return Status::error("value must be " + lower + " and " + upper);
+        return Status::error("value must be " + lower() + " and " + upper());
       }
     } else if (!(above_lower() || below_upper())) { // an exclusive range: outside it
-      return Status::error("value must be " + lower + " or " + upper);
+      return Status::error("value must be " + lower() + " or " + upper());
     }
   } else if (has_lower && !above_lower()) {
-    return Status::error("value must be " + lower);
+    return Status::error("value must be " + lower());
   } else if (has_upper && !below_upper()) {
-    return Status::error("value must be " + upper);
+    return Status::error("value must be " + upper());
   }
   if (rules.in_size() > 0 &&
       std::find(rules.in().begin(), rules.in().end(), value) == rules.in().end()) {
@@ -402,23 +419,43 @@ Status checkDurationOrTimestamp(const Message& value, int64_t v, const auto& rul
   return Status::ok();
 }
 
+// Where a value sits in the message, kept as a chain on the stack and turned into text
+// ("rules[1].server_names[0]") only for an error.
+struct Path {
+  const Path* parent;
+  std::string_view name; // a field name, or empty for an index
+  int index;
+
+  std::string str() const {
+    std::string out = parent ? parent->str() : std::string();
+    if (name.empty()) {
+      if (index >= 0) {
+        out += "[" + std::to_string(index) + "]";
+      }
+    } else {
+      out += (out.empty() ? "" : ".") + std::string(name);
+    }
+    return out;
+  }
+};
+
 class Validator {
 public:
-  Status message(const Message& message, const std::string& path) {
+  Status message(const Message& message, const Path& path) {
     const Descriptor* type = message.GetDescriptor();
-    const MessagePlan& plan = plans().get(type);
+    const MessagePlan& plan = planFor(type);
     if (!plan.needed) {
       return Status::ok();
     }
     const Reflection* reflection = message.GetReflection();
     for (const OneofDescriptor* oneof : plan.required_oneofs) {
       if (reflection->GetOneofFieldDescriptor(message, oneof) == nullptr) {
-        return Status::error(join(path, std::string(oneof->name())) + ": is required");
+        return Status::error(Path{&path, oneof->name(), -1}.str() + ": is required");
       }
     }
     for (const FieldPlan& field_plan : plan.fields) {
       const FieldDescriptor* field = field_plan.field;
-      const std::string field_path = join(path, std::string(field->name()));
+      const Path field_path{&path, field->name(), -1};
       if (field->is_repeated()) {
         Status status = repeated(message, reflection, field_plan, field_path);
         if (!status) {
@@ -433,7 +470,7 @@ public:
         if (field->containing_oneof() == nullptr &&
             field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE && field_plan.rules &&
             requiredMessage(*field_plan.rules)) {
-          return Status::error(field_path + ": value is required");
+          return Status::error(field_path.str() + ": value is required");
         }
         continue;
       }
@@ -447,10 +484,6 @@ public:
   }
 
 private:
-  static std::string join(const std::string& path, const std::string& name) {
-    return path.empty() ? name : path + "." + name;
-  }
-
   static bool requiredMessage(const validate::FieldRules& rules) {
     return (rules.has_message() && rules.message().required()) ||
            (rules.has_any() && rules.any().required()) ||
@@ -459,7 +492,7 @@ private:
   }
 
   Status repeated(const Message& message, const Reflection* reflection, const FieldPlan& plan,
-                  const std::string& path) {
+                  const Path& path) {
     const FieldDescriptor* field = plan.field;
     const int size = reflection->FieldSize(message, field);
     const validate::FieldRules* rules = plan.rules;
@@ -467,11 +500,11 @@ private:
       const validate::MapRules* map_rules = rules && rules->has_map() ? &rules->map() : nullptr;
       if (map_rules && !(map_rules->ignore_empty() && size == 0)) {
         if (map_rules->has_min_pairs() && static_cast<uint64_t>(size) < map_rules->min_pairs()) {
-          return Status::error(path + ": value must contain at least " +
+          return Status::error(path.str() + ": value must contain at least " +
                                text(map_rules->min_pairs()) + " pair(s)");
         }
         if (map_rules->has_max_pairs() && static_cast<uint64_t>(size) > map_rules->max_pairs()) {
-          return Status::error(path + ": value must contain no more than " +
+          return Status::error(path.str() + ": value must contain no more than " +
                                text(map_rules->max_pairs()) + " pair(s)");
         }
       }
@@ -481,10 +514,10 @@ private:
       for (int i = 0; i < size; ++i) {
         const Message& entry = reflection->GetRepeatedMessage(message, field, i);
         const Reflection* entry_reflection = entry.GetReflection();
-        const std::string entry_path = path + "[" + std::to_string(i) + "]";
+        const Path entry_path{&path, {}, i};
         if (map_rules && map_rules->has_keys()) {
           Status status = single(entry, entry_reflection, key, &map_rules->keys(), false, -1,
-                                 entry_path + ".key");
+                                 Path{&entry_path, "key", -1});
           if (!status) {
             return status;
           }
@@ -494,7 +527,8 @@ private:
           if (value->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE &&
               !entry_reflection->HasField(entry, value)) {
             if (map_rules && map_rules->no_sparse()) {
-              return Status::error(entry_path + ": value cannot be sparse, all pairs must be non-nil");
+              return Status::error(entry_path.str() +
+                                   ": value cannot be sparse, all pairs must be non-nil");
             }
             continue;
           }
@@ -515,11 +549,11 @@ private:
     }
     if (list_rules) {
       if (list_rules->has_min_items() && static_cast<uint64_t>(size) < list_rules->min_items()) {
-        return Status::error(path + ": value must contain at least " +
+        return Status::error(path.str() + ": value must contain at least " +
                              text(list_rules->min_items()) + " item(s)");
       }
       if (list_rules->has_max_items() && static_cast<uint64_t>(size) > list_rules->max_items()) {
-        return Status::error(path + ": value must contain no more than " +
+        return Status::error(path.str() + ": value must contain no more than " +
                              text(list_rules->max_items()) + " item(s)");
       }
       if (list_rules->unique()) {
@@ -536,7 +570,7 @@ private:
     }
     for (int i = 0; i < size; ++i) {
       Status status = single(message, reflection, field, items, plan.recurse, i,
-                             path + "[" + std::to_string(i) + "]");
+                             Path{&path, {}, i});
       if (!status) {
         return status;
       }
@@ -545,7 +579,7 @@ private:
   }
 
   Status unique(const Message& message, const Reflection* reflection, const FieldDescriptor* field,
-                const std::string& path) {
+                const Path& path) {
     const int size = reflection->FieldSize(message, field);
     std::set<std::string> seen;
     for (int i = 0; i < size; ++i) {
@@ -583,7 +617,8 @@ private:
         break;
       }
       if (!seen.insert(key).second) {
-        return Status::error(path + "[" + std::to_string(i) + "]: repeated value must contain unique items");
+        return Status::error(Path{&path, {}, i}.str() +
+                             ": repeated value must contain unique items");
       }
     }
     return Status::ok();
@@ -591,8 +626,7 @@ private:
 
   // One value: field `field` of `message`, element `index` when repeated (-1 otherwise).
   Status single(const Message& message, const Reflection* reflection, const FieldDescriptor* field,
-                const validate::FieldRules* rules, bool recurse, int index,
-                const std::string& path) {
+                const validate::FieldRules* rules, bool recurse, int index, const Path& path) {
     Status status = Status::ok();
     const bool repeated = index >= 0;
     switch (field->cpp_type()) {
@@ -695,7 +729,10 @@ private:
       break;
     }
     }
-    return status.within(path);
+    if (!status) {
+      return status.within(path.str());
+    }
+    return status;
   }
 
   // Rules on well-known message types: Any, Duration, Timestamp and the wrappers.
@@ -730,7 +767,8 @@ private:
       const Descriptor* wrapper = value.GetDescriptor();
       const FieldDescriptor* inner = wrapper->FindFieldByNumber(1);
       if (inner && !inner->is_repeated()) {
-        return single(value, value.GetReflection(), inner, rules, false, -1, "").within("value");
+        return single(value, value.GetReflection(), inner, rules, false, -1, Path{nullptr, {}, -1})
+            .within("value");
       }
     }
     return Status::ok();
@@ -741,7 +779,7 @@ private:
 
 Status validateMessage(const google::protobuf::Message& message) {
   Validator validator;
-  return validator.message(message, "");
+  return validator.message(message, Path{nullptr, {}, -1});
 }
 
 } // namespace Policy

@@ -1,80 +1,84 @@
 #include "cilium-filters/policy/rule_list.h"
 
-#include <algorithm>
-
 namespace Cilium {
 namespace Policy {
 
-void RuleList::addEntry(const std::vector<uint32_t>& rules, bool in_front, uint32_t default_allow) {
-  const bool keep_allow_all = initialized_ && rules.empty() != slots_.empty();
+void RuleListBuilder::addEntry(uint32_t begin, uint32_t end, bool in_front, uint32_t default_allow) {
+  const bool empty_entry = begin == end;
+  const bool keep_allow_all = initialized_ && empty_entry != rules_.empty();
   if (in_front) {
-    // Each rule goes to the front in turn, so the entry's rules end up reversed; at equal
-    // precedence and verdict that order does not change any decision.
-    std::vector<Slot> front;
-    front.reserve(rules.size() + 1);
-    for (auto it = rules.rbegin(); it != rules.rend(); ++it) {
-      front.push_back(Slot{*it, 0});
+    const size_t added = (end - begin) + (keep_allow_all ? 1 : 0);
+    rules_.insert(rules_.begin(), added, 0);
+    size_t at = 0;
+    for (uint32_t rule = end; rule > begin; --rule) {
+      rules_[at++] = rule - 1;
     }
     if (keep_allow_all) {
-      front.push_back(Slot{default_allow, 0});
+      rules_[at] = default_allow;
     }
-    slots_.insert(slots_.begin(), front.begin(), front.end());
   } else {
     if (keep_allow_all) {
-      slots_.push_back(Slot{default_allow, 0});
+      rules_.push_back(default_allow);
     }
-    for (uint32_t rule : rules) {
-      slots_.push_back(Slot{rule, 0});
+    for (uint32_t rule = begin; rule < end; ++rule) {
+      rules_.push_back(rule);
     }
   }
   initialized_ = true;
 }
 
-void RuleList::addWildcard(const RuleList& wildcard, uint32_t default_allow) {
-  if (initialized_ && wildcard.slots_.empty() != slots_.empty()) {
-    slots_.push_back(Slot{default_allow, 0});
+void RuleListBuilder::addList(const std::vector<uint32_t>& rules, uint32_t default_allow) {
+  if (initialized_ && rules.empty() != rules_.empty()) {
+    rules_.push_back(default_allow);
   }
-  slots_.insert(slots_.end(), wildcard.slots_.begin(), wildcard.slots_.end());
+  rules_.insert(rules_.end(), rules.begin(), rules.end());
   initialized_ = true;
 }
 
-void RuleList::note(const PortRule& rule) {
-  if (rule.hasHeaderMatches()) {
-    short_circuit_ = false;
+Status RuleListBuilder::order(const std::vector<PortRule>& arena, std::vector<Slot>& out) const {
+  out.clear();
+  bool has_pass = false;
+  for (uint32_t index : rules_) {
+    const PortRule& rule = arena[index];
+    uint8_t flags = 0;
+    if (!rule.serverNames().empty()) {
+      flags |= Slot::kServerNames;
+    }
+    if (rule.hasHttpRules()) {
+      flags |= Slot::kHttp;
+    }
+    has_pass = has_pass || rule.kind() == Verdict::Pass;
+    const Slot slot{index,
+                    rule.precedence(),
+                    0,
+                    rule.remotesBegin(),
+                    rule.remotesCount(),
+                    rule.proxyId(),
+                    rule.kind(),
+                    flags};
+    // Insertion sort: stable, and these lists are short.
+    size_t at = out.size();
+    out.push_back(slot);
+    while (at > 0 && (out[at - 1].precedence < slot.precedence ||
+                      (out[at - 1].precedence == slot.precedence &&
+                       out[at - 1].verdict < slot.verdict))) {
+      out[at] = out[at - 1];
+      --at;
+    }
+    out[at] = slot;
   }
-  if (rule.hasHttpRules()) {
-    has_http_ = true;
-  }
-  if (rule.kind() == Verdict::Pass) {
-    has_pass_ = true;
-  }
-}
-
-Status RuleList::finish(const std::vector<PortRule>& arena) {
-  short_circuit_ = true;
-  has_http_ = false;
-  has_pass_ = false;
-  for (const Slot& slot : slots_) {
-    note(arena[slot.rule]);
-  }
-  std::stable_sort(slots_.begin(), slots_.end(), [&](const Slot& a, const Slot& b) {
-    const PortRule& x = arena[a.rule];
-    const PortRule& y = arena[b.rule];
-    return x.precedence() > y.precedence() ||
-           (x.precedence() == y.precedence() && x.kind() > y.kind());
-  });
-  if (!has_pass_) {
+  if (!has_pass) {
     return Status::ok();
   }
   // A pass rule's tier runs from its precedence down to its pass_precedence; every pass
   // rule inside one tier must name the same end.
   uint32_t tier_end = 0;
-  const uint32_t count = static_cast<uint32_t>(slots_.size());
+  const uint32_t count = static_cast<uint32_t>(out.size());
   for (uint32_t i = 0; i < count; ++i) {
-    const PortRule& rule = arena[slots_[i].rule];
-    if (rule.kind() != Verdict::Pass) {
+    if (out[i].verdict != Verdict::Pass) {
       continue;
     }
+    const PortRule& rule = arena[out[i].rule];
     if (tier_end != 0 && rule.precedence() < tier_end) {
       tier_end = 0;
     }
@@ -86,18 +90,12 @@ Status RuleList::finish(const std::vector<PortRule>& arena) {
     }
     tier_end = rule.passPrecedence();
     uint32_t next = i + 1;
-    while (next < count && arena[slots_[next].rule].precedence() >= tier_end) {
+    while (next < count && out[next].precedence >= tier_end) {
       ++next;
     }
-    slots_[i].pass_next = next;
+    out[i].pass_next = next;
   }
   return Status::ok();
-}
-
-bool RuleList::onlyPasses(const std::vector<PortRule>& arena) const {
-  return !slots_.empty() && std::all_of(slots_.begin(), slots_.end(), [&](const Slot& slot) {
-    return arena[slot.rule].kind() == Verdict::Pass;
-  });
 }
 
 } // namespace Policy

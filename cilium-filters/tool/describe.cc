@@ -74,22 +74,23 @@ void pairsText(std::string& out, const std::string& title,
 // Every rule of the list, in evaluation order, with what happened to it.
 void traceText(std::string& out, const PortTable& table, const PortTable::Piece& piece,
                const ListTrace& trace, const FlowQuestion& question, bool http) {
-  const auto& slots = piece.rules.slots();
-  std::vector<const ListTrace::Step*> step_of(slots.size(), nullptr);
+  const Policy::Slot* slots = table.slots(piece);
+  const uint32_t count = piece.count;
+  std::vector<const ListTrace::Step*> step_of(count, nullptr);
   for (const auto& step : trace.steps) {
     step_of[step.slot] = &step;
   }
   std::set<uint32_t> skipped;
   for (const auto& [from, to] : trace.jumps) {
-    for (uint32_t i = from + 1; i < to && i < slots.size(); ++i) {
+    for (uint32_t i = from + 1; i < to && i < count; ++i) {
       skipped.insert(i);
     }
   }
   const ListTrace::Step* decided =
       trace.decided >= 0 ? &trace.steps[static_cast<size_t>(trace.decided)] : nullptr;
-  for (uint32_t i = 0; i < slots.size(); ++i) {
-    const PortRule& rule = table.rules()[slots[i].rule];
-    out += "  #" + std::to_string(i + 1) + " " + describeRule(rule) + "\n      ";
+  for (uint32_t i = 0; i < count; ++i) {
+    const PortRule& rule = table.rule(slots[i]);
+    out += "  #" + std::to_string(i + 1) + " " + describeRule(table, rule) + "\n      ";
     const ListTrace::Step* step = step_of[i];
     if (step == nullptr) {
       if (skipped.count(i)) {
@@ -109,7 +110,8 @@ void traceText(std::string& out, const PortTable& table, const PortTable::Piece&
              std::to_string(rule.passPrecedence());
     } else if (step->verdict == Verdict::None) {
       const std::string_view sni = question.sni;
-      PortRule::Miss miss = rule.miss(question.proxy_id, question.remote_id, http ? nullptr : &sni);
+      PortRule::Miss miss =
+          table.miss(slots[i], question.proxy_id, question.remote_id, http ? nullptr : &sni);
       if (miss == PortRule::Miss::None && http) {
         miss = PortRule::Miss::Http;
       }
@@ -152,7 +154,7 @@ std::string l4Summary(const FlowQuestion& question, const Explanation& e) {
   const auto& table = e.policy->table(question.ingress);
   if (e.l4.decided >= 0) {
     const auto& step = e.l4.steps[static_cast<size_t>(e.l4.decided)];
-    const PortRule& rule = table.rules()[e.piece->rules.slots()[step.slot].rule];
+    const PortRule& rule = table.rule(table.slots(*e.piece)[step.slot]);
     return verdictWord(step.verdict) + " by rule #" + std::to_string(step.slot + 1) + " (" +
            originText(rule) + ")";
   }
@@ -169,7 +171,7 @@ std::string httpSummary(const FlowQuestion& question, const Explanation& e) {
   const auto& table = e.policy->table(question.ingress);
   if (e.http.decided >= 0) {
     const auto& step = e.http.steps[static_cast<size_t>(e.http.decided)];
-    const PortRule& rule = table.rules()[e.piece->rules.slots()[step.slot].rule];
+    const PortRule& rule = table.rule(table.slots(*e.piece)[step.slot]);
     return verdictWord(step.verdict) + " by rule #" + std::to_string(step.slot + 1) + " (" +
            originText(rule) + ")";
   }
@@ -197,7 +199,7 @@ void requestText(std::string& out, const Policy::RequestHeaders* headers,
 
 } // namespace
 
-std::string describeRule(const PortRule& rule) {
+std::string describeRule(const Policy::PortTable& table, const PortRule& rule) {
   std::string out;
   switch (rule.kind()) {
   case Verdict::Deny:
@@ -211,12 +213,13 @@ std::string describeRule(const PortRule& rule) {
   }
   out += ", precedence " + std::to_string(rule.precedence());
   out += ", remotes ";
-  if (rule.remotes().empty()) {
+  const std::vector<uint32_t> remotes = table.remotes(rule);
+  if (remotes.empty()) {
     out += "any";
   } else {
     out += "[";
-    for (size_t i = 0; i < rule.remotes().size(); ++i) {
-      out += (i ? "," : "") + std::to_string(rule.remotes()[i]);
+    for (size_t i = 0; i < remotes.size(); ++i) {
+      out += (i ? "," : "") + std::to_string(remotes[i]);
     }
     out += "]";
   }
@@ -294,7 +297,7 @@ std::string describeExplanation(const FlowQuestion& question, const Explanation&
     if (!e.http_has_rules) {
       out += "  (no HTTP rules on this port: the L4 decision stands)\n";
     } else {
-      if (!e.piece->rules.canShortCircuit()) {
+      if (!e.piece->short_circuit) {
         out += "  (header_matches on this port: every rule of the deciding precedence runs)\n";
       }
       traceText(out, table, *e.piece, e.http, question, true);

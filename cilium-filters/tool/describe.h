@@ -8,7 +8,7 @@ namespace Cilium {
 namespace PolicyTool {
 
 // One line naming a rule: its verdict, selectors and where it came from.
-std::string describeRule(const Policy::PortRule& rule);
+std::string describeRule(const Policy::PortTable& table, const Policy::PortRule& rule);
 
 // The question as a phrase: "ingress to 10.1.2.3 port 80 from identity 43 ...".
 std::string describeQuestion(const Policy::FlowQuestion& question);
