@@ -1,58 +1,79 @@
-"""`nox -s api`: generating go/ from cilium-filters/api/*.proto.
+"""`nox -s api` and the Go module Cilium vendors, for real.
 
-Real parts: protoc, protoc-gen-go and protoc-gen-go-grpc from Debian's packages
-(the pinned versions), Go, the repository's own protos, pin file and
-hand-written Go file, the file system.  Stand-ins, each labelled as such:
+Everything here is real: protoc and protobuf's own .proto files (Debian's
+protobuf-compiler and libprotobuf-dev), the pinned plugins (go-installed by the
+session into the toolkit's cache), Envoy's API from the pinned xds-protos
+descriptor set (tools/descriptors.py), Go and the Go module proxy, the
+repository's protos, pins and go/ module.  The only stand-ins are labelled: a
+`go` that reports an old version, and a `protoc-gen-go` on PATH that must never
+be used.
 
-* tools/tests/fixtures/api/protos/: minimal copies of the Envoy API, validate
-  and googleapis protos ours import (this machine has none of them);
-* tools/tests/fixtures/api/protoc_gen_validate_standin.py: a protoc plugin that
-  writes the files protoc-gen-validate would (which cannot be installed here);
-* a recording stand-in for the bazel CLI, to check the exact argv we send and
-  to answer its two queries (Bazel cannot run here).
-
-Go builds use Debian's golang-google-protobuf-dev in GOPATH mode, because the
-Go module proxy is out of reach here.
-
-A missing tool skips a test on a laptop but fails it in CI (CI=true).
+A missing tool skips a test on a laptop but fails it in CI (CI=true); .ci/run
+installs everything.
 """
 
 from __future__ import annotations
 
 import io
-import json
 import os
+import re
 import shutil
-import stat
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tools import api
+from tools import api, descriptors
 from tools.errors import ToolkitError
 from tools.tests.toolkit_fixtures import skip_or_fail
 
 REPO = Path(__file__).resolve().parents[2]
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "api"
-STANDIN_PROTOS = FIXTURES / "protos"
-DEBIAN_GOPATH = "/usr/share/gocode"
-#: The protos that import nothing at all: real protoc and plugins need no stand-in.
+#: The protos that import nothing: they compile without Envoy's API.
 SELF_CONTAINED = ("accesslog", "l7policy", "network_filter", "tls_wrapper")
+ALL_PROTOS = tuple(sorted(p.stem for p in (REPO / api.PROTO_DIR).glob("*.proto")))
 API = "go/cilium/api"
+MIN_GO = ".".join(map(str, api.MIN_GO))
 
 
-def need(*tools: str) -> None:
-    """Skip on a laptop without these tools; in CI they must be installed."""
-    missing = [t for t in tools if not (shutil.which(t) or os.path.exists(t))]
-    if missing:
-        skip_or_fail(f"{', '.join(missing)} installed (see the api notes in README)")
+def go_version() -> tuple[int, int]:
+    go = shutil.which("go")
+    if not go:
+        return (0, 0)
+    proc = subprocess.run([go, "env", "GOVERSION"], capture_output=True, text=True, check=False)
+    return api.go_version_tuple(proc.stdout)
 
 
-@pytest.fixture(autouse=True)
-def _real_tools() -> None:
-    need("protoc", "protoc-gen-go", "protoc-gen-go-grpc")
+def need_go(minimum: tuple[int, int] = api.MIN_GO) -> str:
+    if go_version() < minimum:
+        skip_or_fail(f"Go {'.'.join(map(str, minimum))} or newer on PATH (https://go.dev/dl/)")
+    return shutil.which("go")
+
+
+@pytest.fixture(scope="session")
+def toolchain() -> dict:
+    """protoc with its include folder, the pinned plugins and the xds-protos wheel.
+
+    Plugins missing from the toolkit's cache are installed the way users get them
+    (`nox -s api -- --install-plugins`), which needs Go; CI installs them beforehand.
+    """
+    protoc = shutil.which("protoc")
+    if not protoc or not api.protoc_include(protoc):
+        skip_or_fail(
+            "protoc and protobuf's .proto files (apt-get install protobuf-compiler libprotobuf-dev)"
+        )
+    pins = api.load_pins(REPO)
+    if any(not pin.path(os.environ).is_file() for pin in pins.plugins.values()):
+        need_go()
+        api.main(["--install-plugins"], root=REPO, out=io.StringIO())
+    try:
+        descriptors.ensure_wheel()
+    except ToolkitError as exc:
+        skip_or_fail(f"the xds-protos wheel ({exc.message})")
+    return {
+        "protoc": protoc,
+        "plugins": {n: str(p.path(os.environ)) for n, p in pins.plugins.items()},
+    }
 
 
 # --- a checkout in tmp_path -----------------------------------------------------
@@ -66,52 +87,57 @@ def make_tree(root: Path, protos=SELF_CONTAINED) -> Path:
     (root / "tools").mkdir()
     shutil.copy(REPO / api.PINS_FILE, root / api.PINS_FILE)
     (root / API).mkdir(parents=True)
-    shutil.copy(REPO / "go/go.mod", root / "go/go.mod")
+    for name in ("go.mod", "go.sum"):
+        shutil.copy(REPO / "go" / name, root / "go" / name)
     shutil.copy(REPO / API / "accesslog.go", root / API / "accesslog.go")
     return root
 
 
-def validate_standin(folder: Path) -> Path:
-    """Put the labelled protoc-gen-validate stand-in into ``folder``."""
-    folder.mkdir(parents=True, exist_ok=True)
-    script = folder / "protoc-gen-validate"
-    script.write_text(
-        f"#!{sys.executable}\n" + (FIXTURES / "protoc_gen_validate_standin.py").read_text()
-    )
-    script.chmod(script.stat().st_mode | stat.S_IXUSR)
-    return script
+def environment(tmp: Path, *path_dirs: Path, go: bool = False, cache: Path | None = None) -> dict:
+    """PATH = ``path_dirs`` + a folder linking the real protoc (and Go when ``go``).
 
-
-def environment(tmp: Path, *path_dirs: Path, go: str = "none", without: tuple = ()) -> dict:
-    """PATH = ``path_dirs`` + a folder linking the real protoc and Go plugins; empty GOBIN.
-
-    go="none": Go is not on PATH (the build step is skipped); go="gopath":
-    Debian's Go packages in GOPATH mode; go="offline": module mode with the module
-    proxy turned off.  ``without``: real tools to leave out.
+    ``cache``: a toolkit cache folder of its own (XDG_CACHE_HOME) instead of the real
+    one, which holds the installed plugins and the xds-protos wheel.
     """
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GO", "CGO"))}
-    tools_bin = tmp / f"tools-bin-{go}-{'-'.join(without)}"
+    env = dict(os.environ)
+    tools_bin = tmp / ("tools-bin-go" if go else "tools-bin")
     tools_bin.mkdir(exist_ok=True)
-    wanted = ["protoc", "protoc-gen-go", "protoc-gen-go-grpc"] + (["go"] if go != "none" else [])
-    for tool in wanted:
-        if tool not in without and not (tools_bin / tool).exists():
+    for tool in ["protoc"] + (["go"] if go else []):
+        if not (tools_bin / tool).exists() and shutil.which(tool):
             (tools_bin / tool).symlink_to(shutil.which(tool))
     env["PATH"] = os.pathsep.join([*map(str, path_dirs), str(tools_bin)])
-    env["GOBIN"] = str(tmp / "gobin")
-    (tmp / "gobin").mkdir(exist_ok=True)
-    env["GOCACHE"] = os.environ.get("GOCACHE", str(Path.home() / ".cache" / "go-build"))
-    env["CGO_ENABLED"] = "0"
-    if go == "gopath":
-        env.update(GO111MODULE="off", GOPATH=DEBIAN_GOPATH)
-    elif go == "offline":
-        env.update(
-            GO111MODULE="on",
-            GOPROXY="off",
-            GOFLAGS="-mod=readonly",
-            GOPATH=str(tmp / "gopath"),
-            GOMODCACHE=str(tmp / "gopath" / "pkg" / "mod"),
-        )
+    env["CGO_ENABLED"] = "0"  # no C compiler on this PATH
+    if cache is not None:
+        env["XDG_CACHE_HOME"] = str(cache)
+        env.setdefault("GOCACHE", go_build_cache())  # Go's default follows XDG_CACHE_HOME
     return env
+
+
+def go_build_cache() -> str:
+    go = shutil.which("go")
+    proc = (
+        subprocess.run([go, "env", "GOCACHE"], capture_output=True, text=True, check=False)
+        if go
+        else None
+    )
+    return proc.stdout.strip() if proc and proc.returncode == 0 else ""
+
+
+def own_cache(tmp: Path, keep: tuple[str, ...] = ()) -> Path:
+    """An empty toolkit cache but for the xds-protos wheel and the plugins in ``keep``."""
+    cache = tmp / "cache"
+    toolkit = cache / "cilium-envoy-toolkit"
+    toolkit.mkdir(parents=True, exist_ok=True)
+    real = descriptors.wheel_path(os.environ).parent
+    if real.is_dir() and not (toolkit / "xds-protos").exists():
+        (toolkit / "xds-protos").symlink_to(real)
+    pins = api.load_pins(REPO)
+    for name in keep:
+        pin = pins.plugins[name]
+        target = pin.path({"XDG_CACHE_HOME": str(cache)})
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.symlink_to(pin.path(os.environ))
+    return cache
 
 
 @pytest.fixture
@@ -120,20 +146,19 @@ def tree(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> dict:
-    return environment(tmp_path, validate_standin(tmp_path / "bin").parent)
+def env(tmp_path: Path, toolchain: dict) -> dict:
+    return environment(tmp_path)
 
 
-def generate(root: Path, env: dict, *args: str, protoc: str = "/usr/bin/protoc", **kw):
+def generate(root: Path, env: dict, *args: str):
     out = io.StringIO()
-    argv = [f"--protoc={protoc}", *args]
-    result = api.main(argv, root=root, environ=env, out=out, **kw)
+    result = api.main(list(args), root=root, environ=env, out=out)
     return result, out.getvalue()
 
 
-def failure(root: Path, env: dict, *args: str, protoc: str = "/usr/bin/protoc") -> ToolkitError:
+def failure(root: Path, env: dict, *args: str) -> ToolkitError:
     with pytest.raises(ToolkitError) as err:
-        generate(root, env, *args, protoc=protoc)
+        generate(root, env, *args)
     message = err.value.message
     assert "Traceback" not in message and "\n" not in message
     return err.value
@@ -148,83 +173,66 @@ def snapshot(folder: Path) -> dict:
     }
 
 
-def protoc_by_hand(root: Path, out: Path, *flags: str) -> dict:
-    """The same protos compiled with a protoc command written out here, not by tools.api."""
-    out.mkdir(parents=True)
-    protos = sorted(str(p) for p in (root / api.PROTO_DIR).glob("*.proto"))
-    subprocess.run(
-        ["protoc", f"-Icilium/api={root / api.PROTO_DIR}", *flags, *protos],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+def generated_names(protos, kinds=(".pb.go", ".pb.validate.go")) -> list[str]:
+    return sorted(f"cilium/api/{p}{kind}" for p in protos for kind in kinds)
 
 
 # --- generation ---------------------------------------------------------------
 
 
-def test_output_matches_protoc_run_by_hand(tree: Path, env: dict, tmp_path: Path) -> None:
+def test_output_matches_protoc_run_by_hand(tree: Path, env: dict, toolchain: dict, tmp_path):
     result, log = generate(tree, env)
-    module = "module=github.com/cilium/proxy/go"
-    expected = protoc_by_hand(tree, tmp_path / "hand", f"--go_out={module}:{tmp_path / 'hand'}")
-    assert sorted(expected) == [f"cilium/api/{n}.pb.go" for n in SELF_CONTAINED]
+    hand = tmp_path / "hand"
+    hand.mkdir()
+    protos = sorted(str(p) for p in (tree / api.PROTO_DIR).glob("*.proto"))
+    subprocess.run(
+        [toolchain["protoc"], f"--plugin=protoc-gen-go={toolchain['plugins']['protoc-gen-go']}",
+         f"-Icilium/api={tree / api.PROTO_DIR}", f"--go_out=module={api.GO_MODULE}:{hand}", *protos],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    expected = {p.relative_to(hand).as_posix(): p.read_bytes() for p in hand.rglob("*.go")}
+    assert sorted(expected) == generated_names(SELF_CONTAINED, (".pb.go",))
     for rel, content in expected.items():
         assert (tree / "go" / rel).read_bytes() == content, rel
-    assert sorted(result.written) == sorted(
-        [f"cilium/api/{n}.pb.go" for n in SELF_CONTAINED]
-        + [f"cilium/api/{n}.pb.validate.go" for n in SELF_CONTAINED]
-    )
+    assert sorted(result.written) == generated_names(SELF_CONTAINED)
     # The protos keep the name Cilium knows them by, whatever folder holds them here.
-    assert "// source: cilium/api/accesslog.proto" in (tree / API / "accesslog.pb.go").read_text()
-    assert "protoc-gen-go v1.28.1" in (tree / API / "accesslog.pb.go").read_text()
+    text = (tree / API / "accesslog.pb.go").read_text()
+    assert "// source: cilium/api/accesslog.proto" in text
+    assert "protoc-gen-go v1.35.2" in text
     assert "wrote go/cilium/api/l7policy.pb.go" in log
 
 
-def test_services_get_grpc_code_and_every_import_resolves(tmp_path: Path, env: dict) -> None:
-    """All nine real protos, their Envoy/validate/googleapis imports from the stand-ins."""
-    root = make_tree(
-        tmp_path / "repo", protos=[p.stem for p in (REPO / api.PROTO_DIR).glob("*.proto")]
+def test_every_proto_compiles_against_envoys_real_api(tmp_path: Path, env: dict) -> None:
+    root = make_tree(tmp_path / "repo", protos=ALL_PROTOS)
+    result, log = generate(root, env)
+    assert (
+        "==> write the descriptor set of Envoy's API that the protos import (xds-protos 1.69.0)"
+        in log
     )
-    result, _ = generate(root, env, f"--proto-path={STANDIN_PROTOS}")
-    names = set(result.written)
-    assert {"cilium/api/npds_grpc.pb.go", "cilium/api/nphds_grpc.pb.go"} <= names
-    assert "cilium/api/accesslog_grpc.pb.go" not in names  # no service, no gRPC file
-    assert len([n for n in names if n.endswith(".pb.validate.go")]) == 9
+    assert sorted(result.written) == sorted(
+        generated_names(ALL_PROTOS) + ["cilium/api/npds_grpc.pb.go", "cilium/api/nphds_grpc.pb.go"]
+    )
     grpc = (root / API / "npds_grpc.pb.go").read_text()
     assert '"/cilium.NetworkPolicyDiscoveryService/StreamNetworkPolicies"' in grpc
     assert "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3" in grpc
-
-
-def test_committed_go_tree_is_what_generation_gives(tmp_path: Path, env: dict) -> None:
-    """go/ in the repository matches the protos (protoc-gen-go and -go-grpc output).
-
-    The stand-in Envoy protos give the same Go code as Envoy's real ones (same names,
-    kinds and go_package); generator version lines are not compared, so a go/
-    regenerated with Bazel's protoc still passes.  Validate files come from the
-    stand-in plugin here and are not compared.
-    """
-    protos = [p.stem for p in (REPO / api.PROTO_DIR).glob("*.proto")]
-    root = make_tree(tmp_path / "repo", protos=protos)
-    generate(root, env, f"--proto-path={STANDIN_PROTOS}")
-    fresh = {p.name: p.read_bytes() for p in (root / API).glob("*.pb.go")}  # .pb.go and _grpc.pb.go
-    committed = {p.name: p.read_bytes() for p in (REPO / API).glob("*.pb.go")}
-    assert sorted(committed) == sorted(fresh)
-    for name, content in fresh.items():
-        assert api.strip_versions(committed[name]) == api.strip_versions(content), name
+    validate = (root / API / "npds.pb.validate.go").read_text()
+    assert "// Code generated by protoc-gen-validate. DO NOT EDIT." in validate
+    assert "func (m *PortNetworkPolicy) Validate() error" in validate
+    # The same bytes as the committed go/ (`nox -s api -- --check` in the repository).
+    for rel in result.written:
+        assert (root / "go" / rel).read_bytes() == (REPO / "go" / rel).read_bytes(), rel
 
 
 def test_hand_written_files_survive_and_stale_generated_files_go(tree: Path, env: dict) -> None:
     generate(tree, env)
     hand = {
-        # plain helper next to the generated code
-        "accesslog.go": None,
-        # a generated-looking name, but no generator line: hand-written
-        "extra.pb.go": "// Helpers kept by hand.\n\npackage cilium\n",
+        "accesslog.go": None,  # plain helper next to the generated code
+        "extra.pb.go": "// Helpers kept by hand.\n\npackage cilium\n",  # no generator line
         # another generator's output is not ours either
         "mock.pb.go": "// Code generated by MockGen. DO NOT EDIT.\n// source: cilium/api/l7policy.proto\n\npackage cilium\n",
         # the line must come before the package clause to count
         "late.pb.go": "package cilium\n\n// Code generated by protoc-gen-go. DO NOT EDIT.\n",
+        "npds_test.go": "package cilium_test\n",
     }
     for name, text in hand.items():
         if text is not None:
@@ -264,6 +272,19 @@ def test_second_run_changes_nothing(tree: Path, env: dict) -> None:
     assert "already up to date" in log
 
 
+def test_proto_path_replaces_the_descriptor_set(tree: Path, env: dict, tmp_path: Path) -> None:
+    folder = tmp_path / "protos"
+    folder.mkdir()
+    result, log = generate(tree, env, f"--proto-path={folder}")
+    assert "descriptor set" not in log
+    assert f"-I{folder}" in log and "--descriptor_set_in" not in log
+    assert sorted(result.written) == generated_names(SELF_CONTAINED)
+    # Envoy's API is then not there: protoc says which import it misses.
+    shutil.copy(REPO / api.PROTO_DIR / "nphds.proto", tree / api.PROTO_DIR)
+    err = failure(tree, env, f"--proto-path={folder}")
+    assert "protoc failed" in err.message and "envoy/annotations/resource.proto" in err.message
+
+
 # --- --check ------------------------------------------------------------------------
 
 
@@ -295,6 +316,7 @@ def test_check_fails_after_a_proto_changed(tree: Path, env: dict) -> None:
     before = snapshot(tree / "go")
     err = failure(tree, env, "--check")
     assert "go/cilium/api/l7policy.pb.go" in err.message
+    assert "go/cilium/api/l7policy.pb.validate.go" in err.message
     assert "version lines" not in err.message
     assert snapshot(tree / "go") == before
 
@@ -315,61 +337,16 @@ def test_check_names_a_generator_version_difference(tree: Path, env: dict) -> No
     assert "only the generator version lines differ" in err.message
 
 
-# --- plugins ----------------------------------------------------------------------
-
-
-def test_missing_plugin_names_the_pinned_install_command(tree: Path, tmp_path: Path) -> None:
-    env = environment(tmp_path)  # no protoc-gen-validate anywhere
-    before = snapshot(tree / "go")
-    err = failure(tree, env)
-    assert err.status == 127
-    assert "protoc-gen-validate was not found on PATH or in " + env["GOBIN"] in err.message
-    assert "`go install github.com/envoyproxy/protoc-gen-validate@v1.1.0`" in err.message
-    assert "tools/api_plugins.toml" in err.message
-    assert "protoc-gen-go " not in err.message  # the others are there
-    assert snapshot(tree / "go") == before
-
-
-def test_wrong_plugin_version_is_refused(tree: Path, tmp_path: Path) -> None:
-    bin_dir = validate_standin(tmp_path / "bin").parent
-    impostor = bin_dir / "protoc-gen-go"
-    impostor.write_text("#!/bin/sh\necho 'protoc-gen-go v1.36.0'\n")
-    impostor.chmod(0o755)
-    env = environment(tmp_path, bin_dir, without=("protoc-gen-go",))
-    err = failure(tree, env)
-    assert "protoc-gen-go is not the pinned v1.28.1" in err.message
-    assert f"{impostor} reports `protoc-gen-go v1.36.0`" in err.message
-    assert "`go install google.golang.org/protobuf/cmd/protoc-gen-go@v1.28.1`" in err.message
-
-
-def test_the_pinned_version_wins_over_an_earlier_wrong_one(tree: Path, tmp_path: Path) -> None:
-    bin_dir = validate_standin(tmp_path / "bin").parent
-    impostor = bin_dir / "protoc-gen-go"
-    impostor.write_text("#!/bin/sh\necho 'protoc-gen-go v1.36.0'\n")
-    impostor.chmod(0o755)
-    env = environment(tmp_path, bin_dir)  # the real one comes later on PATH
+def test_another_protoc_version_is_noted(tree: Path, env: dict) -> None:
+    pins = tree / api.PINS_FILE
+    pins.write_text(pins.read_text().replace('version = "3.21.12"', 'version = "29.3"'))
     result, log = generate(tree, env, "--dry-run")
-    assert f"--plugin=protoc-gen-go={tmp_path}/tools-bin-none-/protoc-gen-go" in log
+    assert "# protoc 3.21.12 is not the pinned 29.3 (tools/api_plugins.toml)" in log
+    _, log = generate(tree, env)
+    assert "note: protoc 3.21.12 is not the pinned 29.3" in log
 
 
-def test_a_plugin_in_gobin_is_found(tree: Path, tmp_path: Path) -> None:
-    env = environment(tmp_path)
-    validate_standin(Path(env["GOBIN"]))
-    result, _ = generate(tree, env)
-    assert "cilium/api/tls_wrapper.pb.validate.go" in result.written
-
-
-def test_pins_match_the_debian_plugins() -> None:
-    pins = api.load_pins(REPO)
-    for name in ("protoc-gen-go", "protoc-gen-go-grpc"):
-        answer = subprocess.run([name, "--version"], capture_output=True, text=True, check=True)
-        assert answer.stdout.strip() == pins[name].reports
-    assert pins["protoc-gen-validate"].install == (
-        "go install github.com/envoyproxy/protoc-gen-validate@v1.1.0"
-    )
-
-
-# --- protoc failures ---------------------------------------------------------------
+# --- failures ---------------------------------------------------------------------
 
 
 def test_a_bad_proto_shows_protocs_error_and_leaves_go_alone(tree: Path, env: dict) -> None:
@@ -379,7 +356,7 @@ def test_a_bad_proto_shows_protocs_error_and_leaves_go_alone(tree: Path, env: di
     before = snapshot(tree / "go")
     out = io.StringIO()
     with pytest.raises(ToolkitError) as err:
-        api.main(["--protoc=/usr/bin/protoc"], root=tree, environ=env, out=out)
+        api.main([], root=tree, environ=env, out=out)
     assert "protoc failed (cilium/api/network_filter.proto:" in err.value.message
     assert '"strin" is not defined' in out.getvalue()
     assert out.getvalue().count('"strin" is not defined') == 1  # three runs, one report
@@ -387,42 +364,216 @@ def test_a_bad_proto_shows_protocs_error_and_leaves_go_alone(tree: Path, env: di
     assert snapshot(tree / "go") == before
 
 
-def test_a_failing_plugin_leaves_go_alone(tree: Path, env: dict) -> None:
-    env["STANDIN_VALIDATE_FAIL"] = "1"
+def test_a_failing_plugin_leaves_go_alone(tmp_path: Path, env: dict) -> None:
+    """protoc-gen-validate refuses contradictory rules; protoc-gen-go has no objection."""
+    tree = make_tree(tmp_path / "repo", protos=("health_check_sink",))
+    proto = tree / api.PROTO_DIR / "health_check_sink.proto"
+    proto.write_text(proto.read_text().replace("{min_len: 1}", "{min_len: 5, max_len: 2}"))
     before = snapshot(tree / "go")
     err = failure(tree, env)
-    assert "asked to fail" in err.message
+    assert (
+        "protoc failed" in err.message and "`min` value is greater than `max` value" in err.message
+    )
     assert snapshot(tree / "go") == before
+
+
+def test_an_import_envoys_api_lacks_is_named(tree: Path, env: dict) -> None:
+    proto = tree / api.PROTO_DIR / "l7policy.proto"
+    proto.write_text(
+        proto.read_text().replace(
+            "package cilium;", 'package cilium;\n\nimport "envoy/nowhere/v3/x.proto";'
+        )
+    )
+    before = snapshot(tree / "go")
+    err = failure(tree, env)
+    assert "xds-protos 1.69.0 lacks envoy/nowhere/v3/x.proto" in err.message
+    assert snapshot(tree / "go") == before
+
+
+def test_missing_proto_path_folder(tree: Path, env: dict, tmp_path: Path) -> None:
+    err = failure(tree, env, f"--proto-path={tmp_path / 'nowhere'}")
+    assert "is not a folder" in err.message
+
+
+def test_bad_arguments() -> None:
+    with pytest.raises(ToolkitError) as err:
+        api.parse(["--chek"])
+    assert err.value.status == 2 and "did you mean --check?" in err.value.message
+
+
+# --- what is missing, and installing the plugins ----------------------------------------
+
+
+def bare(tmp_path: Path) -> dict:
+    """A machine with nothing: no protoc, no Go, no plugins (the wheel is there)."""
+    empty = tmp_path / "empty-bin"
+    empty.mkdir(exist_ok=True)
+    return {**os.environ, "PATH": str(empty), "XDG_CACHE_HOME": str(own_cache(tmp_path))}
+
+
+def test_dry_run_on_a_bare_machine_prints_the_plan_and_what_is_missing(
+    tree: Path, tmp_path: Path
+) -> None:
+    env = bare(tmp_path)
+    before = snapshot(tree)
+    result, log = generate(tree, env, "--dry-run")
+    assert snapshot(tree) == before
+    assert log.startswith("# plan: api\n")
+    missing = [line for line in log.splitlines() if line.startswith("# missing:")]
+    assert len(missing) == 1
+    assert "apt-get install protobuf-compiler libprotobuf-dev" in missing[0]
+    assert f"Go {MIN_GO} or newer to `go install` the pinned plugins (none found" in missing[0]
+    cache = Path(env["XDG_CACHE_HOME"]) / "cilium-envoy-toolkit" / "go-plugins"
+    assert (
+        f"GOBIN={cache}/protoc-gen-go@v1.35.2 go install google.golang.org/protobuf/cmd/protoc-gen-go@v1.35.2"
+        in log
+    )
+    assert "go install github.com/envoyproxy/protoc-gen-validate@v1.1.0" in log
+    assert "-m tools.descriptors cilium-filters/api/accesslog.proto" in log
+    assert (
+        "protoc --plugin=protoc-gen-go=" in log
+        and "'--descriptor_set_in=<tmp>/envoy-api.pb'" in log
+    )
+    assert "go build and go vet are skipped: Go is not installed" in log
+    assert len(result.missing) == 2
+
+
+def test_check_without_tools_says_what_to_install_and_fails(tree: Path, tmp_path: Path) -> None:
+    env = bare(tmp_path)
+    before = snapshot(tree)
+    err = failure(tree, env, "--check")
+    assert err.status == 127
+    assert err.message.startswith("`nox -s api` needs protoc with protobuf's own .proto files")
+    assert "apt-get install protobuf-compiler libprotobuf-dev" in err.message
+    assert f"Go {MIN_GO} or newer" in err.message and "https://go.dev/dl/" in err.message
+    assert snapshot(tree) == before
+
+
+def test_protoc_without_its_proto_files_is_missing(tree: Path, tmp_path: Path, toolchain) -> None:
+    lone = tmp_path / "lone" / "bin"
+    lone.mkdir(parents=True)
+    shutil.copy(toolchain["protoc"], lone / "protoc")  # a copy: no include/ beside it
+    env = environment(tmp_path)
+    err = failure(tree, env, f"--protoc={lone / 'protoc'}")
+    assert f"protobuf's own google/protobuf/*.proto next to {lone / 'protoc'}" in err.message
+    assert "apt-get install libprotobuf-dev" in err.message
+
+
+def test_a_protoc_that_is_not_there(tree: Path, tmp_path: Path) -> None:
+    err = failure(tree, environment(tmp_path), f"--protoc={tmp_path / 'no' / 'protoc'}")
+    assert (
+        f"needs an executable protoc at `{tmp_path / 'no' / 'protoc'}` (given with --protoc)"
+        in err.message
+    )
+
+
+def test_an_old_go_cannot_install_the_plugins(tree: Path, tmp_path: Path) -> None:
+    stand_in = tmp_path / "old-go"
+    stand_in.mkdir()
+    (stand_in / "go").write_text("#!/bin/sh\n# stand-in: an old Go\necho go1.19.8\n")
+    (stand_in / "go").chmod(0o755)
+    env = {**bare(tmp_path), "PATH": str(stand_in)}
+    err = failure(tree, env)
+    assert f"Go {MIN_GO} or newer to `go install` the pinned plugins (found go1.19.8" in err.message
+
+
+def test_plugins_on_path_are_never_used(tree: Path, tmp_path: Path, toolchain) -> None:
+    impostors = tmp_path / "impostors"
+    impostors.mkdir()
+    for name in toolchain["plugins"]:
+        (impostors / name).write_text("#!/bin/sh\n# stand-in: must never run\nexit 3\n")
+        (impostors / name).chmod(0o755)
+    env = environment(tmp_path, impostors)
+    result, log = generate(tree, env)
+    assert sorted(result.written) == generated_names(SELF_CONTAINED)
+    assert f"--plugin=protoc-gen-go={toolchain['plugins']['protoc-gen-go']}" in log
+    assert str(impostors) not in log
+
+
+def test_install_plugins_installs_exactly_the_missing_ones(tree: Path, tmp_path: Path) -> None:
+    """A real `go install` of the one missing plugin, into a cache of its own."""
+    need_go()
+    cache = own_cache(tmp_path, keep=("protoc-gen-go-grpc", "protoc-gen-validate"))
+    env = environment(tmp_path, go=True, cache=cache)
+    _, log = generate(tree, env, "--install-plugins", "--dry-run")
+    steps = [line for line in log.splitlines() if line.startswith("# install ")]
+    assert steps == ["# install protoc-gen-go v1.35.2 (pinned in tools/api_plugins.toml)"]
+    assert "# missing: nothing" in log
+    result, log = generate(tree, env, "--install-plugins")
+    assert result.installed == ["protoc-gen-go"]
+    installed = (
+        cache / "cilium-envoy-toolkit" / "go-plugins" / "protoc-gen-go@v1.35.2" / "protoc-gen-go"
+    )
+    answer = subprocess.run([installed, "--version"], capture_output=True, text=True, check=True)
+    assert answer.stdout.strip() == "protoc-gen-go v1.35.2"
+    assert [p.name for p in installed.parent.iterdir()] == ["protoc-gen-go"]  # no temp left
+    result, log = generate(tree, env, "--install-plugins")
+    assert result.installed == [] and "the pinned plugins are installed in" in log
+
+
+def test_installed_plugins_are_the_pinned_versions(toolchain) -> None:
+    plugins = toolchain["plugins"]
+    for name, expected in (
+        ("protoc-gen-go", "protoc-gen-go v1.35.2"),
+        ("protoc-gen-go-grpc", "protoc-gen-go-grpc 1.5.1"),
+    ):
+        answer = subprocess.run(
+            [plugins[name], "--version"], capture_output=True, text=True, check=True
+        )
+        assert answer.stdout.strip() == expected
+    if shutil.which("go"):  # protoc-gen-validate has no --version: ask its build info
+        info = subprocess.run(["go", "version", "-m", plugins["protoc-gen-validate"]],
+                              capture_output=True, text=True, check=True).stdout  # fmt: skip
+        assert re.search(
+            r"^\s*mod\s+github\.com/envoyproxy/protoc-gen-validate\s+v1\.1\.0\s", info, re.M
+        )
+
+
+def test_pins_agree_with_go_mod_and_envoy_version() -> None:
+    pins = api.load_pins(REPO)
+    go_mod = (REPO / "go" / "go.mod").read_text()
+    required = dict(re.findall(r"^\s+(\S+) (v\S+)(?: // indirect)?$", go_mod, re.M))
+    envoy = (REPO / "ENVOY_VERSION").read_text().strip().replace("envoy-", "v")
+    assert required["github.com/envoyproxy/go-control-plane/envoy"] == envoy
+    assert required["google.golang.org/protobuf"] == pins.plugins["protoc-gen-go"].version
+    assert (
+        required["github.com/envoyproxy/protoc-gen-validate"]
+        == pins.plugins["protoc-gen-validate"].version
+    )
+    grpc = tuple(int(x) for x in required["google.golang.org/grpc"][1:].split("."))
+    assert grpc >= (1, 64, 0)  # what protoc-gen-go-grpc 1.5's code needs
+    assert re.search(rf"^go {re.escape(MIN_GO)}$", go_mod, re.M)
 
 
 # --- Go build and vet ----------------------------------------------------------------
 
 
-def test_go_build_and_vet_real_code(tree: Path, tmp_path: Path) -> None:
-    """The generated code and the hand-written helper compile and vet (Debian's protobuf)."""
-    need("go", f"{DEBIAN_GOPATH}/src/google.golang.org/protobuf")
-    env = environment(tmp_path, validate_standin(tmp_path / "bin").parent, go="gopath")
-    result, log = generate(tree, env)
+def test_go_build_and_vet_real_code(tmp_path: Path, toolchain) -> None:
+    need_go()
+    root = make_tree(tmp_path / "repo", protos=ALL_PROTOS)
+    result, log = generate(root, environment(tmp_path, go=True))
     assert result.go == "built and vetted"
-    assert "==> go vet the package" in log
+    assert "==> go vet the module" in log
 
 
-def test_go_compile_error_fails_the_session(tree: Path, tmp_path: Path) -> None:
-    need("go", f"{DEBIAN_GOPATH}/src/google.golang.org/protobuf")
-    env = environment(tmp_path, validate_standin(tmp_path / "bin").parent, go="gopath")
+def test_go_compile_error_fails_the_session(tree: Path, tmp_path: Path, toolchain) -> None:
+    need_go()
     (tree / API / "broken.go").write_text("package cilium\n\nvar _ = undefinedThing\n")
-    err = failure(tree, env)
-    assert "go build the package failed" in err.message
+    err = failure(tree, environment(tmp_path, go=True))
+    assert "go build the module failed" in err.message
     assert "undefinedThing" in err.message
 
 
-def test_unresolvable_modules_skip_go_build_with_advice(tree: Path, tmp_path: Path) -> None:
-    need("go")
-    env = environment(tmp_path, validate_standin(tmp_path / "bin").parent, go="offline")
-    result, log = generate(tree, env)
+def test_unresolvable_modules_skip_go_build_with_advice(tmp_path: Path, toolchain) -> None:
+    need_go()
+    root = make_tree(tmp_path / "repo", protos=ALL_PROTOS)
+    env = environment(tmp_path, go=True)
+    env.update(GOPROXY="off", GOFLAGS="-mod=readonly", GOMODCACHE=str(tmp_path / "modcache"))
+    result, log = generate(root, env)
     assert result.go.startswith("skipped go build and go vet: Go could not resolve the modules")
     assert "run `go mod tidy` in go/" in log
     assert result.written  # generation itself went through
+    subprocess.run(["go", "clean", "-modcache"], env=env, check=False, capture_output=True)
 
 
 def test_without_go_the_build_is_skipped(tree: Path, env: dict) -> None:
@@ -431,166 +582,59 @@ def test_without_go_the_build_is_skipped(tree: Path, env: dict) -> None:
     assert "note: skipped go build" in log
 
 
-# --- the Bazel route ------------------------------------------------------------------
-
-BAZEL_STANDIN = r'''#!{python}
-"""Recording stand-in for the bazel CLI (tests only): logs argv, answers from config.json."""
-import json, os, sys
-here = os.path.dirname(os.path.abspath(__file__))
-cfg = json.load(open(os.path.join(here, "config.json")))
-args = sys.argv[1:]
-with open(os.path.join(here, "calls.jsonl"), "a") as log:
-    log.write(json.dumps({{"argv": args, "cwd": os.getcwd()}}) + "\n")
-if args[0] == "info":
-    for key in args[1:]:
-        print("%s: %s" % (key, cfg[key]))
-elif args[0] == "cquery":
-    print(cfg["protoc"])
-elif args[0] == "build":
-    sys.stderr.write("INFO: stand-in build done\n")
-sys.exit(0)
-'''
+# --- the repository's go/ module, for real ------------------------------------------------
 
 
-def fake_bazel(tmp: Path) -> tuple[Path, Path]:
-    """A bazel stand-in whose output base holds the stand-in protos in external/."""
-    folder = tmp / "fakebazel"
-    folder.mkdir()
-    script = folder / "bazel"
-    script.write_text(BAZEL_STANDIN.format(python=sys.executable))
-    script.chmod(0o755)
-    execroot, output_base = tmp / "execroot", tmp / "output_base"
-    protoc_rel = "bazel-out/k8-opt-exec-ST/bin/external/com_google_protobuf/protoc"
-    (execroot / protoc_rel).parent.mkdir(parents=True)
-    (execroot / protoc_rel).symlink_to(shutil.which("protoc"))
-    external = output_base / "external"
-    for repo_name, part in [
-        ("envoy_api", "envoy"),
-        ("com_envoyproxy_protoc_gen_validate", "validate"),
-        ("com_google_googleapis", "google"),
-    ]:
-        (external / repo_name).mkdir(parents=True)
-        shutil.copytree(STANDIN_PROTOS / part, external / repo_name / part)
-    (external / "com_google_protobuf").mkdir()
-    (external / "com_google_protobuf" / "src").symlink_to("/usr/include")
-    config = {
-        "execution_root": str(execroot),
-        "output_base": str(output_base),
-        "protoc": protoc_rel,
-    }
-    (folder / "config.json").write_text(json.dumps(config))
-    return script, folder / "calls.jsonl"
+def nox(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "nox", "-f", str(REPO / "noxfile.py"), *args],
+        capture_output=True, text=True, env=env, cwd=REPO, check=False,
+    )  # fmt: skip
 
 
-def bazel_calls(log: Path) -> list[list[str]]:
-    return (
-        [json.loads(line)["argv"] for line in log.read_text().splitlines()] if log.exists() else []
-    )
+def test_nox_api_check_passes_on_the_committed_tree(toolchain) -> None:
+    proc = nox("-s", "api", "--", "--check")
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output
+    assert "go/ is up to date (20 generated files)" in output
 
 
-def test_bazel_route_builds_protoc_and_asks_bazel_where_things_are(
-    tmp_path: Path, env: dict
-) -> None:
-    protos = [p.stem for p in (REPO / api.PROTO_DIR).glob("*.proto")]
-    root = make_tree(tmp_path / "repo", protos=protos)
-    bazel, log = fake_bazel(tmp_path)
-    out = io.StringIO()
-    result = api.main([f"--bazel={bazel}"], root=root, environ=env, out=out)
-    assert bazel_calls(log) == [
-        [
-            "build",
-            "@com_google_protobuf//:protoc",
-            "@envoy_api//envoy/annotations:pkg",
-            "@envoy_api//envoy/config/core/v3:pkg",
-            "@envoy_api//envoy/config/route/v3:pkg",
-            "@envoy_api//envoy/service/discovery/v3:pkg",
-            "@envoy_api//envoy/type/matcher/v3:pkg",
-        ],
-        ["info", "execution_root", "output_base"],
-        ["cquery", "--output=files", "@com_google_protobuf//:protoc"],
-    ]
-    text = out.getvalue()
-    assert (
-        f"{tmp_path}/execroot/bazel-out/k8-opt-exec-ST/bin/external/com_google_protobuf/protoc"
-        in text
-    )
-    assert f"-I{tmp_path}/output_base/external/envoy_api" in text
-    assert "bazel-repo" not in text and "bazel-bin" not in text  # no convenience symlinks
-    assert "cilium/api/npds_grpc.pb.go" in result.written
+def test_nox_api_on_a_bare_machine(tmp_path: Path) -> None:
+    """Through the real entry point: the plan prints anywhere; --check says what to install."""
+    env = {**bare(tmp_path), "PATH": str(tmp_path / "empty-bin")}
+    proc = nox("-s", "api", "--", "--dry-run", env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "# missing: protoc with protobuf's own .proto files" in proc.stdout
+    proc = nox("-s", "api", "--", "--check", env=env)
+    assert proc.returncode == 1
+    assert "`nox -s api` needs protoc" in proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
 
 
-def test_bazel_dry_run_prints_the_commands_and_runs_nothing(
-    tree: Path, env: dict, tmp_path: Path
-) -> None:
-    bazel, log = fake_bazel(tmp_path)
-    before = snapshot(tree / "go")
-    out = io.StringIO()
-    result = api.main([f"--bazel={bazel}", "--dry-run"], root=tree, environ=env, out=out)
-    text = out.getvalue()
-    assert bazel_calls(log) == []
-    assert snapshot(tree / "go") == before
-    assert text.startswith("# plan: api\n")
-    assert (
-        f"{bazel} build @com_google_protobuf//:protoc\n" in text
-    )  # these protos import no Envoy API
-    assert f"`{bazel} info execution_root output_base`" in text
-    assert f"`{bazel} cquery --output=files @com_google_protobuf//:protoc`" in text
-    steps = [s.argv for s in result.plan.steps]
-    protoc_runs = [a for a in steps if a[0] == api.DRY_PROTOC]
-    assert len(protoc_runs) == 3
-    assert "-I<output_base>/external/envoy_api" in protoc_runs[0]
-    assert "-Icilium/api=cilium-filters/api" in protoc_runs[0]
-    assert "--go_out=module=github.com/cilium/proxy/go:<tmp>/go" in protoc_runs[0]
-    assert "--go-grpc_out=module=github.com/cilium/proxy/go:<tmp>/go-grpc" in protoc_runs[1]
-    assert (
-        "--validate_out=lang=go,module=github.com/cilium/proxy/go:<tmp>/validate" in protoc_runs[2]
-    )
-    assert protoc_runs[0][-4:] == tuple(
-        f"cilium-filters/api/{n}.proto" for n in sorted(SELF_CONTAINED)
-    )
+def go_in_module(*argv: str) -> subprocess.CompletedProcess:
+    return subprocess.run(list(argv), cwd=REPO / "go", capture_output=True, text=True, check=False)
 
 
-def test_dry_run_with_installed_protoc(tree: Path, env: dict) -> None:
-    before = snapshot(tree / "go")
-    result, log = generate(tree, env, "--dry-run", f"--proto-path={STANDIN_PROTOS}")
-    assert snapshot(tree / "go") == before
-    assert "# protoc: /usr/bin/protoc (libprotoc " in log
-    assert f"-I{STANDIN_PROTOS}" in result.plan.steps[0].argv
-    assert "build" not in " ".join(result.plan.steps[0].argv)
+def test_go_module_tests_pass() -> None:
+    """The Go tests Cilium's use depends on: wire and JSON, Validate(), service names, gRPC."""
+    go = need_go()
+    proc = go_in_module(go, "test", "-count=1", "./...")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc = go_in_module(go, "vet", "./...")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def test_missing_bazel_names_the_alternatives(tree: Path, env: dict) -> None:
-    with pytest.raises(ToolkitError) as err:
-        api.main(["--bazel=no-such-bazel"], root=tree, environ=env, out=io.StringIO())
-    assert "`no-such-bazel` was not found" in err.value.message
-    assert "--protoc PATH and --proto-path DIR" in err.value.message
+def test_go_module_is_tidy_and_formatted() -> None:
+    """go.sum is complete and go.mod tidy (Cilium vendors the module as it is)."""
+    go = need_go((1, 23))  # `go mod tidy -diff`
+    proc = go_in_module(go, "mod", "tidy", "-diff")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    gofmt = os.path.join(os.path.dirname(os.path.realpath(go)), "gofmt")
+    proc = go_in_module(gofmt, "-l", ".")
+    assert proc.returncode == 0 and proc.stdout == "", proc.stdout + proc.stderr
 
 
 # --- small pieces ---------------------------------------------------------------------
-
-
-def test_bazel_targets_follow_the_envoy_imports() -> None:
-    imported = [
-        "envoy/config/core/v3/address.proto",
-        "envoy/config/core/v3/config_source.proto",
-        "google/api/annotations.proto",
-        "validate/validate.proto",
-    ]
-    assert api.bazel_targets(imported) == (
-        "@com_google_protobuf//:protoc",
-        "@envoy_api//envoy/config/core/v3:pkg",
-    )
-
-
-def test_bazel_info_and_include_folders() -> None:
-    info = api.parse_bazel_info("execution_root: /ob/execroot/proxy\noutput_base: /ob\n")
-    assert info == {"execution_root": "/ob/execroot/proxy", "output_base": "/ob"}
-    present = {"/ob/external/envoy_api", "/ob/external/xds", "/ob/external/dev_cel/proto"}
-    assert api.bazel_include("/ob", present.__contains__) == (
-        "/ob/external/envoy_api",
-        "/ob/external/xds",
-        "/ob/external/dev_cel/proto",
-    )
 
 
 @pytest.mark.parametrize(
@@ -614,12 +658,40 @@ def test_which_files_are_ours(tmp_path: Path, header: str, ours: bool) -> None:
     assert api.is_ours(path) is ours
 
 
-def test_bad_arguments() -> None:
+def test_protoc_include_folder_layouts(tmp_path: Path) -> None:
+    for layout, include in (("usr/bin", "usr/include"), ("protoc-29/bin", "protoc-29/include")):
+        exe = tmp_path / layout / "protoc"
+        exe.parent.mkdir(parents=True)
+        exe.write_text("")
+        (tmp_path / include / "google" / "protobuf").mkdir(parents=True)
+        (tmp_path / include / "google" / "protobuf" / "descriptor.proto").write_text("")
+        assert api.protoc_include(str(exe)) == str(tmp_path / include)
+    linked = tmp_path / "links" / "protoc"  # Homebrew: a link into the real install
+    linked.parent.mkdir()
+    linked.symlink_to(tmp_path / "usr/bin/protoc")
+    assert api.protoc_include(str(linked)) == str(tmp_path / "usr/include")
+    assert api.protoc_include(str(tmp_path / "nothing" / "protoc")) is None
+
+
+def test_go_versions() -> None:
+    assert api.go_version_tuple("go1.26.8") == (1, 26)
+    assert api.go_version_tuple("go1.22rc1") == (1, 22)
+    assert api.go_version_tuple("devel go1.27-abcdef") == (1, 27)
+    assert api.go_version_tuple("") == (0, 0)
+
+
+def test_pins_file_mistakes(tree: Path) -> None:
+    pins = tree / api.PINS_FILE
+    text = pins.read_text()
+    pins.write_text(text.replace("[protoc]", "[protoc-compiler]"))
     with pytest.raises(ToolkitError) as err:
-        api.parse(["--chek"])
-    assert err.value.status == 2 and "did you mean --check?" in err.value.message
-
-
-def test_missing_proto_path_folder(tree: Path, env: dict, tmp_path: Path) -> None:
-    err = failure(tree, env, f"--proto-path={tmp_path / 'nowhere'}")
-    assert "is not a folder" in err.message
+        api.load_pins(tree)
+    assert "has no [protoc] table with a version" in err.value.message
+    pins.write_text(text.replace('version = "v1.5.1"\n', ""))
+    with pytest.raises(ToolkitError) as err:
+        api.load_pins(tree)
+    assert "has no [protoc-gen-go-grpc] table with module and version" in err.value.message
+    pins.write_text("[protoc-gen-go\n")
+    with pytest.raises(ToolkitError) as err:
+        api.load_pins(tree)
+    assert "is not valid TOML" in err.value.message

@@ -8,4 +8,3 @@ package cilium
 // protoc-gen-go leaves that interface unexported; this alias lets code outside
 // the package accept or store any of them without listing them.
 type IsLogEntry_L7 = isLogEntry_L7
-
