@@ -4,8 +4,9 @@
 #
 # Ubuntu 24.04 with clang/lld 18 (18.1.8 or newer, from LLVM's apt repository: Ubuntu's
 # own clang-18 is older), the binutils and gcc runtime of the other architecture for
-# cross-builds, Python 3, git, patch, Go, and Bazel at .bazelversion baked in.  Builds
-# run as uid/gid 1337.
+# cross-builds, Python 3, git, patch, Go, the autotools, make, cmake and ninja that Envoy's
+# foreign_cc dependencies (configure/make and cmake builds) expect on the build machine,
+# and Bazel at .bazelversion baked in.  Builds run as uid/gid 1337.
 FROM docker.io/library/ubuntu:24.04@sha256:72297848456d5d37d1262630108ab308d3e9ec7ed1c3286a32fe09856619a782
 
 ARG TARGETARCH
@@ -31,6 +32,7 @@ RUN apt-get update \
       clang-18 lld-18 llvm-18 \
       binutils-$cross gcc-$cross g++-$cross libstdc++-13-dev-$other-cross \
       build-essential python3 python-is-python3 git patch unzip zip xz-utils \
+      autoconf automake libtool make cmake ninja-build pkg-config \
       golang-go \
  && clang-18 --version | head -n1 | python3 -c "import re,sys; v=tuple(map(int, re.search(r'version (\d+)\.(\d+)\.(\d+)', sys.stdin.read()).groups())); sys.exit(0 if v >= (18, 1, 8) else 'clang ' + '.'.join(map(str, v)) + ' is older than 18.1.8')" \
  && ln -s /usr/bin/clang-18 /usr/local/bin/clang \

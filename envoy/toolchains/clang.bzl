@@ -55,6 +55,10 @@ def clang_linux_toolchain(name, cpu, bazel_cpu, triple):
         },
         compile_flags = [
             "--target=" + triple,
+            # Also here, not only in link_flags: configure checks of foreign_cc
+            # dependencies link test programs with the compile flags alone (clang ignores
+            # it when only compiling; -Wno-unused-command-line-argument keeps that quiet).
+            "-fuse-ld=lld",
             "-U_FORTIFY_SOURCE",
             "-fstack-protector",
             "-fno-omit-frame-pointer",
