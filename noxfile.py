@@ -1,6 +1,3 @@
-# /// script
-# dependencies = ["nox>=2026.10.20", "packaging>=23", "tomli>=2; python_version < '3.11'", "docker>=7"]
-# ///
 """Build, test and release the Cilium proxy with Nox: `nox -l` lists the sessions."""
 
 import os
