@@ -25,7 +25,7 @@ ENV CILIUM_BAZEL_CACHE=/cilium/bazel-cache CILIUM_OUTPUT_ROOT=/cilium/output
 WORKDIR /cilium/proxy
 USER 1337:1337
 # Only what decides the dependencies: editing the proxy's own sources keeps this stage.
-COPY --chown=1337:1337 tools/__init__.py tools/bazel.py tools/elf.py tools/
+COPY --chown=1337:1337 tools/__init__.py tools/arches.py tools/bazel.py tools/elf.py tools/
 COPY --chown=1337:1337 WORKSPACE .bazelrc .bazelversion ENVOY_VERSION ./
 # Only what Bazel reads of envoy/ (not, e.g., the Cilium/Envoy table beside it).
 COPY --chown=1337:1337 envoy/BUILD envoy/*.bzl envoy/bazelrc envoy/workspace_status.sh envoy/
@@ -39,10 +39,10 @@ FROM ${ARCHIVE_IMAGE} AS builder-cache
 
 FROM --platform=$BUILDPLATFORM ${BUILDER_BASE} AS builder
 ENV CILIUM_BAZEL_CACHE=/cilium/bazel-cache CILIUM_OUTPUT_ROOT=/cilium/output \
-    CILIUM_INSTALL_ROOT=/cilium/install
+    CILIUM_INSTALL_ROOT=/cilium/install CILIUM_ARCHIVE_CACHE=/cilium/bazel-archive
 WORKDIR /cilium/proxy
 USER 1337:1337
-COPY --chown=1337:1337 tools/__init__.py tools/bazel.py tools/elf.py tools/
+COPY --chown=1337:1337 tools/__init__.py tools/arches.py tools/bazel.py tools/elf.py tools/
 # SOURCE_VERSION (the commit, written by the session) only when the context holds it.
 COPY --chown=1337:1337 WORKSPACE BUILD .bazelrc .bazelversion ENVOY_VERSION SOURCE_VERSIO[N] ./
 # Only what Bazel reads of envoy/ (not, e.g., the Cilium/Envoy table beside it).
@@ -59,9 +59,15 @@ ARG DEBUG
 ARG RELEASE_DEBUG
 ARG COPY_CACHE_EXT
 ARG NO_CACHE
-# The archive's cache is mounted writable: the build adds to it, the additions vanish
-# with the mount unless copy-cache (COPY_CACHE_EXT) keeps them for builder-archive.
-RUN --mount=type=bind,from=builder-cache,source=/cilium/bazel-cache,target=/cilium/bazel-cache,rw \
+# Bazel's caches live in a cache mount that outlives the build, one per target
+# architecture and build mode (BAZEL_CACHE_ID names the family; tests isolate theirs),
+# so a rebuild after a small edit runs only the actions the edit changed.
+# prepare-cache seeds it from the archive (mounted read-only) when it is empty or no
+# longer fits the tree, and NO_CACHE clears it; copy-cache (COPY_CACHE_EXT) copies it
+# into the stage for builder-archive.
+ARG BAZEL_CACHE_ID=cilium-envoy
+RUN --mount=type=bind,from=builder-cache,source=/cilium/bazel-cache,target=/cilium/bazel-archive \
+    --mount=type=cache,id=${BAZEL_CACHE_ID}-bazel-${TARGETARCH}${DEBUG:+-debug}${RELEASE_DEBUG:+-release-debug},target=/cilium/bazel-cache,uid=1337,gid=1337,sharing=locked \
     python3 -m tools.bazel prepare-cache build install copy-cache cleanup
 
 FROM scratch AS empty-builder-archive

@@ -8,7 +8,7 @@ import nox
 # The nox console script does not put this folder on sys.path.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from tools.entry import call  # noqa: E402
+from tools.entry import call, use_sdk  # noqa: E402
 from tools.settings import document  # noqa: E402
 
 nox.needs_version = ">=2026.10.20"
@@ -18,8 +18,12 @@ PYPROJECT = nox.project.load_toml(
     os.path.join(os.path.dirname(os.path.abspath(__file__)), "pyproject.toml")
 )
 
-# Image and helper sessions drive docker, bazel and protoc: no virtualenv needed.
+# Image and helper sessions drive docker, bazel and protoc: no virtualenv needed, so
+# they start without any installer.
 tool_session = nox.session(python=False)
+# doctor and extract ask the engine through the docker SDK: it lives in their own venv,
+# made once and reused (nothing is installed on later calls).
+sdk_session = nox.session(reuse_venv=True)
 
 
 @tool_session
@@ -139,49 +143,62 @@ def policy(session: nox.Session) -> None:
     call(session, "filters:policy_main")
 
 
-@tool_session
+@sdk_session
 @document("doctor")
 def doctor(session: nox.Session) -> None:
     """Check docker, buildx, emulation, memory, disk and registry login before a long build.
 
-    Add `-- --json` for one JSON document (checks, recommended --jobs) on stdout.
+    Add `-- --json` for one JSON document (checks, recommended --jobs) on stdout:
+      --json             print one JSON document instead of the lines
+                         e.g. nox -s doctor -- --json
     """
+    use_sdk(session)
     call(session, "doctor:main")
 
 
 @tool_session
 def compat(session: nox.Session) -> None:
-    """Show which Envoy version each Cilium release ships (`-- 1.16.5`, `-- --envoy 1.29`).
+    """Show which Envoy version each Cilium release ships (`-- 1.19.3`, `-- --envoy 1.36`).
 
     Options go after `--`:
-      VERSION            the Envoy of one Cilium release; e.g. nox -s compat -- 1.16.5
-      --envoy X.Y        the Cilium releases shipping an Envoy X.Y.z; e.g. nox -s compat -- --envoy 1.29
+      VERSION            the Envoy of one Cilium release; e.g. nox -s compat -- 1.19.3
+      --envoy X.Y        the Cilium releases shipping an Envoy X.Y.z; e.g. nox -s compat -- --envoy 1.36
       --check            fail when README.md or ENVOY_VERSION disagree with the data
                          e.g. nox -s compat -- --check
+      --update           read, for every patch release of Cilium's supported minors, the Envoy
+                         its images carry, and rewrite the data and README.md's table
+                         e.g. nox -s compat -- --update --dry-run
+      --dry-run          with --update: print the new rows, change nothing
+                         e.g. nox -s compat -- --update --dry-run
     """
     call(session, "compat:main")
 
 
-@tool_session
+@sdk_session
 def extract(session: nox.Session) -> None:
     """Copy /usr/bin/cilium-envoy out of a built image into out/<arch>/.
 
     Options go after `--`:
-      --image REF        image to read (default: the first tag `nox -s build` gives)
+      --image REF        image to read (default: the first tag `nox -s build -- --arch ARCH`
+                         gives for the --platform below)
                          e.g. nox -s extract -- --image quay.io/cilium/cilium-envoy:latest
       --output DIR       where <arch>/ goes (default: out); e.g. nox -s extract -- --output /tmp/envoy
       --platform linux/ARCH  the image's platform (default: this host)
                          e.g. nox -s extract -- --platform linux/arm64
+      --docker PATH      the docker CLI whose engine and context to use (env DOCKER)
+                         e.g. nox -s extract -- --docker /usr/bin/docker
     """
+    use_sdk(session)
     call(session, "extract:main")
 
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Lint and check formatting with ruff."""
+    """Lint and check formatting with ruff, and types with mypy."""
     session.install(*nox.project.dependency_groups(PYPROJECT, "lint"))
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    session.run("mypy")
 
 
 @nox.session

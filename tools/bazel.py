@@ -16,6 +16,8 @@ needs comes from the environment, i.e. the Dockerfiles' build args:
 and where things live (defaults under ~/.cache/cilium-envoy on a host):
 
     CILIUM_BAZEL_CACHE   the Bazel cache: disk/, repo/ and stamp.json
+    CILIUM_ARCHIVE_CACHE the archive's cache (read only): prepare-cache seeds the Bazel
+                         cache from it when the Bazel cache is empty or stale
     CILIUM_OUTPUT_ROOT   Bazel's --output_user_root (removed by cleanup)
     CILIUM_INSTALL_ROOT  staging root the proxy is installed into
     CILIUM_TESTLOGS      where test copies bazel-testlogs
@@ -39,12 +41,14 @@ from typing import Callable, Dict, List, Mapping, Optional, Sequence
 
 try:  # run as `python3 -m tools.bazel` from the checkout
     from tools import elf
+    from tools.arches import ALIASES, ARCHES
 except ImportError:  # pragma: no cover - run as a script from tools/
     import elf  # type: ignore[no-redef]
+    from arches import ALIASES, ARCHES  # type: ignore[no-redef]
 
 #: Bazel platform of each Docker architecture (envoy/platforms/BUILD).
-PLATFORMS = {"amd64": "linux_x86_64", "arm64": "linux_aarch64"}
-MACHINE_ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
+PLATFORMS = {name: arch.bazel_platform for name, arch in ARCHES.items()}
+MACHINE_ARCH = dict(ALIASES)
 TARGET = "//:cilium-envoy"
 TEST_TARGETS = ("//tests/...",)
 #: What `fetch` downloads before any of our own sources are copied in.
@@ -109,6 +113,8 @@ class Config:
         self.no_cache = 0 if no_cache in FALSE_WORDS else (2 if no_cache == "2" else 1)
         home = Path(environ.get("HOME") or "~").expanduser() / ".cache" / "cilium-envoy"
         self.cache = Path(environ.get("CILIUM_BAZEL_CACHE") or home / "bazel-cache")
+        archive = environ.get("CILIUM_ARCHIVE_CACHE")
+        self.archive = Path(archive) if archive else None
         self.output_root = Path(environ.get("CILIUM_OUTPUT_ROOT") or home / "output")
         self.install_root = Path(environ.get("CILIUM_INSTALL_ROOT") or root / "out" / "install")
         self.testlogs = Path(environ.get("CILIUM_TESTLOGS") or root / "out" / "testlogs")
@@ -257,7 +263,10 @@ def _rmtree(path: Path) -> None:
             os.chmod(name, 0o755)
         func(name)
 
-    shutil.rmtree(path, onerror=retry_writable)
+    if sys.version_info >= (3, 12):  # onerror is deprecated from 3.12 on
+        shutil.rmtree(path, onexc=retry_writable)
+    else:
+        shutil.rmtree(path, onerror=retry_writable)
 
 
 # --- steps ---------------------------------------------------------------------------
@@ -299,12 +308,44 @@ def _write_stamp(cache: Path, root: Path) -> None:
     (cache / STAMP).write_text(json.dumps(tree_stamp(root), indent=1, sort_keys=True) + "\n")
 
 
+def _seed(cfg: Config) -> str:
+    """The Bazel cache (a persistent cache mount) from the archive, unless it still fits."""
+    cache, archive = cfg.cache, cfg.archive
+    assert archive is not None
+    tree = tree_stamp(cfg.root)
+    held = cache.is_dir() and any(cache.iterdir())
+    why = staleness(read_stamp(cache), tree) if held else "empty"
+    if why is None:
+        return (
+            f"persistent cache matches {envoy_version(cfg.root)} and its dependency files; "
+            f"reusing {_entries(cache / 'disk')} disk cache entries"
+        )
+    _empty(cache)
+    if not archive.is_dir() or not any(archive.iterdir()):
+        return f"no cache in {archive} yet; starting from an empty one"
+    stale = staleness(read_stamp(archive), tree)
+    if stale:
+        return f"archive cache is stale ({stale}); cleared it instead of reusing it"
+    for child in archive.iterdir():
+        target = cache / child.name
+        if child.is_dir() and not child.is_symlink():
+            shutil.copytree(child, target, symlinks=True)
+        else:
+            shutil.copy2(child, target, follow_symlinks=False)
+    return (
+        f"archive cache matches {envoy_version(cfg.root)} and its dependency files; seeded the "
+        f"persistent cache ({why} before) with {_entries(cache / 'disk')} disk cache entries"
+    )
+
+
 def step_prepare_cache(cfg: Config) -> None:
     """Reuse the archive's cache when it fits the tree; otherwise clear it."""
     cache = cfg.cache
     if cfg.no_cache:
         _empty(cache)
         decision = f"NO_CACHE={cfg.no_cache}: cleared the disk and repository caches in {cache}"
+    elif cfg.archive is not None:
+        decision = _seed(cfg)
     elif not cache.is_dir() or not any(cache.iterdir()):
         decision = f"no cache in {cache} yet; starting from an empty one"
     else:

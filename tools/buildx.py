@@ -1,8 +1,9 @@
-"""Settings -> the build plan: the exact `docker buildx build` (or fallback) command.
+"""Settings and facts -> the build plan: the exact `docker buildx build` (or fallback) command.
 
-Nothing here changes state.  The only side effects are read-only queries of the
-docker CLI (``buildx version``, ``--version``, ``buildx inspect``), started in
-parallel with the git queries so a dry run stays fast.
+:func:`plan` is pure: every fact it needs (git, the docker CLI, builders, the engine)
+was gathered before by ``tools.facts.gather``, whose read-only queries of the docker
+CLI (``--version``, ``buildx version``, ``buildx inspect``) live here too, with the one
+parser of ``buildx inspect`` that doctor shares.
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from tools import images, resources
+from tools import images, sessions
 from tools.errors import ToolkitError
 from tools.files import cache_dir, write_atomic
 from tools.repo import GitFacts
-from tools.run import Step, query, quote, start
+from tools.run import FileWrite, Plan, Step, query, start
 from tools.settings import Settings
 
 #: The docker-container builder this toolkit creates when a build needs one.
@@ -28,20 +29,16 @@ OWN_BUILDER = "cilium-envoy"
 #: Where buildx (or docker build) leaves the digest / image id for the summary.
 RESULT_DIR = ".nox/cilium-envoy"
 
-DOCKERFILES = {
-    "builder": "Dockerfile.builder",
-    "tests": "Dockerfile.tests",
-    "tests_archive": "Dockerfile.tests",
-}
 ARCHIVE_SESSIONS = ("archive", "tests_archive")
-TESTS_SESSIONS = ("tests", "tests_archive")
-RELEASE_SESSIONS = ("build", "build_multi", "raspi")
 PLATFORMS = {
     "amd64": ("linux/amd64",),
     "arm64": ("linux/arm64",),
     "multi": ("linux/arm64", "linux/amd64"),
 }
-RASPI_OPTS = "--define tcmalloc=gperftools"
+#: Bazel evaluates these on the machine that builds (a remote builder, Docker Desktop's
+#: VM, a CI runner), so they are passed as written, never computed here.
+MULTI_JOBS = "--jobs=HOST_CPUS*.5"
+TEST_JOBS = "--jobs=HOST_RAM*.0002"
 
 # Options of ours that must not be smuggled in through --docker-build-opts.
 _OWNED_OPTS = {
@@ -159,28 +156,95 @@ def ask_cli(docker: str) -> DockerCli:
 
 
 @dataclass(frozen=True)
-class BuilderInfo:
+class BuilderNode:
+    name: str
+    status: str  # running, inactive, stopped, error ...
+    platforms: tuple[str, ...]
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class BuilderReport:
+    """What `docker buildx inspect` says about one builder."""
+
     name: str
     driver: str
+    nodes: tuple[BuilderNode, ...] = ()
+    error: str = ""
+
+    @property
+    def running(self) -> bool:
+        return any(n.status == "running" for n in self.nodes)
+
+    @property
+    def platforms(self) -> tuple[str, ...]:
+        seen: list[str] = []
+        for node in self.nodes:
+            seen += [p for p in node.platforms if p not in seen]
+        return tuple(seen)
+
+    @property
+    def node_errors(self) -> tuple[str, ...]:
+        return tuple(e for e in [self.error] + [n.error for n in self.nodes] if e)
 
 
-def inspect_builder(docker: str, name: str | None = None) -> BuilderInfo | None:
+def parse_inspect(text: str) -> BuilderReport | None:
+    """`docker buildx inspect` text -> report; None when it names no builder.
+
+    Only unindented ``Key: value`` lines count: labels, GC rules and devices are
+    indented and may repeat keys such as ``Name``.
+    """
+    top: dict[str, str] = {}
+    nodes: list[dict[str, str]] = []
+    in_nodes = False
+    for line in text.splitlines():
+        if not line.strip() or line[:1].isspace():
+            continue
+        key, sep, value = line.partition(":")
+        if not sep:
+            continue
+        key, value = key.strip(), value.strip()
+        if key == "Nodes" and not value:
+            in_nodes = True
+            continue
+        if not in_nodes:
+            top.setdefault(key, value)
+        elif key == "Name":
+            nodes.append({"Name": value})
+        elif nodes:
+            nodes[-1].setdefault(key, value)
+    if "Name" not in top or "Driver" not in top:
+        return None
+    return BuilderReport(
+        name=top["Name"],
+        driver=top["Driver"],
+        error=top.get("Error", ""),
+        nodes=tuple(
+            BuilderNode(
+                name=n["Name"],
+                status=n.get("Status", "error" if n.get("Error") else "unknown"),
+                platforms=tuple(
+                    p.strip().rstrip("*") for p in n.get("Platforms", "").split(",") if p.strip()
+                ),
+                error=n.get("Error", ""),
+            )
+            for n in nodes
+        ),
+    )
+
+
+def inspect_builder(docker: str, name: str | None = None) -> BuilderReport | None:
     """`docker buildx inspect [NAME]`: None when there is no such builder."""
     argv = [docker, "buildx", "inspect"] + ([name] if name else [])
     proc = query(argv, missing=_no_docker(docker))
     if proc.returncode != 0:
         return None
-    out = proc.stdout
-    fields = {}
-    for line in out.splitlines():
-        key, sep, value = line.partition(":")
-        if sep and key.strip() in ("Name", "Driver") and key.strip() not in fields:
-            fields[key.strip()] = value.strip()
-    if "Name" not in fields or "Driver" not in fields:
+    report = parse_inspect(proc.stdout)
+    if report is None:
         raise ToolkitError(
-            f"Could not read the builder from `{quote(argv)}`; pass --builder NAME to choose one."
+            f"Could not read the builder from `{' '.join(argv)}`; pass --builder NAME to choose one."
         )
-    return BuilderInfo(fields["Name"], fields["Driver"])
+    return report
 
 
 # --- --docker-build-opts -------------------------------------------------------------------
@@ -258,8 +322,9 @@ def _has_jobs(opts: str) -> bool:
 
 def bazel_build_opts(settings: Settings, jobs: int | None) -> str:
     opts = []
-    if settings.session == "raspi":
-        opts.append(RASPI_OPTS)
+    extra = sessions.SESSIONS[_table_session(settings)].bazel_opts
+    if extra:
+        opts.append(extra)
     if settings.bazel_build_opts.strip():
         opts.append(settings.bazel_build_opts.strip())
     if settings.bazel_remote_cache:
@@ -268,9 +333,8 @@ def bazel_build_opts(settings: Settings, jobs: int | None) -> str:
         opts.append(f"--jobs={jobs}")
     text = " ".join(opts)
     if session_arch(settings) == "multi" and not _has_jobs(text):
-        # Both platforms compile at once and share the cores.
-        cpus = resources.host_resources().cpus
-        text = (text + " " if text else "") + f"--jobs={max(1, int(cpus * 0.5))}"
+        # Both platforms compile at once and share the builder's cores.
+        text = (text + " " if text else "") + MULTI_JOBS
     split_opts(text, "--bazel-build-opts")
     return text
 
@@ -279,12 +343,7 @@ def bazel_test_opts(settings: Settings, jobs: int | None) -> str:
     if settings.bazel_test_opts is not None:
         opts = [settings.bazel_test_opts.strip()] if settings.bazel_test_opts.strip() else []
     else:
-        opts = [
-            f"--jobs={max(1, int(resources.host_resources().memory_bytes / 2**20 * 0.0002))}",
-            "--test_timeout=100",
-            "--local_test_jobs=1",
-            "--flaky_test_attempts=3",
-        ]
+        opts = [TEST_JOBS, "--test_timeout=100", "--local_test_jobs=1", "--flaky_test_attempts=3"]
     if settings.bazel_remote_cache:
         opts.append(f"--remote_cache={settings.bazel_remote_cache}")
     if jobs:
@@ -316,6 +375,11 @@ class BuildSpec:
     notes: tuple[str, ...]
 
 
+def _table_session(settings: Settings) -> str:
+    """doctor checks `build`."""
+    return settings.session if settings.session in sessions.SESSIONS else "build"
+
+
 def check_settings(settings: Settings) -> None:
     """Cross-field checks that hold for every image session."""
     s = settings
@@ -324,60 +388,52 @@ def check_settings(settings: Settings) -> None:
     if s.cache_push and not s.cache_ref:
         raise ToolkitError("--cache-push needs --cache-ref REF to say where the cache goes.")
     images.check_reference(s.dev_account, "--dev-account", tagged=False)
-    if s.cache_ref:
-        images.check_reference(s.cache_ref, "--cache-ref")
-    if s.buildkit_image:
-        images.check_reference(s.buildkit_image, "--buildkit-image")
-    for name in ("builder_archive_tag", "tests_archive_tag"):
-        images.check_tag(getattr(s, name), "--" + name.replace("_", "-"))
-    if s.arch and s.source.get("arch") == "flag":
-        if s.session == "raspi" and s.arch != "arm64":
-            raise ToolkitError(f"raspi always builds arm64; drop --arch {s.arch}.")
-        if s.session == "build_multi" and s.arch != "multi":
-            raise ToolkitError(
-                f"build_multi always builds both platforms; use `nox -s build -- --arch {s.arch}`."
-            )
+    for name in ("cache_ref", "buildkit_image", "archive_image", "builder_base"):
+        value = getattr(s, name)
+        if value:
+            images.check_reference(value, "--" + name.replace("_", "-"))
+    for tag in s.tag:
+        images.check_reference(tag, "--tag")
+    for name in ("builder_archive_tag", "tests_archive_tag", "builder_base_tag"):
+        if getattr(s, name):
+            images.check_tag(getattr(s, name), "--" + name.replace("_", "-"))
     arch = session_arch(s)
     if s.host_arch == "arm64" and arch in ("amd64", "multi"):
         raise ToolkitError(
-            f"--arch {arch} cannot be built on an arm64 host (the builder cannot cross-compile to amd64); "
-            "build on an amd64 host or use --arch arm64."
+            f"--arch {arch} cannot be built on an arm64 host (the builder cannot cross-compile to "
+            "amd64); build on an amd64 host or use --arch arm64."
         )
     if s.session == "tests" and arch != s.host_arch:
         raise ToolkitError(
-            f"tests run only on this host's platform (linux/{s.host_arch}); drop --arch {arch} or run them on a "
-            f"{arch} host."
+            f"tests run only on this host's platform (linux/{s.host_arch}); drop --arch {arch}"
+            + (f" or run them on an {arch} host." if arch != "multi" else ".")
         )
 
 
 def session_arch(settings: Settings) -> str:
     """The architecture the session builds, with build_multi and raspi's fixed choices."""
-    if settings.session == "build_multi":
-        return "multi"
-    if settings.session == "raspi":
-        return "arm64"
-    return settings.target_arch
+    fixed = sessions.SESSIONS[_table_session(settings)].fixed_arch
+    return fixed or settings.target_arch
 
 
 def build_spec(
-    settings: Settings, facts: GitFacts, bazel_version: str, jobs: int | None, root: Path
+    settings: Settings, facts: GitFacts, bazel_version: str, jobs: int | None
 ) -> BuildSpec:
+    """The build command's parts; pure, fails with one sentence on any mistake."""
     s = settings
     check_settings(s)
-    session = s.session
+    session = _table_session(s)
+    table = sessions.SESSIONS[session]
     arch = session_arch(s)
     user_opts = tuple(split_opts(s.docker_build_opts, "--docker-build-opts"))
     _check_owned(user_opts)
-    notes = []
+    notes: list[str] = []
 
     # Output: the user's choice wins; else push for --push or multi, else load.
     choices = output_choices(user_opts)
     kinds = {c.kind for c in choices}
     multi = arch == "multi"
     push = s.push if s.push is not None else multi
-    if session == "tests" and push:
-        notes.append("tests never push: the test logs image is loaded locally")
-        push = False
     if choices:
         spelled = ", ".join(c.spelled for c in choices)
         if s.push and kinds - {"push"}:
@@ -387,6 +443,10 @@ def build_spec(
         if s.push is False and "push" in kinds:
             raise ToolkitError(
                 f"--no-push contradicts `{spelled}` in --docker-build-opts; drop one of them."
+            )
+        if not table.pushes and "push" in kinds:
+            raise ToolkitError(
+                f"`{spelled}` would push, but {session} always loads its result locally; drop it."
             )
         if multi and "load" in kinds:
             raise ToolkitError(
@@ -402,8 +462,9 @@ def build_spec(
             )
         output = "push" if push else "load"
 
-    build_args = [("BUILDER_BASE", images.builder_base(s, facts, bazel_version))]
+    build_args = []
     if session != "builder":
+        build_args.append(("BUILDER_BASE", images.builder_base(s, facts, bazel_version)))
         archive = images.archive_image(s)
         if archive:
             build_args.append(("ARCHIVE_IMAGE", archive))
@@ -412,7 +473,7 @@ def build_spec(
         build_args.append(("BAZEL_TEST_OPTS", bazel_test_opts(s, jobs)))
     if s.debug:
         build_args.append(("DEBUG", "1"))
-    if s.release_debug and session in RELEASE_SESSIONS:
+    if s.release_debug:
         build_args.append(("RELEASE_DEBUG", "1"))
     if session in ARCHIVE_SESSIONS:
         build_args.append(("COPY_CACHE_EXT", ".new"))
@@ -423,14 +484,10 @@ def build_spec(
     cache_to = f"type=registry,ref={s.cache_ref},mode=max" if s.cache_push else None
     docker_no_cache = bool(s.no_cache) and (session == "builder" or s.no_cache == 2)
 
-    for name in ("bazel_test_opts",):
-        if s.source.get(name) == "flag" and session != "tests":
-            notes.append(f"--{name.replace('_', '-')} only affects the tests session")
-
     return BuildSpec(
-        dockerfile=DOCKERFILES.get(session, "Dockerfile"),
-        target="builder-archive" if session in ARCHIVE_SESSIONS else None,
-        platforms=PLATFORMS[arch] if (s.arch or session in ("build_multi", "raspi")) else (),
+        dockerfile=table.dockerfile,
+        target=table.target,
+        platforms=PLATFORMS[arch] if (s.arch or table.fixed_arch) else (),
         build_args=tuple(build_args),
         tags=images.tags(s, facts, bazel_version),
         output=output,
@@ -462,28 +519,39 @@ def needs_container_driver(settings: Settings, spec: BuildSpec) -> str | None:
     return None
 
 
-def choose_builder(settings: Settings, spec: BuildSpec) -> BuilderChoice:
+def choose_builder(
+    settings: Settings, spec: BuildSpec, builders: Mapping[str, BuilderReport | None] | None
+) -> BuilderChoice:
+    """Which builder the build names, from the builders gathered before (None: unknown)."""
     docker = settings.docker
     if settings.builder:
         return BuilderChoice(settings.builder, None, f"builder: {settings.builder} (chosen)")
     reason = needs_container_driver(settings, spec)
     if reason is None:
         return BuilderChoice(None, None, "builder: the current buildx builder")
+    argv = [docker, "buildx", "create", "--name", OWN_BUILDER, "--driver", "docker-container"]
+    if settings.buildkit_image:
+        argv += ["--driver-opt", f"image={settings.buildkit_image}"]
+    if builders is None:
+        # Not known on this machine (a dry run without buildx): create it unless it exists.
+        step = Step(
+            f"create the {OWN_BUILDER} builder unless it exists ({reason} needs the "
+            "docker-container driver)",
+            tuple(argv),
+            unless=(docker, "buildx", "inspect", OWN_BUILDER),
+        )
+        return BuilderChoice(OWN_BUILDER, step, f"builder: {OWN_BUILDER} (docker-container)")
     if not settings.buildkit_image:
-        current = inspect_builder(docker)
+        current = builders.get("")
         if current and current.driver != "docker":
             return BuilderChoice(
                 current.name, None, f"builder: {current.name} (current, driver {current.driver})"
             )
-    own = inspect_builder(docker, OWN_BUILDER)
-    if own:
+    if builders.get(OWN_BUILDER):
         note = f"builder: {OWN_BUILDER} (exists; {reason} needs the docker-container driver)"
         if settings.buildkit_image:
             note += f"; to change its BuildKit image run `docker buildx rm {OWN_BUILDER}` first"
         return BuilderChoice(OWN_BUILDER, None, note)
-    argv = [docker, "buildx", "create", "--name", OWN_BUILDER, "--driver", "docker-container"]
-    if settings.buildkit_image:
-        argv += ["--driver-opt", f"image={settings.buildkit_image}"]
     step = Step(
         f"create the {OWN_BUILDER} builder ({reason} needs the docker-container driver)",
         tuple(argv),
@@ -557,3 +625,112 @@ def fallback_blocker(settings: Settings, spec: BuildSpec, cli: DockerCli) -> str
     if spec.cache_to or settings.buildkit_image:
         return "the build needs a docker-container builder"
     return None
+
+
+# --- settings + facts -> plan ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    plan: Plan
+    settings: Settings
+    tags: tuple[str, ...]
+    platforms: tuple[str, ...]
+    bazel_opts: str
+    test_opts: str | None
+    result_file: str
+    output: str  # what happens to the result: "pushed", "loaded", "exported"
+    jobs_note: str | None
+    #: What this machine lacks to run the plan (one sentence naming the fix), or None.
+    blocker: str | None
+
+
+def _install_buildx(docker: str, why: str) -> str:
+    return (
+        f"The docker CLI `{docker}` has no buildx plugin ({why}); install the buildx plugin "
+        "(Debian: docker-buildx, Docker's packages: docker-buildx-plugin) or pass --docker with a "
+        "CLI that has it."
+    )
+
+
+def plan(settings: Settings, facts) -> BuildPlan:  # facts: tools.facts.Facts
+    """The whole plan of an image session from settings and gathered facts; no I/O."""
+    jobs: int | None = None
+    jobs_note = None
+    if settings.jobs == "auto":
+        from tools import resources
+
+        found = facts.resources
+        jobs = resources.recommend_jobs(
+            found.memory_bytes, found.cpus, 2 if session_arch(settings) == "multi" else 1
+        )
+        jobs_note = f"--jobs=auto chose {jobs} for {found.describe()}, about 4 GiB per compile job"
+    elif settings.jobs:
+        jobs = settings.jobs
+    spec = build_spec(settings, facts.git, facts.bazel_version, jobs)
+
+    notes = list(settings.notes) + list(spec.notes)
+    steps: list[Step] = []
+    blocker = None
+    cli = facts.docker
+    fallback = None
+    if cli is None:
+        blocker = facts.docker_problem
+    elif not cli.buildx_version:
+        why = fallback_blocker(settings, spec, cli)
+        if why:
+            blocker = _install_buildx(settings.docker, why)
+        else:
+            fallback = cli
+    if fallback is not None:
+        notes.append(
+            f"no buildx plugin: docker {fallback.client_version} builds with its built-in BuildKit"
+        )
+        argv = fallback_argv(settings, spec)
+        env: tuple[tuple[str, str], ...] = (("DOCKER_BUILDKIT", "1"),)
+        result = result_file(settings.session, True)
+    else:
+        known = facts.buildx
+        choice = choose_builder(settings, spec, facts.builders if known else None)
+        notes.append((f"buildx {cli.buildx_version}; " if known else "") + choice.note)
+        if choice.create:
+            steps.append(choice.create)
+        argv = buildx_argv(settings, spec, choice.flag)
+        env = ()
+        result = result_file(settings.session, False)
+    if blocker is None and facts.engine and facts.engine.startswith("down"):
+        blocker = (
+            f"No Docker engine answers ({facts.engine[len('down: ') :]}); start Docker (Docker "
+            "Desktop, or `sudo systemctl start docker`) or set DOCKER_HOST."
+        )
+    if jobs_note:
+        notes.append(jobs_note)
+    args = dict(spec.build_args)
+    what = spec.target or "image"
+    steps.append(Step(f"{settings.session}: {what} from {spec.dockerfile}", tuple(argv), env))
+    files = (FileWrite("SOURCE_VERSION", facts.git.head + "\n"), *facts.generated)
+    output = {"push": "pushed", "load": "loaded"}.get(spec.output or "", "exported")
+    if spec.output is None:
+        kinds = {c.kind for c in output_choices(spec.user_opts)}
+        output = "pushed" if kinds == {"push"} else "loaded" if kinds == {"load"} else "exported"
+    the_plan = Plan(
+        title=f"nox -s {settings.session}",
+        root=facts.root,
+        files=files,
+        dirs=(RESULT_DIR,),
+        steps=tuple(steps),
+        notes=tuple(notes),
+        cannot_run=blocker,
+    )
+    return BuildPlan(
+        plan=the_plan,
+        settings=settings,
+        tags=spec.tags,
+        platforms=spec.platforms or (f"linux/{settings.host_arch}",),
+        bazel_opts=args.get("BAZEL_BUILD_OPTS", ""),
+        test_opts=args.get("BAZEL_TEST_OPTS"),
+        result_file=result,
+        output=output,
+        jobs_note=jobs_note,
+        blocker=blocker,
+    )

@@ -16,7 +16,7 @@ from typing import Sequence, TextIO
 
 from packaging.version import InvalidVersion, Version
 
-from tools import repo
+from tools import readme, repo
 from tools.cli import Parser
 from tools.errors import ToolkitError
 
@@ -252,15 +252,13 @@ def _readme_rows(block: str) -> dict[str, str]:
 
 def check(root: Path | None = None) -> list[str]:
     """What disagrees with the data file (README.md's table, ENVOY_VERSION); empty when all agree."""
-    from tools import readme  # the README block convention lives there
-
     root = root or repo.ROOT
     try:
         rows = load(root)
     except ToolkitError as exc:
         return [exc.message]
     problems: list[str] = []
-    regenerate = "regenerate it with `python -m tools.readme`"
+    regenerate = "regenerate it with `python -m tools.docs`"
 
     try:
         text = (root / "README.md").read_text()
@@ -314,9 +312,122 @@ def check(root: Path | None = None) -> list[str]:
             problems.append(
                 f"ENVOY_VERSION is {envoy} but the {MAIN} row of {DATA_FILE} says {main.envoy}; "
                 f"set that row to v{series[0]}.{series[1]}.x (or fix ENVOY_VERSION), then "
-                "regenerate README.md with `python -m tools.readme`."
+                "regenerate README.md with `python -m tools.docs`."
             )
     return problems
+
+
+# --- --update -------------------------------------------------------------------------------
+
+#: Cilium supports its newest minor releases: --update reads every patch release of these.
+SUPPORTED_MINORS = 3
+RELEASES_API = "https://api.github.com/repos/cilium/cilium/releases?per_page=100&page={page}"
+IMAGE_DOCKERFILE = "https://raw.githubusercontent.com/cilium/cilium/{tag}/images/cilium/Dockerfile"
+_ENVOY_IMAGE_RE = re.compile(r"CILIUM_ENVOY_IMAGE=\S*cilium-envoy:(v\d+\.\d+\.\d+)")
+_STABLE_RE = re.compile(r"v(\d+)\.(\d+)\.(\d+)")
+UPDATE_TIMEOUT = 20.0
+
+
+def _fetch(url: str) -> str:
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url, headers={"User-Agent": "cilium-envoy-toolkit"})
+    try:
+        with urllib.request.urlopen(request, timeout=UPDATE_TIMEOUT) as answer:  # noqa: S310
+            return answer.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        raise ToolkitError(
+            f"compat --update could not read {url} (HTTP {exc.code}); nothing was changed, "
+            "try again later."
+        ) from None
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise ToolkitError(
+            f"compat --update could not reach {url} ({reason}); nothing was changed, run it on "
+            "a machine with network access."
+        ) from None
+
+
+def cilium_releases(fetch=_fetch, api: str = RELEASES_API) -> list[str]:
+    """Stable Cilium release tags (vX.Y.Z), newest first, as Cilium's releases list them."""
+    import json
+
+    tags: list[str] = []
+    for page in range(1, 51):
+        try:
+            listed = json.loads(fetch(api.format(page=page)))
+        except ValueError:
+            raise ToolkitError(
+                "compat --update got an answer that is not JSON from the releases list; nothing "
+                "was changed, try again later."
+            ) from None
+        tags += [
+            str(r.get("tag_name")) for r in listed if _STABLE_RE.fullmatch(str(r.get("tag_name")))
+        ]
+        if len(listed) < 100:
+            break
+    return sorted(set(tags), key=Version, reverse=True)
+
+
+def envoy_of(tag: str, fetch=_fetch, dockerfile: str = IMAGE_DOCKERFILE) -> str | None:
+    """The Envoy release the Cilium images of ``tag`` carry (their CILIUM_ENVOY_IMAGE)."""
+    match = _ENVOY_IMAGE_RE.search(fetch(dockerfile.format(tag=tag)))
+    return match.group(1) if match else None
+
+
+def updated_rows(
+    rows: Sequence[Row], fetch=_fetch, api: str = RELEASES_API, dockerfile: str = IMAGE_DOCKERFILE
+) -> tuple[tuple[Row, ...], list[str]]:
+    """The table with every patch release of the supported minors read afresh; what changed."""
+    releases = cilium_releases(fetch, api)
+    minors = sorted({Version(t).release[:2] for t in releases}, reverse=True)[:SUPPORTED_MINORS]
+    wanted = [t for t in releases if Version(t).release[:2] in minors]
+    by_cilium = {r.cilium: r for r in rows}
+    changes: list[str] = []
+    for tag in wanted:
+        envoy = envoy_of(tag, fetch, dockerfile)
+        if envoy is None:
+            changes.append(
+                f"skipped {tag}: its images/cilium/Dockerfile names no cilium-envoy image"
+            )
+            continue
+        old = by_cilium.get(tag)
+        if old is None:
+            changes.append(f"added {tag}\t{envoy}")
+        elif old.envoy != envoy:
+            changes.append(f"changed {tag}\t{old.envoy} -> {envoy}")
+        by_cilium[tag] = Row(tag, envoy)
+    return _newest_first(list(by_cilium.values())), changes
+
+
+def data_text(rows: Sequence[Row]) -> str:
+    return "\n".join(["\t".join(HEADER)] + [f"{r.cilium}\t{r.envoy}" for r in rows]) + "\n"
+
+
+def update(root: Path, out: TextIO, *, dry_run: bool, fetch=_fetch) -> list[str]:
+    """Rebuild the table from Cilium's releases; write the data and README.md unless dry_run."""
+    import os
+
+    from tools.files import write_atomic
+
+    api = os.environ.get("CILIUM_RELEASES_API") or RELEASES_API
+    dockerfile = os.environ.get("CILIUM_IMAGE_DOCKERFILE") or IMAGE_DOCKERFILE
+    rows = load(root)
+    new_rows, changes = updated_rows(rows, fetch, api, dockerfile)
+    for change in changes:
+        print(change, file=out)
+    if not changes:
+        print(f"{DATA_FILE} is current.", file=out)
+    if dry_run:
+        print(f"dry run: {DATA_FILE} and README.md were not changed.", file=out)
+        return changes
+    readme_path = root / "README.md"
+    text = readme.replace_block(readme_path.read_text(), README_BLOCK, markdown_table(new_rows))
+    write_atomic(root / DATA_FILE, data_text(new_rows))
+    if write_atomic(readme_path, text):
+        print("README.md: refreshed its table.", file=out)
+    return changes
 
 
 # --- the session ---------------------------------------------------------------------------
@@ -345,6 +456,15 @@ def _parser() -> Parser:
         action="store_true",
         help="fail when README.md's table or ENVOY_VERSION disagree with the data file",
     )
+    parser.add_argument(
+        "--update",
+        action="store_true",
+        help="read every patch release of Cilium's supported minors and the Envoy its images "
+        "carry; rewrite the data file and README.md's table (needs network access)",
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="with --update: print the changes, write nothing"
+    )
     return parser
 
 
@@ -352,14 +472,20 @@ def main(argv: Sequence[str], *, root: Path | None = None, out: TextIO | None = 
     out = out or sys.stdout
     root = root or repo.ROOT
     args = _parser().parse_args(list(argv))
-    chosen = [name for name in ("cilium", "envoy", "check") if getattr(args, name)]
+    chosen = [name for name in ("cilium", "envoy", "check", "update") if getattr(args, name)]
     if len(chosen) > 1:
-        flags = {"cilium": "CILIUM_VERSION", "envoy": "--envoy", "check": "--check"}
+        flags = {"cilium": "CILIUM_VERSION", "envoy": "--envoy", "check": "--check",
+                 "update": "--update"}  # fmt: skip
         raise ToolkitError(
-            f"nox -s compat -- takes one of CILIUM_VERSION, --envoy or --check; "
+            f"nox -s compat -- takes one of CILIUM_VERSION, --envoy, --check or --update; "
             f"got {' and '.join(flags[c] for c in chosen)}.",
             status=2,
         )
+    if args.dry_run and not args.update:
+        raise ToolkitError("--dry-run goes with --update; add --update or drop it.", status=2)
+    if args.update:
+        update(root, out, dry_run=args.dry_run)
+        return
     if args.check:
         problems = check(root)
         for problem in problems:

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Optional, Sequence, TextIO
 
-from tools import buildx, images, repo, resources
+from tools import arches, buildx, facts, images, repo, resources
 from tools.errors import ToolkitError
 from tools.run import query
 from tools.settings import ARCH_ALIASES, Settings, resolve
@@ -45,9 +45,9 @@ REGISTRY_TIMEOUT = 8.0
 #: Seconds `docker buildx inspect --bootstrap` may take to start a builder.
 BOOTSTRAP_TIMEOUT = 90.0
 BINFMT_DIR = Path("/proc/sys/fs/binfmt_misc")
-#: ELF machine numbers as binfmt_misc's magic shows them (bytes 18-19, little endian).
-ELF_MACHINE = {"arm64": "b700", "amd64": "3e00"}
-QEMU_NAME = {"arm64": "aarch64", "amd64": "x86_64"}
+#: ELF machine numbers as binfmt_misc's magic shows them, and QEMU's names (one table).
+ELF_MACHINE = {name: a.binfmt_magic for name, a in arches.ARCHES.items()}
+QEMU_NAME = {name: a.qemu for name, a in arches.ARCHES.items()}
 DOCKER_IO = "docker.io"
 
 
@@ -79,83 +79,11 @@ class Probes:
     bootstrap_timeout: float = BOOTSTRAP_TIMEOUT
 
 
-# --- docker buildx inspect -----------------------------------------------------------------
+# --- docker buildx inspect (one parser, shared with planning) ------------------------------
 
-
-@dataclass(frozen=True)
-class BuilderNode:
-    name: str
-    status: str  # running, inactive, stopped, error ...
-    platforms: tuple[str, ...]
-    error: str = ""
-
-
-@dataclass(frozen=True)
-class BuilderReport:
-    name: str
-    driver: str
-    nodes: tuple[BuilderNode, ...]
-    error: str = ""
-
-    @property
-    def running(self) -> bool:
-        return any(n.status == "running" for n in self.nodes)
-
-    @property
-    def platforms(self) -> tuple[str, ...]:
-        seen: list[str] = []
-        for node in self.nodes:
-            seen += [p for p in node.platforms if p not in seen]
-        return tuple(seen)
-
-    @property
-    def node_errors(self) -> tuple[str, ...]:
-        return tuple(e for e in [self.error] + [n.error for n in self.nodes] if e)
-
-
-def parse_inspect(text: str) -> BuilderReport | None:
-    """`docker buildx inspect` text -> report; None when it names no builder.
-
-    Only unindented ``Key: value`` lines count: labels, GC rules and devices are
-    indented and may repeat keys such as ``Name``.
-    """
-    top: dict[str, str] = {}
-    nodes: list[dict[str, str]] = []
-    in_nodes = False
-    for line in text.splitlines():
-        if not line.strip() or line[:1].isspace():
-            continue
-        key, sep, value = line.partition(":")
-        if not sep:
-            continue
-        key, value = key.strip(), value.strip()
-        if key == "Nodes" and not value:
-            in_nodes = True
-            continue
-        if not in_nodes:
-            top.setdefault(key, value)
-        elif key == "Name":
-            nodes.append({"Name": value})
-        elif nodes:
-            nodes[-1].setdefault(key, value)
-    if "Name" not in top or "Driver" not in top:
-        return None
-    return BuilderReport(
-        name=top["Name"],
-        driver=top["Driver"],
-        error=top.get("Error", ""),
-        nodes=tuple(
-            BuilderNode(
-                name=n["Name"],
-                status=n.get("Status", "error" if n.get("Error") else "unknown"),
-                platforms=tuple(
-                    p.strip().rstrip("*") for p in n.get("Platforms", "").split(",") if p.strip()
-                ),
-                error=n.get("Error", ""),
-            )
-            for n in nodes
-        ),
-    )
+BuilderNode = buildx.BuilderNode
+BuilderReport = buildx.BuilderReport
+parse_inspect = buildx.parse_inspect
 
 
 def _runs(platforms: Sequence[str], wanted: str) -> bool:
@@ -261,23 +189,33 @@ def _is_local_registry(host: str) -> bool:
 def check_credentials(
     registries: Sequence[str], config_dir: Path, environ: Mapping[str, str]
 ) -> Check:
-    """Does the docker client hold a login for every registry the build pushes to?"""
+    """Does the docker client hold a login for every registry the build pushes to?
+
+    The docker SDK reads the client config (``docker.auth``) and asks credential
+    stores (``docker.credentials``), the way the docker CLI does.
+    """
     name = "credentials"
     if not registries:
         return Check(name, OK, "not needed: nothing is pushed (the image is loaded locally)")
     path = config_dir / "config.json"
     try:
-        config = json.loads(path.read_text())
-        if not isinstance(config, dict):
+        raw = json.loads(path.read_text())
+        if not isinstance(raw, dict):
             raise ValueError("not an object")
     except FileNotFoundError:
-        config = {}
+        pass
     except (OSError, ValueError) as exc:
         return Check(name, FAIL, f"{path} cannot be read ({exc})", f"fix or remove {path}")
-    auths = {_normalise_server(k) for k in (config.get("auths") or {})}
-    helpers = {_normalise_server(k): v for k, v in (config.get("credHelpers") or {}).items()}
-    store = config.get("credsStore") or ""
-    stored: set[str] | None = None
+    try:
+        from docker import auth, credentials
+    except ImportError:
+        return Check(
+            name, WARN, "not checked: the docker SDK for Python is missing", "run `nox -s doctor`"
+        )
+    config = auth.load_config(config_path=str(path), credstore_env=dict(environ))
+    auths = {_normalise_server(k) for k in config.auths}
+    helpers = {_normalise_server(k): v for k, v in config.cred_helpers.items()}
+    listed: dict[str, set[str]] = {}
     found: list[str] = []
     missing: list[str] = []
     for registry in registries:
@@ -287,17 +225,21 @@ def check_credentials(
         if registry in helpers:
             found.append(f"{registry} (docker-credential-{helpers[registry]})")
             continue
+        store = config.creds_store
         if store:
-            if stored is None:
-                stored, problem = _helper_servers(store, environ)
-                if problem:
+            if store not in listed:
+                try:
+                    answer = credentials.Store(store, environment=dict(environ)).list()
+                    listed[store] = {_normalise_server(k) for k in answer}
+                except (credentials.StoreError, ValueError, OSError) as exc:
                     return Check(
                         name,
                         FAIL,
-                        problem,
+                        f"the credential store docker-credential-{store} is not on PATH or did "
+                        f"not answer ({str(exc).strip()[:120]})",
                         f"fix `credsStore` in {path}, then run `docker login {registry}`",
                     )
-            if registry in stored:
+            if registry in listed[store]:
                 found.append(f"{registry} (docker-credential-{store})")
                 continue
         missing.append(registry)
@@ -315,21 +257,6 @@ def check_credentials(
     return Check(
         name, FAIL, f"no credentials for {hosts}, so the push would be refused", f"run {login}"
     )
-
-
-def _helper_servers(store: str, environ: Mapping[str, str]) -> tuple[set[str], str]:
-    helper = f"docker-credential-{store}"
-    try:
-        proc = query([helper, "list"], env=environ, timeout=15)
-    except ToolkitError:
-        return set(), f"the credential store {helper} is not on PATH or did not answer"
-    try:
-        listed = json.loads(proc.stdout or "{}")
-    except ValueError:
-        listed = None
-    if proc.returncode != 0 or not isinstance(listed, dict):
-        return set(), f"`{helper} list` failed ({(proc.stderr or proc.stdout).strip()[:120]})"
-    return {_normalise_server(k) for k in listed}, ""
 
 
 # --- what doctor found out -----------------------------------------------------------------
@@ -356,6 +283,7 @@ class Findings:
     container_builder: bool = False  # the build's builder pulls images itself
     found: Optional[resources.Resources] = None  # the engine's memory and CPUs
     recommended_jobs: int = 1
+    builders: dict = field(default_factory=dict)  # `buildx inspect` answers (tools.facts)
 
     @property
     def engine_local(self) -> bool:
@@ -476,7 +404,7 @@ def check_builder(f: Findings, docker: Callable[..., Any] = query) -> Check:
     spec = f.spec
     reason = buildx.needs_container_driver(s, spec) if spec else None
     try:
-        choice = buildx.choose_builder(s, spec) if spec else None
+        choice = buildx.choose_builder(s, spec, f.builders) if spec else None
     except ToolkitError as exc:
         return Check("builder", FAIL, exc.message, "pass --builder NAME")
     if choice is not None and choice.create is not None:
@@ -762,16 +690,18 @@ def check_builder_image(f: Findings) -> Check:
             f"{ref} is neither in the local image store nor in the registry{local_note}",
             build_it,
         )
+    # Neither here nor pullable: the build fails at once, so this is a failure.
+    status = WARN if local else FAIL
     if answer == "denied":
         return Check(
             name,
-            WARN,
+            status,
             f"the registry refused to show {ref} ({why}){local_note}",
-            f"run `docker login {registry_of(ref)}` if the image is private",
+            f"run `docker login {registry_of(ref)}` if the image is private, or " + build_it,
         )
     return Check(
         name,
-        WARN,
+        status,
         f"{ref} is not in the local image store and the registry could not be reached "
         f"({why}){local_note}",
         "check the network, or " + build_it,
@@ -820,20 +750,31 @@ def _ask_registry(client: Any, ref: str, timeout: float) -> tuple[str, str]:
 
 
 def gather(settings: Settings, root: Path, environ: Mapping[str, str], probes: Probes) -> Findings:
-    """Ask the CLI, git and the engine what doctor needs; no judging yet."""
+    """Ask the CLI, git and the engine what doctor needs; no judging yet.
+
+    The checkout, the docker CLI and the builders come from the same gathering as a
+    build's plan (``tools.facts``), asked afresh: doctor is what people run when
+    something changed.
+    """
     f = Findings(settings=settings, root=root, environ=environ, probes=probes)
     f.arch = buildx.session_arch(settings)
-    git_procs = None
+    gathered = None
     try:
-        git_procs = repo.start_git_queries(root)
-    except ToolkitError as exc:  # git itself is missing
+        gathered = facts.gather(settings, root, environ, fresh_cli=True)
+    except ToolkitError as exc:  # git, .bazelversion or ENVOY_VERSION
         f.spec_error = exc.message
-    try:
-        # Asked afresh, not from the build's per-machine memory: doctor is what
-        # people run when something changed.
-        f.cli = buildx.ask_cli(settings.docker)
-    except ToolkitError as exc:
-        f.cli_error = exc.message
+        try:
+            f.cli = buildx.ask_cli(settings.docker)
+        except ToolkitError as cli_exc:
+            f.cli_error = cli_exc.message
+    if gathered is not None:
+        f.facts, f.bazel_version = gathered.git, gathered.bazel_version
+        f.cli, f.cli_error = gathered.docker, gathered.docker_problem
+        f.builders = dict(gathered.builders)
+        try:
+            f.spec = buildx.build_spec(settings, gathered.git, gathered.bazel_version, None)
+        except ToolkitError as exc:
+            f.spec_error = exc.message
     try:
         f.client = resources.connect(resources.ENGINE_TIMEOUT, environ)
         f.endpoint = resources.endpoint_of(f.client)
@@ -842,18 +783,6 @@ def gather(settings: Settings, root: Path, environ: Mapping[str, str], probes: P
         f.engine_error = str(exc)
     except Exception as exc:  # the engine answered /version but not /info
         f.client, f.engine_error = None, f"the engine did not answer /info ({exc})"
-    if git_procs is not None:
-        try:
-            f.bazel_version = repo.bazel_version(root)
-            f.facts = repo.git_facts(root, git_procs)
-            f.spec = buildx.build_spec(settings, f.facts, f.bazel_version, None, root)
-        except ToolkitError as exc:
-            f.spec_error = exc.message
-        finally:
-            for proc in git_procs:
-                if proc.poll() is None:
-                    proc.kill()
-                    proc.wait()
     if f.info:
         try:
             f.found = resources.resources_from_info(f.info)

@@ -6,9 +6,14 @@ import struct
 from pathlib import Path
 from typing import Union
 
+try:  # run as `python3 -m tools.bazel` from the checkout
+    from tools.arches import BY_ELF_MACHINE
+except ImportError:  # pragma: no cover - run as a script from tools/
+    from arches import BY_ELF_MACHINE  # type: ignore[no-redef]
+
 #: e_machine values of the architectures we build, by Docker's architecture name.
-MACHINES = {62: "amd64", 183: "arm64"}
-NAMES = {62: "x86-64", 183: "AArch64"}
+MACHINES = {number: arch.name for number, arch in BY_ELF_MACHINE.items()}
+NAMES = {number: arch.elf_name for number, arch in BY_ELF_MACHINE.items()}
 
 
 class NotElf(ValueError):

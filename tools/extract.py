@@ -37,7 +37,31 @@ def _parser() -> Parser:
     parser.add_argument(
         "--platform", metavar="linux/ARCH", help="platform of the image (default: this host)"
     )
+    parser.add_argument(
+        "--docker",
+        metavar="PATH",
+        help="the docker CLI whose engine to read from (env DOCKER; default: docker)",
+    )
     return parser
+
+
+def _sdk_missing() -> ToolkitError:
+    return ToolkitError(
+        "extract needs the docker SDK for Python; run it as `nox -s extract` (its venv has it) "
+        "or `pip install docker`."
+    )
+
+
+def _endpoint(docker: str) -> dict:
+    """Where the named docker CLI connects (its current context), for the SDK."""
+    from tools.run import query
+
+    proc = query(
+        [docker, "context", "inspect", "--format", "{{.Endpoints.docker.Host}}"],
+        missing=f"The docker CLI `{docker}` was not found; install Docker or pass --docker=/path/to/docker.",
+    )
+    host = proc.stdout.strip()
+    return {"DOCKER_HOST": host} if proc.returncode == 0 and host else {}
 
 
 def _files_from_tar(data: bytes) -> dict[str, tuple[bytes, int]]:
@@ -70,7 +94,10 @@ def extract(
     image: str, output: Path, platform: str, *, environ: Mapping[str, str] | None = None
 ) -> list[Path]:
     """Copy the proxy and its companions into ``output/<arch>/``; return what was written."""
-    from docker.errors import APIError, ImageNotFound
+    try:
+        from docker.errors import APIError, ImageNotFound
+    except ImportError:
+        raise _sdk_missing() from None
 
     from tools import resources
 
@@ -143,6 +170,7 @@ def main(
 ) -> list[Path]:
     out = out or sys.stdout
     root = root or repo.ROOT
+    environ = dict(os.environ if environ is None else environ)
     args = _parser().parse_args(list(argv))
     from tools.settings import host_arch
 
@@ -158,7 +186,11 @@ def main(
     else:
         from tools.build import default_image_ref
 
-        image = default_image_ref(root, environ)
+        # The image `nox -s build -- --arch ARCH` gives for the platform asked for.
+        image = default_image_ref(root, environ, platform.split("/", 1)[1])
+    docker = args.docker or environ.get("DOCKER") or ""
+    if docker and not environ.get("DOCKER_HOST"):
+        environ.update(_endpoint(docker))
     output = Path(args.output)
     if not output.is_absolute():
         output = root / output

@@ -14,11 +14,11 @@ _DOMAIN_PART = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
 _DOMAIN = rf"(?:{_DOMAIN_PART}(?:\.{_DOMAIN_PART})*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?"
 _PATH_PART = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _NAME = rf"(?:{_DOMAIN}/)?{_PATH_PART}(?:/{_PATH_PART})*"
-TAG_RE = re.compile(r"[\w][\w.-]{0,127}")
+TAG_RE = re.compile(r"[\w][\w.-]{0,127}", re.ASCII)
 _DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
-NAME_RE = re.compile(_NAME)
+NAME_RE = re.compile(_NAME, re.ASCII)
 REFERENCE_RE = re.compile(
-    rf"(?P<name>{_NAME})(?::(?P<tag>{TAG_RE.pattern}))?(?:@(?P<digest>{_DIGEST}))?"
+    rf"(?P<name>{_NAME})(?::(?P<tag>{TAG_RE.pattern}))?(?:@(?P<digest>{_DIGEST}))?", re.ASCII
 )
 MAX_NAME = 255
 
@@ -33,6 +33,10 @@ def check_reference(value: str, what: str, *, tagged: bool = True) -> str:
     pattern = REFERENCE_RE if tagged else NAME_RE
     match = pattern.fullmatch(value)
     name = match.group("name") if match and tagged else value
+    first, slash, _ = name.partition("/")
+    if match and slash and first != first.lower() and not _is_domain(first):
+        # Docker reads a first part without `.` or `:` as a path, which must be lowercase.
+        match = None
     if not match or len(name) > MAX_NAME:
         example = "quay.io/cilium/cilium-envoy:v1.32" if tagged else "quay.io/cilium"
         raise ToolkitError(
@@ -40,6 +44,10 @@ def check_reference(value: str, what: str, *, tagged: bool = True) -> str:
             f"registry/path{'[:tag]' if tagged else ''} such as `{example}`."
         )
     return value
+
+
+def _is_domain(first: str) -> bool:
+    return "." in first or ":" in first or first == "localhost"
 
 
 def check_tag(value: str, what: str) -> str:
@@ -52,8 +60,14 @@ def check_tag(value: str, what: str) -> str:
 
 
 def branch_tag(branch: str) -> str:
-    """The branch name with every character outside ``[A-Za-z0-9_.-]`` replaced by ``-``."""
-    return re.sub(r"[^A-Za-z0-9_.-]", "-", branch)
+    """The branch name with every byte outside ``[A-Za-z0-9_.-]`` replaced by ``-``.
+
+    Byte by byte, as `tr -c` does it: a non-ASCII letter (two or more UTF-8 bytes)
+    becomes as many dashes.
+    """
+    data = branch.encode("utf-8", "surrogateescape")
+    allowed = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
+    return "".join(chr(b) if b in allowed else "-" for b in data)
 
 
 def builder_tag(settings: Settings, facts: GitFacts, bazel_version: str) -> str:
@@ -109,9 +123,9 @@ class Flavour:
 
 
 def flavour(settings: Settings) -> Flavour:
-    arch = settings.arch if settings.arch in ("amd64", "arm64") else None
-    if settings.session == "raspi":
-        arch = "arm64"
+    """Every single-platform image names its architecture (this host's without --arch)."""
+    target = settings.target_arch
+    arch = target if target != "multi" else None
     return Flavour(arch, settings.debug, settings.release_debug, raspi=settings.session == "raspi")
 
 
@@ -143,9 +157,14 @@ def computed_tags(settings: Settings, facts: GitFacts, bazel_version: str) -> tu
     for tag in tags:
         _, _, tag_part = tag.rpartition(":")
         if not TAG_RE.fullmatch(tag_part):
+            why = (
+                f"it has {len(tag_part)} characters, more than 128"
+                if len(tag_part) > 128
+                else "a tag cannot start with `.` or `-`"
+            )
             raise ToolkitError(
-                f"The computed tag `{tag}` is not a valid image tag (branch `{branch}`); "
-                "pass --branch with a shorter name or --tag."
+                f"The tag `{tag_part}` computed from branch `{branch}` is not a valid image tag "
+                f"({why}); pass --branch NAME with a name that makes a valid tag, or --tag REF."
             )
     return tuple(tags)
 

@@ -1,4 +1,8 @@
-"""Generated blocks of README.md: each lives between begin/end markers."""
+"""Generated blocks of README.md: each lives between begin/end markers.
+
+A leaf: it reads and replaces marked blocks and knows nothing of what they hold
+(``tools.docs`` composes them; ``python -m tools.docs`` rewrites them).
+"""
 
 from __future__ import annotations
 
@@ -31,22 +35,3 @@ def update(path: Path, name: str, body: str) -> bool:
     """Rewrite one block of ``path``; True when the file changed."""
     text = path.read_text()
     return write_atomic(path, replace_block(text, name, body))
-
-
-def generated_blocks() -> dict[str, str]:
-    """Every generated block of README.md, by marker name."""
-    from tools import compat, settings
-
-    return {"settings-table": settings.markdown_table(), "compat-table": compat.readme_table()}
-
-
-def main() -> int:
-    path = Path(__file__).resolve().parent.parent / "README.md"
-    for name, body in generated_blocks().items():
-        if update(path, name, body):
-            print(f"README.md: refreshed {name}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

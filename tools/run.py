@@ -9,6 +9,7 @@ uses a shell.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -135,6 +136,14 @@ def _stop(proc: subprocess.Popen, grace: float) -> None:
         proc.wait()
 
 
+_CREDENTIALS = re.compile(r"(?a)\b([a-z][a-z0-9+.-]*://)[^/\s@'\"]+@")
+
+
+def redact(text: str) -> str:
+    """``scheme://user:secret@host`` -> ``scheme://***@host``: credentials are never printed."""
+    return _CREDENTIALS.sub(r"\1***@", text)
+
+
 @dataclass(frozen=True)
 class Step:
     """One state-changing command of a plan."""
@@ -143,13 +152,22 @@ class Step:
     argv: Tuple[str, ...]
     env: Tuple[Tuple[str, str], ...] = ()  # variables set on top of the caller's environment
     cwd: Optional[str] = None
+    #: A read-only command; when it succeeds the step is skipped (e.g. "the builder exists").
+    unless: Optional[Tuple[str, ...]] = None
+    #: Says why the step failed, from its exit status (default: "see the output above").
+    failure: Optional[Callable[[int], str]] = field(default=None, compare=False, repr=False)
 
     def line(self) -> str:
+        """The step as one line of a POSIX shell script (credentials in URLs shown as ***)."""
         prefix = " ".join(f"{k}={shlex.quote(v)}" for k, v in self.env)
         cmd = quote(self.argv)
         if self.cwd:
             cmd = f"(cd {shlex.quote(self.cwd)} && {cmd})"
-        return f"{prefix} {cmd}" if prefix else cmd
+        if prefix:
+            cmd = f"{prefix} {cmd}"
+        if self.unless:
+            cmd = f"{quote(self.unless)} >/dev/null 2>&1 || {cmd}"
+        return redact(cmd)
 
 
 @dataclass(frozen=True)
@@ -158,6 +176,8 @@ class FileWrite:
 
     path: str
     content: str
+    #: The shell line that writes it in a pasted plan (default: printf of the content).
+    writer: Optional[str] = None
 
     def pending(self, root: Path) -> bool:
         # Compared as bytes, exactly as write_atomic decides whether to write.
@@ -165,6 +185,14 @@ class FileWrite:
             return (root / self.path).read_bytes() != self.content.encode()
         except FileNotFoundError:
             return True
+
+    def shell_line(self) -> str:
+        if self.writer:
+            return self.writer
+        body = self.content
+        if body.endswith("\n") and "\n" not in body[:-1]:
+            return f"printf '%s\\n' {shlex.quote(body[:-1])} > {shlex.quote(self.path)}"
+        return f"printf %s {shlex.quote(body)} > {shlex.quote(self.path)}"
 
 
 @dataclass(frozen=True)
@@ -177,14 +205,32 @@ class Plan:
     steps: Tuple[Step, ...] = ()
     notes: Tuple[str, ...] = ()  # facts worth showing: chosen builder, tags, options
     extra: Mapping[str, object] = field(default_factory=dict)
+    dirs: Tuple[str, ...] = ()  # folders the commands write into (relative to root)
+    #: What this machine lacks to run the plan (a sentence naming the fix), or None.
+    cannot_run: Optional[str] = None
 
     def render(self) -> str:
+        """The plan as a POSIX shell script: pasted at the top of a fresh clone, it writes the
+        same files and runs the same commands."""
         root = Path(self.root)
-        lines = [f"# plan: {self.title}"]
-        lines += [f"# {note}" for note in self.notes]
+        lines = [f"# plan: {self.title} (a shell script; run it at the top of the checkout)"]
+        lines += [f"# {redact(note)}" for note in self.notes]
+        if self.cannot_run:
+            lines.append(f"# cannot run here: {redact(self.cannot_run)}")
+        done: list[str] = []
         for f in self.files:
-            state = "write" if f.pending(root) else "unchanged"
-            lines.append(f"# {state}: {f.path}")
+            command = f.shell_line()
+            if command in done:
+                continue
+            done.append(command)
+            names = [g for g in self.files if g.shell_line() == command]
+            state = ", ".join(
+                f"{g.path} ({'write' if g.pending(root) else 'unchanged'})" for g in names
+            )
+            lines.append(f"# {state}")
+            lines.append(command)
+        if self.dirs:
+            lines.append("mkdir -p " + " ".join(shlex.quote(d) for d in self.dirs))
         for step in self.steps:
             lines.append(f"# {step.description}")
             lines.append(step.line())
@@ -205,12 +251,18 @@ def execute(
     if dry_run:
         print(plan.render(), file=out, flush=True)
         return 0.0
+    if plan.cannot_run:
+        raise ToolkitError(plan.cannot_run)
     started = time.monotonic()
     root = Path(plan.root)
     for f in plan.files:
         if write_atomic(root / f.path, f.content):
             print(f"wrote {f.path}", file=out, flush=True)
+    for folder in plan.dirs:
+        (root / folder).mkdir(parents=True, exist_ok=True)
     for step in plan.steps:
+        if step.unless and query(step.unless, cwd=root).returncode == 0:
+            continue
         print(f"==> {step.description}\n    {step.line()}", file=out, flush=True)
         env = None
         if step.env:
@@ -219,7 +271,9 @@ def execute(
         status = runner(step.argv, cwd=Path(step.cwd) if step.cwd else root, env=env)
         if status != 0:
             raise ToolkitError(
-                f"{step.description} failed (exit status {status}); see the output above.",
+                step.failure(status)
+                if step.failure
+                else f"{step.description} failed (exit status {status}); see the output above.",
                 status=status,
             )
     return time.monotonic() - started

@@ -10,19 +10,24 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple
 
+from tools import arches, sessions
 from tools.cli import Parser
 from tools.errors import ToolkitError
+from tools.run import redact
 
 SETTINGS_FILE = "nox-settings.toml"
 
-IMAGE_SESSIONS = ("build", "build_multi", "raspi", "builder", "archive", "tests", "tests_archive")
-ARCHES = ("amd64", "arm64", "multi")
-ARCH_ALIASES = {"x86_64": "amd64", "aarch64": "arm64", "amd64": "amd64", "arm64": "arm64"}
+IMAGE_SESSIONS = tuple(sessions.SESSIONS)
+ARCHES = (*arches.ARCHES, "multi")
+ARCH_ALIASES = arches.ALIASES
 FALSE_WORDS = ("", "0", "false", "no")
+#: URL schemes Bazel's --remote_cache accepts; a bare host:port means grpcs.
+REMOTE_CACHE_SCHEMES = ("grpc", "grpcs", "http", "https", "unix")
 
 
 def _bool_from_text(value: str) -> bool:
@@ -41,7 +46,7 @@ def _bool_flag(value: str) -> bool:
 
 
 def _arch(value: str) -> str:
-    norm = ARCH_ALIASES.get(value.strip().lower(), value.strip().lower())
+    norm = arches.normalise(value) or value.strip().lower()
     if norm not in ARCHES:
         raise ValueError(f"must be one of {', '.join(ARCHES)} (x86_64 and aarch64 also work)")
     return norm
@@ -54,6 +59,21 @@ def _jobs(value: str) -> Any:
     if not text.isdigit() or int(text) < 1:
         raise ValueError("must be a positive whole number or `auto`")
     return int(text)
+
+
+def _remote_cache(value: str) -> str:
+    text = value.strip()
+    scheme, sep, rest = text.partition("://")
+    if sep:
+        ok = scheme.lower() in REMOTE_CACHE_SCHEMES and bool(rest.strip("/"))
+    else:
+        ok = bool(re.fullmatch(r"(?a)[A-Za-z0-9.-]+:\d{1,5}|\[[0-9A-Fa-f:]+\]:\d{1,5}", text))
+    if not ok:
+        raise ValueError(
+            "is not a cache Bazel accepts; use a grpc://, grpcs://, http://, https:// or unix:// "
+            "URL, or host:port (which Bazel reads as grpcs)"
+        )
+    return text
 
 
 def _no_cache(value: str) -> int:
@@ -105,7 +125,7 @@ OPTIONS: Tuple[Option, ...] = (
     ),
     Option(
         "bazel_test_opts",
-        "Bazel test options for `tests` (default: --jobs=HOST_RAM_MB*.0002 "
+        "Bazel test options for `tests` (default: --jobs=HOST_RAM*.0002 "
         "--test_timeout=100 --local_test_jobs=1 --flaky_test_attempts=3); "
         "--test_output=errors is always appended",
         "BAZEL_TEST_OPTS",
@@ -117,6 +137,7 @@ OPTIONS: Tuple[Option, ...] = (
         "append --remote_cache=URL to the Bazel options",
         "BAZEL_REMOTE_CACHE",
         metavar="URL",
+        convert=_remote_cache,
         example="--bazel-remote-cache=grpc://cache:9092",
     ),
     Option(
@@ -294,6 +315,7 @@ class Settings:
     docker: str
     dry_run: bool
     source: Mapping[str, str] = field(default_factory=dict)
+    notes: Tuple[str, ...] = ()  # where values came from, what was ignored (shown in plans)
 
     @property
     def target_arch(self) -> str:
@@ -302,38 +324,59 @@ class Settings:
 
 
 def host_arch() -> str:
-    machine = os.uname().machine.lower()
-    if machine in ARCH_ALIASES:
-        return ARCH_ALIASES[machine]
+    machine = os.uname().machine
+    found = arches.normalise(machine)
+    if found:
+        return found
     raise ToolkitError(
-        f"This host's architecture `{machine}` is not supported; pass --arch amd64 or arm64."
+        f"This host's architecture `{machine}` is not supported; build on an amd64 or arm64 host."
     )
 
 
+def load_toml(text: str, what: str) -> Dict[str, Any]:
+    """The toolkit's one way to read TOML (tomllib, or tomli before Python 3.11)."""
+    try:
+        import tomllib  # type: ignore[import-not-found,unused-ignore]
+    except ModuleNotFoundError:  # Python < 3.11
+        import tomli as tomllib  # type: ignore[no-redef,import-not-found,unused-ignore]
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ToolkitError(f"{what} is not valid TOML ({exc}); fix or remove it.") from None
+
+
 def _load_file(root: Path) -> Dict[str, Any]:
+    """The settings file's values by option name; keys are spelled exactly as the flags."""
     path = root / SETTINGS_FILE
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
         return {}
     try:
-        import tomllib  # type: ignore[import-not-found]
-    except ModuleNotFoundError:  # Python < 3.11
-        import tomli as tomllib  # type: ignore[no-redef]
-    try:
-        data = tomllib.loads(raw.decode())
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ToolkitError(
-            f"{SETTINGS_FILE} is not valid TOML ({exc}); fix or remove it."
-        ) from None
+        text = raw.decode()
+    except UnicodeDecodeError:
+        raise ToolkitError(f"{SETTINGS_FILE} is not UTF-8 text; fix or remove it.") from None
+    data = load_toml(text, SETTINGS_FILE)
+    keys = {opt.flag[2:]: opt for opt in OPTIONS}
     values: Dict[str, Any] = {}
-    allowed = {o.name for o in OPTIONS if o.in_file}
     for key, value in data.items():
-        name = key.replace("-", "_")
-        if name not in allowed:
-            valid = ", ".join(sorted(o.flag[2:] for o in OPTIONS if o.in_file))
-            raise ToolkitError(f"{SETTINGS_FILE} has an unknown key `{key}`; valid keys: {valid}.")
-        values[name] = value
+        opt = keys.get(key)
+        if opt is None:
+            import difflib  # only on this error path
+
+            spelled = key.replace("_", "-").lower()
+            close = [spelled] if spelled in keys else difflib.get_close_matches(key, keys, n=1)
+            hint = f"did you mean `{close[0]}`? " if close else ""
+            valid = ", ".join(sorted(k for k, o in keys.items() if o.in_file))
+            raise ToolkitError(
+                f"{SETTINGS_FILE} has an unknown key `{key}`; {hint}keys are spelled as the flags: "
+                f"{valid}."
+            )
+        if not opt.in_file:
+            raise ToolkitError(
+                f"{SETTINGS_FILE} cannot set `{key}`; pass {opt.flag} on the command line instead."
+            )
+        values[opt.name] = value
     return values
 
 
@@ -348,20 +391,25 @@ def _coerce(opt: Option, value: Any, where: str) -> Any:
             if where.startswith(SETTINGS_FILE):
                 raise ValueError("must be true or false")
             return _bool_from_text(str(value))
+        if where.startswith(SETTINGS_FILE) and isinstance(value, bool):
+            raise ValueError("must be a string or a number")
         if opt.convert is not None:
             return opt.convert(str(value))
         if not isinstance(value, str):
             raise ValueError("must be a string")
         return value
     except ValueError as exc:
-        raise ToolkitError(f"{where} `{value}` is not valid: it {exc}.") from None
+        raise ToolkitError(f"{where} `{redact(str(value))}` is not valid: it {exc}.") from None
 
 
-def _add_flags(parser: argparse.ArgumentParser) -> None:
+def _add_flags(parser: argparse.ArgumentParser, applies: Callable[[Option], bool]) -> None:
+    """Every flag is known (so one that does not apply gets its own sentence); only the
+    session's own are shown in --help."""
     for opt in OPTIONS:
+        shown = opt.help if applies(opt) else argparse.SUPPRESS
         if opt.kind == "bool":
             parser.add_argument(
-                opt.flag, dest=opt.name, nargs="?", const="1", metavar="BOOL", help=opt.help
+                opt.flag, dest=opt.name, nargs="?", const="1", metavar="BOOL", help=shown
             )
             if not opt.name.startswith("no_"):
                 parser.add_argument(
@@ -373,21 +421,25 @@ def _add_flags(parser: argparse.ArgumentParser) -> None:
                 )
         elif opt.kind == "list":
             parser.add_argument(
-                opt.flag, dest=opt.name, action="append", metavar=opt.metavar, help=opt.help
+                opt.flag, dest=opt.name, action="append", metavar=opt.metavar, help=shown
             )
         elif opt.kind == "level":
             parser.add_argument(
-                opt.flag, dest=opt.name, nargs="?", const="1", metavar=opt.metavar, help=opt.help
+                opt.flag, dest=opt.name, nargs="?", const="1", metavar=opt.metavar, help=shown
             )
         else:
-            parser.add_argument(opt.flag, dest=opt.name, metavar=opt.metavar, help=opt.help)
+            parser.add_argument(opt.flag, dest=opt.name, metavar=opt.metavar, help=shown)
+
+
+def applies_to(session: str, name: str) -> bool:
+    return name in sessions.options_of(session)
 
 
 def make_parser(
     session: str, extend: Optional[Callable[[argparse.ArgumentParser], None]] = None
 ) -> argparse.ArgumentParser:
-    parser = Parser(session, description=_DESCRIPTIONS.get(session))
-    _add_flags(parser)
+    parser = Parser(session, description=_description(session))
+    _add_flags(parser, lambda opt: applies_to(session, opt.name))
     if extend:
         extend(parser)
     return parser
@@ -419,6 +471,36 @@ class Resolved:
     args: argparse.Namespace  # the raw namespace, for session-specific extra flags
 
 
+#: Options whose empty value means "not set" (their default is derived or absent).
+_EMPTY_IS_UNSET = (
+    "arch",
+    "bazel_test_opts",
+    "bazel_remote_cache",
+    "archive_image",
+    "cache_ref",
+    "builder_base",
+    "builder_base_tag",
+    "branch",
+    "buildkit_image",
+    "builder",
+)
+
+
+def _refuse(session: str, opt: Option, value: Any) -> ToolkitError:
+    spec = sessions.SESSIONS.get(session)
+    if opt.name == "arch" and spec is not None and spec.fixed_arch:
+        if spec.fixed_arch == "multi":
+            return ToolkitError(
+                f"build_multi always builds both platforms; use `nox -s build -- --arch {value}`."
+            )
+        return ToolkitError(f"{session} always builds {spec.fixed_arch}; drop --arch {value}.")
+    where = sessions.sessions_with(opt.name)
+    elsewhere = f" (it applies to {', '.join(where)})" if where else ""
+    return ToolkitError(
+        f"{opt.flag} does not apply to `nox -s {session}`{elsewhere}; drop it.", status=2
+    )
+
+
 def resolve(
     session: str,
     argv: Sequence[str],
@@ -427,14 +509,36 @@ def resolve(
     environ: Optional[Mapping[str, str]] = None,
     extend: Optional[Callable[[argparse.ArgumentParser], None]] = None,
 ) -> Resolved:
-    """Parse ``argv`` and fill the rest from the environment, the settings file and defaults."""
+    """Parse ``argv`` and fill the rest from the environment, the settings file and defaults.
+
+    An empty environment variable counts as not set.  Options that do not apply to the
+    session are refused as flags and ignored (with a note) from the environment or file.
+    """
     environ = os.environ if environ is None else environ
     args = make_parser(session, extend).parse_args(_join_opts_values(argv))
     from_file = _load_file(root)
+    spec = sessions.SESSIONS.get(session)
     values: Dict[str, Any] = {}
     source: Dict[str, str] = {}
+    notes: list[str] = []
     for opt in OPTIONS:
         flag_value = getattr(args, opt.name)
+        env_value = environ.get(opt.env, "") if opt.env else ""
+        if not applies_to(session, opt.name):
+            if flag_value and not (
+                opt.name == "arch"
+                and spec is not None
+                and _coerce(opt, flag_value, opt.flag) == spec.fixed_arch
+            ):
+                raise _refuse(session, opt, flag_value)
+            ignored = [opt.env] if env_value and opt.env and opt.name != "arch" else []
+            if opt.name in from_file:
+                ignored.append(f"{SETTINGS_FILE} key {opt.flag[2:]}")
+            if ignored:
+                notes.append(f"ignored {' and '.join(ignored)}: does not apply to {session}")
+            values[opt.name] = tuple(opt.default or ()) if opt.kind == "list" else opt.default
+            source[opt.name] = "default"
+            continue
         if opt.kind == "list":
             values[opt.name] = tuple(flag_value or ())
             source[opt.name] = "flag" if flag_value else "default"
@@ -442,8 +546,8 @@ def resolve(
         if flag_value is not None:
             values[opt.name] = _coerce(opt, flag_value, opt.flag)
             source[opt.name] = "flag"
-        elif opt.env and opt.env in environ:
-            values[opt.name] = _coerce(opt, environ[opt.env], opt.env)
+        elif env_value != "":
+            values[opt.name] = _coerce(opt, env_value, opt.env or opt.flag)
             source[opt.name] = "env"
         elif opt.name in from_file:
             values[opt.name] = _coerce(
@@ -453,39 +557,33 @@ def resolve(
         else:
             values[opt.name] = opt.default
             source[opt.name] = "default"
-    # An empty ARCH (or BRANCH_NAME ...) in the environment means "not set".
-    for name in (
-        "arch",
-        "bazel_test_opts",
-        "bazel_remote_cache",
-        "archive_image",
-        "cache_ref",
-        "builder_base",
-        "builder_base_tag",
-        "branch",
-        "buildkit_image",
-        "builder",
-    ):
+    for name in _EMPTY_IS_UNSET:
         if values[name] == "":
             values[name] = None
+    if spec is not None and spec.fixed_arch:
+        values["arch"] = spec.fixed_arch
     if not values["docker"]:
         raise ToolkitError("--docker must name the docker CLI, e.g. --docker=/usr/bin/docker.")
-    settings = Settings(session=session, host_arch=host_arch(), source=source, **values)
+    from_file_names = [BY_NAME[n].flag[2:] for n, where in source.items() if where == "file"]
+    if from_file_names:
+        notes.insert(0, f"from {SETTINGS_FILE}: {', '.join(from_file_names)}")
+    settings = Settings(
+        session=session, host_arch=host_arch(), source=source, notes=tuple(notes), **values
+    )
     return Resolved(settings, args)
 
 
 # --- documentation -------------------------------------------------------------------------
 
-_DESCRIPTIONS = {
-    "build": "Build the release image from Dockerfile.",
-    "doctor": "Check this machine for the build you are about to run; exits non-zero when it would fail.",
-    "build_multi": "Build the release image for linux/arm64 and linux/amd64 and push it.",
-    "raspi": "Build the arm64 release image with --define tcmalloc=gperftools.",
-    "builder": "Build the builder image from Dockerfile.builder.",
-    "archive": "Build the Bazel cache image (target builder-archive of Dockerfile).",
-    "tests": "Run the integration tests (Dockerfile.tests) and keep their logs.",
-    "tests_archive": "Build the tests' Bazel cache image (target builder-archive of Dockerfile.tests).",
-}
+
+def _description(session: str) -> Optional[str]:
+    if session == "doctor":
+        return (
+            "Check this machine for the build you are about to run (it takes `build`'s options); "
+            "exits non-zero when it would fail."
+        )
+    spec = sessions.SESSIONS.get(session)
+    return spec.summary if spec else None
 
 
 def _default_text(opt: Option) -> str:
@@ -520,11 +618,13 @@ def usage(session: str) -> str:
     """The options block of a session's docstring (shown by `nox --usage SESSION`)."""
     lines = [
         "",
-        f"Options go after `--`, e.g. `nox -s {session} -- --arch arm64`. An option not given",
+        f"Options go after `--`, e.g. `nox -s {session} -- --dry-run`. An option not given",
         f"is read from its environment variable, then from {SETTINGS_FILE}, then its default.",
         "",
     ]
     for opt in OPTIONS:
+        if not applies_to(session, opt.name):
+            continue
         left = opt.flag + (f" {opt.metavar}" if opt.metavar and opt.kind != "bool" else "")
         env = f"env {opt.env}; " if opt.env else ""
         lines.append(f"  {left}  ({env}default: {_default_text(opt)})")
@@ -543,12 +643,44 @@ def document(session: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]
     return decorate
 
 
+def _applies_text(opt: Option) -> str:
+    where = sessions.sessions_with(opt.name)
+    if len(where) == len(sessions.SESSIONS):
+        return "all"
+    return ", ".join(where)
+
+
 def markdown_table() -> str:
     """The settings table for README.md."""
-    rows = ["| flag | env var | default | effect |", "|---|---|---|---|"]
+    rows = [
+        "| flag | env var | default | sessions | effect |",
+        "|---|---|---|---|---|",
+    ]
     for opt in OPTIONS:
         flag = opt.flag + (f" {opt.metavar}" if opt.metavar and opt.kind != "bool" else "")
         env = f"`{opt.env}`" if opt.env else "—"
-        cells = (f"`{flag}`", env, _default_text(opt), opt.help)
+        cells = (f"`{flag}`", env, _default_text(opt), _applies_text(opt), opt.help)
+        rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(rows) + "\n"
+
+
+def sessions_markdown_table() -> str:
+    """The image sessions table for README.md."""
+    rows = [
+        "| session | Dockerfile (target) | architectures | tags | Bazel options it adds |",
+        "|---|---|---|---|---|",
+    ]
+    for spec in sessions.SESSIONS.values():
+        dockerfile = f"`{spec.dockerfile}`" + (f" (`{spec.target}`)" if spec.target else "")
+        if spec.fixed_arch:
+            arch = "linux/arm64 and linux/amd64" if spec.fixed_arch == "multi" else spec.fixed_arch
+        elif spec.name == "tests":
+            arch = "this host's only"
+        else:
+            arch = "this host's, or `--arch`"
+        bazel = f"`{spec.bazel_opts}`" if spec.bazel_opts else "—"
+        if spec.fixed_arch == "multi":
+            bazel = "`--jobs=HOST_CPUS*.5` unless you set a job count"
+        cells = (f"`{spec.name}`", dockerfile, arch, spec.tag_rule, bazel)
         rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(rows) + "\n"

@@ -57,6 +57,7 @@ CHECKOUT_PATHS = (
     "tests",
     "go",
     "tools/__init__.py",
+    "tools/arches.py",
     "tools/bazel.py",
     "tools/elf.py",
     "tools/tests/test_bazel.py",

@@ -49,7 +49,7 @@ def tree(tmp_path: Path) -> Path:
     for name in ("envoy", "cilium-filters", "tests"):
         shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("FAIL"))
     (root / "tools").mkdir()
-    for name in ("__init__.py", "bazel.py", "elf.py"):
+    for name in ("__init__.py", "arches.py", "bazel.py", "elf.py"):
         shutil.copy2(REPO / "tools" / name, root / "tools" / name)
     return root
 

@@ -30,6 +30,21 @@ def build_argv(bp):
     return list(bp.plan.steps[-1].argv)
 
 
+def commands(text):
+    """The plan's shell lines that are docker commands (not comments, files or folders)."""
+    return [
+        shlex.split(line)
+        for line in text.splitlines()
+        if line and not line.startswith(("#", "printf ", "python3 -m tools.dockerignore", "mkdir -p "))
+    ]
+
+
+def host():
+    from tools.settings import host_arch
+
+    return host_arch()
+
+
 def base_args(checkout, session="build"):
     builder = f"{ACCT}/cilium-envoy-builder:{BAZEL_VERSION}-{checkout.builder_blob}"
     return ["--build-arg", f"BUILDER_BASE={builder}"]
@@ -47,13 +62,14 @@ def test_build_on_main_host_arch(checkout, fake_docker):
         *base_args(checkout),
         "--build-arg", f"ARCHIVE_IMAGE={ACCT}/cilium-envoy-builder:main-archive-latest",
         "--build-arg", "BAZEL_BUILD_OPTS=",
-        "-t", f"{ACCT}/cilium-envoy:{sha}",
-        "-t", f"{ACCT}/cilium-envoy:latest",
+        "-t", f"{ACCT}/cilium-envoy:{sha}-{host()}",
+        "-t", f"{ACCT}/cilium-envoy:latest-{host()}",
         "--load", meta("build"), ".",
     ]  # fmt: skip
     assert len(bp.plan.steps) == 1
     # The printed line is the same command, ready to paste.
     assert shlex.split(text.splitlines()[-1]) == build_argv(bp)
+    assert commands(text) == [build_argv(bp)]
     # Dry run: nothing written, only read-only docker queries.
     assert checkout.written() == []
     assert fake_docker.state_changing_calls() == []
@@ -127,22 +143,20 @@ def test_build_multi_creates_own_builder_once_and_pushes(checkout, fake_docker):
         "--driver",
         "docker-container",
     ]
-    jobs = max(1, int(resources.host_resources().cpus * 0.5))
     sha = checkout.head
     assert list(step.argv) == [
         str(fake_docker.path), "buildx", "build", "--builder", "cilium-envoy",
         "--platform=linux/arm64,linux/amd64",
         *base_args(checkout),
         "--build-arg", f"ARCHIVE_IMAGE={ACCT}/cilium-envoy-builder:main-archive-latest",
-        "--build-arg", f"BAZEL_BUILD_OPTS=--jobs={jobs}",
+        "--build-arg", "BAZEL_BUILD_OPTS=--jobs=HOST_CPUS*.5",
         "-t", f"{ACCT}/cilium-envoy:{sha}",
         "-t", f"{ACCT}/cilium-envoy:latest",
         "--push", meta("build_multi"), ".",
     ]  # fmt: skip
     assert "--use" not in create.argv  # never switch the user's current builder
     # Both lines are printed, ready to paste.
-    lines = [line for line in text.splitlines() if not line.startswith("#")]
-    assert [shlex.split(line) for line in lines] == [list(create.argv), list(step.argv)]
+    assert commands(text) == [list(create.argv), list(step.argv)]
     # Once it exists it is reused, not created again.
     fake_docker.configure(builders={"default": "docker", "cilium-envoy": "docker-container"})
     bp, _ = dry(checkout, fake_docker, "build", "--arch=multi")
@@ -192,11 +206,10 @@ def test_raspi(checkout, fake_docker):
 
 def test_builder_session(checkout, fake_docker):
     blob = checkout.builder_blob
-    bp, _ = dry(checkout, fake_docker, "builder", "--no-cache", "--debug")
+    bp, _ = dry(checkout, fake_docker, "builder", "--no-cache")
+    # Dockerfile.builder declares no BUILDER_BASE, DEBUG or NO_CACHE: none is passed.
     assert build_argv(bp) == [
         str(fake_docker.path), "buildx", "build", "-f", "Dockerfile.builder",
-        *base_args(checkout),
-        "--build-arg", "DEBUG=1",
         "--no-cache",
         "-t", f"{ACCT}/cilium-envoy-builder:{BAZEL_VERSION}-{blob}",
         "--load", meta("builder"), ".",
@@ -224,32 +237,33 @@ def test_archive_session(checkout, fake_docker):
 
 def test_tests_session(checkout, fake_docker):
     checkout.switch("pr/1")
-    bp, _ = dry(checkout, fake_docker, "tests", "--push", "--bazel-test-opts=--test_timeout=300",
-                "--bazel-remote-cache", "grpc://cache:9092", "--no-archive")  # fmt: skip
+    bp, _ = dry(checkout, fake_docker, "tests", "--bazel-test-opts=--test_timeout=300",
+                "--bazel-remote-cache", "grpc://cache:9092", "--no-archive",
+                env={"IMAGE_PUSH": "1"})  # fmt: skip
     assert build_argv(bp) == [
         str(fake_docker.path), "buildx", "build", "-f", "Dockerfile.tests", "--progress=plain",
         *base_args(checkout),
         "--build-arg", "BAZEL_BUILD_OPTS=--remote_cache=grpc://cache:9092",
         "--build-arg", "BAZEL_TEST_OPTS=--test_timeout=300 --remote_cache=grpc://cache:9092 --test_output=errors",
-        "-t", f"{ACCT}/cilium-envoy-dev:pr-1-testlogs",
+        "-t", f"{ACCT}/cilium-envoy-dev:pr-1-{host()}-testlogs",
         "--load", meta("tests"), ".",
     ]  # fmt: skip
-    assert any("tests never push" in n for n in bp.plan.notes)
+    assert any("ignored IMAGE_PUSH: does not apply to tests" in n for n in bp.plan.notes)
 
 
 def test_tests_default_options_and_release_tag(checkout, fake_docker):
     bp, _ = dry(checkout, fake_docker, "tests", "--debug")
     args = dict(_build_args(bp))
-    jobs, *rest = args["BAZEL_TEST_OPTS"].split()
-    assert jobs.startswith("--jobs=") and int(jobs[7:]) >= 1
-    assert rest == [
+    # Bazel evaluates HOST_RAM on the machine that builds.
+    assert args["BAZEL_TEST_OPTS"].split() == [
+        "--jobs=HOST_RAM*.0002",
         "--test_timeout=100",
         "--local_test_jobs=1",
         "--flaky_test_attempts=3",
         "--test_output=errors",
     ]
     assert args["ARCHIVE_IMAGE"] == f"{ACCT}/cilium-envoy-builder:test-main-archive-latest"
-    assert bp.tags == (f"{ACCT}/cilium-envoy:latest-debug-testlogs",)
+    assert bp.tags == (f"{ACCT}/cilium-envoy:latest-{host()}-debug-testlogs",)
 
 
 def test_tests_archive_session(checkout, fake_docker):
@@ -298,7 +312,7 @@ def test_release_debug_and_archive_override(checkout, fake_docker):
     args = _build_args(bp)
     assert ("RELEASE_DEBUG", "1") in args
     assert ("ARCHIVE_IMAGE", "docker.io/me/arch:1") in args  # even with --no-archive
-    assert bp.tags[1].endswith(":latest-release-debug")
+    assert bp.tags[1].endswith(f":latest-{host()}-release-debug")
 
 
 def test_explicit_tags(checkout, fake_docker):
@@ -352,9 +366,45 @@ def test_fallback_without_buildx(checkout, fake_docker):
 def test_no_buildx_stops_naming_the_plugin(checkout, fake_docker, version, args, reason):
     fake_docker.configure(buildx=None, version=version)
     with pytest.raises(ToolkitError) as err:
-        dry(checkout, fake_docker, "build", *args)
+        build.main([f"--docker={fake_docker.path}", *args], "build", root=checkout.root,
+                   environ=fake_docker.env, out=io.StringIO())  # fmt: skip
     assert "no buildx plugin" in err.value.message and reason in err.value.message
     assert checkout.written() == []
+    assert fake_docker.state_changing_calls() == []
+    # A dry run still shows the buildx plan and says on one line what is missing.
+    bp, text = dry(checkout, fake_docker, "build", *args)
+    assert build_argv(bp)[1:3] == ["buildx", "build"]
+    missing = [line for line in text.splitlines() if line.startswith("# cannot run here:")]
+    assert len(missing) == 1 and "install the buildx plugin" in missing[0]
+
+
+def test_dry_run_without_docker_shows_the_buildx_plan(checkout, fake_docker, tmp_path):
+    absent = tmp_path / "nowhere" / "docker"
+    out = io.StringIO()
+    bp = build.main(["--dry-run", f"--docker={absent}", "--arch=multi"], "build",
+                    root=checkout.root, environ=fake_docker.env, out=out)  # fmt: skip
+    text = out.getvalue()
+    create, step = bp.plan.steps
+    assert list(step.argv)[:5] == [str(absent), "buildx", "build", "--builder", "cilium-envoy"]
+    # Whether the builder exists is unknown here: the script creates it only when missing.
+    assert f"{absent} buildx inspect cilium-envoy >/dev/null 2>&1 || {absent} buildx create" in text
+    lines = [line for line in text.splitlines() if line.startswith("# cannot run here:")]
+    assert lines == [f"# cannot run here: The docker CLI `{absent}` was not found; install "
+                     "Docker or pass --docker=/path/to/docker."]  # fmt: skip
+    assert checkout.written() == []
+
+
+def test_dry_run_says_when_no_engine_answers(checkout, fake_docker, tmp_path):
+    env = {"DOCKER_HOST": f"unix://{tmp_path}/none.sock"}
+    bp, text = dry(checkout, fake_docker, "build", env=env)
+    assert (
+        f"# cannot run here: No Docker engine answers (nothing listens at unix://{tmp_path}/none.sock)"
+        in text
+    )
+    with pytest.raises(ToolkitError, match="No Docker engine answers"):
+        build.main([f"--docker={fake_docker.path}"], "build", root=checkout.root,
+                   environ={**fake_docker.env, **env}, out=io.StringIO())  # fmt: skip
+    assert checkout.written() == [] and fake_docker.state_changing_calls() == []
 
 
 def test_cli_facts_are_remembered_until_the_cli_changes(checkout, fake_docker):
@@ -430,7 +480,8 @@ def test_branch_override_and_detached_head(checkout, fake_docker):
     sha = checkout.head
     checkout.switch("feature/x")
     bp, _ = dry(checkout, fake_docker, "build", "--branch", "main")
-    assert bp.tags == (f"{ACCT}/cilium-envoy:{sha}", f"{ACCT}/cilium-envoy:latest")
+    h = host()
+    assert bp.tags == (f"{ACCT}/cilium-envoy:{sha}-{h}", f"{ACCT}/cilium-envoy:latest-{h}")
     subprocess.run(["git", "-C", str(checkout.root), "checkout", "-q", "--detach"], check=True)
     bp, _ = dry(checkout, fake_docker, "build")
-    assert bp.tags == (f"{ACCT}/cilium-envoy-dev:HEAD", f"{ACCT}/cilium-envoy-dev:{sha}")
+    assert bp.tags == (f"{ACCT}/cilium-envoy-dev:HEAD-{h}", f"{ACCT}/cilium-envoy-dev:{sha}-{h}")

@@ -31,9 +31,16 @@ def run(argv, root=None) -> str:
 
 
 def test_data_file_holds_every_release(rows):
-    assert len(rows) == 46
+    assert len(rows) == 84
     assert rows[0] == compat.Row("(main)", "v1.32.x", 2)
     table = {r.cilium: r.envoy for r in rows}
+    # Cilium's own table (cilium/proxy README.md) up to Cilium 1.20.0.
+    assert table["v1.20.0"] == "v1.37.5"
+    assert table["v1.19.3"] == "v1.36.6"
+    assert table["v1.19.0"] == "v1.35.9"
+    assert table["v1.18.12"] == "v1.36.9"
+    assert table["v1.18.0"] == "v1.34.4"
+    assert table["v1.17.17"] == "v1.36.8"
     assert table["v1.17.0"] == "v1.31.5"
     assert table["v1.16.5"] == "v1.30.8"
     assert table["v1.15.0"] == "v1.27.2"
@@ -73,6 +80,8 @@ def test_printed_table(rows):
         ("V1.16.5", "v1.30.8"),
         (" 1.15.10 ", "v1.29.9"),
         ("1.14.0", "v1.25.9"),
+        ("1.19.3", "v1.36.6"),
+        ("1.18.5", "v1.34.12"),
         ("main", "v1.32.x"),
         ("(main)", "v1.32.x"),
     ],
@@ -94,9 +103,13 @@ def test_lookup_prints_the_envoy_version(query, envoy):
             "the nearest listed releases are v1.15.14 (Envoy v1.31.5) and v1.16.0 (Envoy v1.29.7)",
         ),
         (
-            "1.18.0",
-            "newer than every listed release; the nearest is v1.17.0 (Envoy v1.31.5) and the "
+            "1.21.0",
+            "newer than every listed release; the nearest is v1.20.0 (Envoy v1.37.5) and the "
             "main branch uses Envoy v1.32.x",
+        ),
+        (
+            "1.19.7",
+            "the nearest listed releases are v1.19.6 (Envoy v1.36.9) and v1.20.0 (Envoy v1.37.5)",
         ),
         ("1.13.9", "older than every listed release; the nearest is v1.14.0 (Envoy v1.25.9)"),
         # A pre-release sorts before its release (packaging's order).
@@ -122,7 +135,9 @@ def test_malformed_cilium_versions_are_rejected(query):
 
 
 def test_one_question_at_a_time():
-    with pytest.raises(ToolkitError, match="takes one of CILIUM_VERSION, --envoy or --check"):
+    with pytest.raises(
+        ToolkitError, match="takes one of CILIUM_VERSION, --envoy, --check or --update"
+    ):
         run(["1.16.5", "--envoy", "1.29"])
 
 
@@ -160,7 +175,7 @@ def test_envoy_series_of_main():
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ("1.33", "No listed Cilium release ships Envoy 1.33.x; the table covers Envoy 1.25, 1.26"),
+        ("1.24", "No listed Cilium release ships Envoy 1.24.x; the table covers Envoy 1.25, 1.26"),
         ("1.29.8", "the 1.29 series appears as v1.29.7, v1.29.9 (`--envoy 1.29` lists them)"),
     ],
 )
@@ -241,7 +256,7 @@ def test_check_finds_a_changed_row(tmp_path):
     edit(root / "README.md", "| v1.16.5 | v1.30.8 |", "| v1.16.5 | v1.30.7 |")
     assert compat.check(root) == [
         "README.md's compat table says Cilium v1.16.5 ships Envoy v1.30.7 but "
-        "envoy/cilium-compat.tsv says v1.30.8; regenerate it with `python -m tools.readme`."
+        "envoy/cilium-compat.tsv says v1.30.8; regenerate it with `python -m tools.docs`."
     ]
 
 
@@ -256,10 +271,10 @@ def test_check_finds_missing_and_extra_rows(tmp_path):
 
 def test_check_finds_a_data_change_not_in_readme(tmp_path):
     root = make_copy(tmp_path)
-    edit(root / compat.DATA_FILE, "v1.17.0\tv1.31.5\n", "v1.17.1\tv1.31.6\nv1.17.0\tv1.31.5\n")
+    edit(root / compat.DATA_FILE, "v1.17.0\tv1.31.5\n", "v1.16.99\tv1.31.6\nv1.17.0\tv1.31.5\n")
     assert compat.check(root) == [
-        "README.md's compat table lacks Cilium v1.17.1 (Envoy v1.31.6); regenerate it with "
-        "`python -m tools.readme`."
+        "README.md's compat table lacks Cilium v1.16.99 (Envoy v1.31.6); regenerate it with "
+        "`python -m tools.docs`."
     ]
 
 
@@ -272,7 +287,7 @@ def test_check_finds_layout_changes(tmp_path):
     )
     assert compat.check(root) == [
         "README.md's compat table has the right rows but not the generated order or layout; "
-        "regenerate it with `python -m tools.readme`."
+        "regenerate it with `python -m tools.docs`."
     ]
 
 
@@ -288,7 +303,7 @@ def test_check_compares_envoy_version_with_the_main_row(tmp_path):
     assert compat.check(root) == [
         "ENVOY_VERSION is envoy-1.33.0 but the (main) row of envoy/cilium-compat.tsv says v1.32.x; "
         "set that row to v1.33.x (or fix ENVOY_VERSION), then regenerate README.md with "
-        "`python -m tools.readme`."
+        "`python -m tools.docs`."
     ]
     # Another patch release of the same series is fine.
     (root / "ENVOY_VERSION").write_text("envoy-1.32.9\n")
@@ -338,3 +353,113 @@ def test_module_runs_without_the_sdk():
         [sys.executable, "-c", code], cwd=repo.ROOT, capture_output=True, text=True, check=True
     )
     assert proc.stdout.strip() == "False"
+
+
+# --- --update against a recording stand-in of Cilium's release list and sources -----------
+
+
+class _CiliumStandIn:
+    """Serves a releases list (two pages) and each release's images/cilium/Dockerfile."""
+
+    def __init__(self, envoys: dict[str, str | None]) -> None:
+        import http.server
+        import json
+        import threading
+
+        self.requests: list[str] = []
+        releases = [{"tag_name": t} for t in envoys] + [{"tag_name": "v1.21.0-rc.1"}]
+        pages = {1: releases[:100], 2: releases[100:]}
+        stand_in = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+                stand_in.requests.append(self.path)
+                if self.path.startswith("/releases?"):
+                    page = int(self.path.rsplit("page=", 1)[1])
+                    body = json.dumps(pages.get(page, [])).encode()
+                elif self.path.endswith("/images/cilium/Dockerfile"):
+                    tag = self.path.split("/")[1]
+                    envoy = envoys.get(tag)
+                    line = (
+                        f"ARG CILIUM_ENVOY_IMAGE=quay.io/cilium/cilium-envoy:{envoy}-1700000000-"
+                        "0123456789abcdef@sha256:" + "a" * 64
+                        if envoy
+                        else "ARG SOMETHING_ELSE=1"
+                    )
+                    body = f"# stand-in\n{line}\nFROM scratch\n".encode()
+                else:
+                    self.send_response(404)
+                    self.end_headers()
+                    return
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.env = {
+            "CILIUM_RELEASES_API": base + "/releases?per_page=100&page={page}",
+            "CILIUM_IMAGE_DOCKERFILE": base + "/{tag}/images/cilium/Dockerfile",
+        }
+
+
+@pytest.fixture
+def cilium(monkeypatch):
+    envoys = {
+        f"v1.{minor}.{patch}": f"v1.{minor + 17}.{patch}"
+        for minor in (18, 19, 20)
+        for patch in range(40)
+    }  # fmt: skip  (120 releases: the list has two pages)
+    envoys["v1.20.39"] = None  # a release whose Dockerfile names no Envoy image
+    envoys["v1.17.99"] = "v1.99.0"  # an unsupported minor: never read
+    stand_in = _CiliumStandIn(envoys)
+    for key, value in stand_in.env.items():
+        monkeypatch.setenv(key, value)
+    yield stand_in
+    stand_in.server.shutdown()
+
+
+def test_update_dry_run_reads_supported_minors_and_writes_nothing(tmp_path, cilium):
+    root = make_copy(tmp_path)
+    before = {p: (root / p).read_bytes() for p in (compat.DATA_FILE, "README.md")}
+    text = run(["--update", "--dry-run"], root)
+    assert "added v1.20.1\tv1.37.1" in text and "changed v1.20.0\tv1.37.5 -> v1.37.0" in text
+    assert "skipped v1.20.39: its images/cilium/Dockerfile names no cilium-envoy image" in text
+    assert "v1.17.99" not in text and "rc" not in text
+    assert text.endswith("dry run: envoy/cilium-compat.tsv and README.md were not changed.\n")
+    assert {p: (root / p).read_bytes() for p in before} == before
+    # Both pages of the list, then one Dockerfile per patch release of 1.18, 1.19 and 1.20.
+    assert cilium.requests[:2] == ["/releases?per_page=100&page=1", "/releases?per_page=100&page=2"]
+    assert len(cilium.requests) == 2 + 120
+
+
+def test_update_rewrites_the_data_and_readme(tmp_path, cilium):
+    root = make_copy(tmp_path)
+    run(["--update"], root)
+    rows = {r.cilium: r.envoy for r in compat.load(root)}
+    assert rows["v1.19.3"] == "v1.36.3" and rows["v1.20.38"] == "v1.37.38"
+    assert rows["v1.16.5"] == "v1.30.8" and rows["(main)"] == "v1.32.x"  # older rows are kept
+    assert "v1.20.39" not in rows
+    assert compat.check(root) == []  # README.md's table was regenerated with the data
+    assert "more text" in (root / "README.md").read_text()
+
+
+def test_update_without_network_changes_nothing(tmp_path, monkeypatch):
+    root = make_copy(tmp_path)
+    before = (root / compat.DATA_FILE).read_bytes()
+    monkeypatch.setenv("CILIUM_RELEASES_API", "http://127.0.0.1:9/releases?page={page}")
+    with pytest.raises(ToolkitError) as err:
+        run(["--update"], root)
+    assert "could not reach http://127.0.0.1:9/releases?page=1" in err.value.message
+    assert "nothing was changed" in err.value.message
+    assert (root / compat.DATA_FILE).read_bytes() == before
+
+
+def test_dry_run_needs_update():
+    with pytest.raises(ToolkitError, match="--dry-run goes with --update"):
+        run(["--dry-run"])

@@ -116,6 +116,7 @@ def test_render_whole_files(tmp_path):
         # left out of every context
         .git
         .nox
+        **/.nox
         **/.gitignore
         .dockerignore
         *.dockerignore
@@ -155,7 +156,7 @@ def test_render_whole_files(tmp_path):
     assert rendered["Dockerfile.dockerignore"] == (
         from_git
         + every_context
-        + "# left out of this context\ngo\ntests\n**/test\n**/tests\n"
+        + "# left out of this context\ngo\ntests\n"
         + "# always sent\n!SOURCE_VERSION\n"
     )
     assert rendered["Dockerfile.tests.dockerignore"] == (
@@ -239,7 +240,10 @@ def test_write_is_atomic_and_leaves_unchanged_files_alone(tmp_path):
 def test_plan_files_are_what_write_writes(tmp_path):
     _make(tmp_path, SMALL_TREE)
     planned = dockerignore.plan_files(tmp_path)
-    assert planned == tuple(FileWrite(n, c) for n, c in dockerignore.render(tmp_path).items())
+    assert planned == tuple(
+        FileWrite(n, c, writer="python3 -m tools.dockerignore .")
+        for n, c in dockerignore.render(tmp_path).items()
+    )
     assert [f.path for f in planned] == NAMES
     assert all(f.pending(tmp_path) for f in planned)
     dockerignore.write(tmp_path)
@@ -482,3 +486,31 @@ def test_contexts_hold_what_the_dockerfiles_copy(engine, tmp_path):
         else:
             assert not {p for p in sent if p.startswith(("go/", ".git/", "tools/tests/"))}
             assert any(p.startswith("tests/") for p in sent) == (name == "Dockerfile.tests")
+
+
+def test_only_tracked_gitignores_count_in_a_checkout(tmp_path):
+    """A virtualenv's or a second .nox folder's .gitignore never changes the files."""
+    _make(tmp_path, {".gitignore": "*.log\n", "cilium-filters/.gitignore": "gen-*\n"})
+    for args in (["init", "-q"], ["add", "-A"],
+                 ["-c", "user.email=t@example.invalid", "-c", "user.name=t", "commit", "-qm", "x"]):  # fmt: skip
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+    before = dockerignore.render(tmp_path)
+    _make(
+        tmp_path,
+        {
+            "tools/.nox/lint/.gitignore": "*\n",  # what virtualenv writes into every venv
+            "cilium-filters/venv/.gitignore": "*\n",
+            "cilium-filters/new/.gitignore": "other\n",  # untracked: not honoured until added
+        },
+    )
+    assert dockerignore.render(tmp_path) == before
+    subprocess.run(["git", "-C", str(tmp_path), "add", "cilium-filters/new/.gitignore"], check=True)
+    assert "cilium-filters/new/**/other" in dockerignore.render(tmp_path)["Dockerfile.dockerignore"]
+
+
+def test_release_context_keeps_nested_tests_folders(tmp_path):
+    """Only the top-level tests/ is left out: cilium-filters/x/tests is part of the build."""
+    _make(tmp_path, SMALL_TREE)
+    lines = dockerignore.render(tmp_path)["Dockerfile.dockerignore"].splitlines()
+    assert "tests" in lines
+    assert not [line for line in lines if line.endswith(("/test", "/tests")) and "**" in line]

@@ -41,6 +41,9 @@ class Sessions:
     def __init__(self, root: Path, images: BaseImages, cache: Path, capfd) -> None:
         self.root, self.images, self.cache, self.capfd = root, images, cache, capfd
         self.tags: list[str] = []
+        # Bazel's persistent cache mount of this checkout only: tests running side by side
+        # on one engine must not see each other's caches.
+        self.cache_id = f"engine-test-{uuid.uuid4().hex[:12]}"
 
     def tag(self, what: str) -> str:
         tag = f"cilium-envoy-engine-test/{what}:{uuid.uuid4().hex[:12]}"
@@ -48,7 +51,12 @@ class Sessions:
         return tag
 
     def run(
-        self, session: str, *args: str, tag: str | None = None, runtime: str | None = None
+        self,
+        session: str,
+        *args: str,
+        tag: str | None = None,
+        runtime: str | None = None,
+        cache_id: str | None = None,
     ) -> str:
         """Run ``session``; return everything docker and the steps printed."""
         self.capfd.readouterr()
@@ -56,7 +64,8 @@ class Sessions:
             "--docker", DISTRO_DOCKER,
             "--builder-base", self.images.builder,
             "--docker-build-opts",
-            f"--build-arg RUNTIME_BASE={runtime or self.images.rootfs} --progress=plain",
+            f"--build-arg RUNTIME_BASE={runtime or self.images.rootfs} --progress=plain "
+            f"--build-arg BAZEL_CACHE_ID={cache_id or self.cache_id}",
             "--tag", tag or self.tag(session),
             *args,
         ]  # fmt: skip
@@ -77,7 +86,11 @@ class Sessions:
 
 
 @pytest.fixture
-def sessions(base_images, tmp_path, capfd):  # noqa: F811
+def sessions(base_images, tmp_path, capfd, monkeypatch):  # noqa: F811
+    # The plugin-less path, whatever this machine has installed: a client config folder
+    # without cli-plugins (test_build_engine.py runs the buildx path).
+    (tmp_path / "docker-config").mkdir()
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker-config"))
     runner = Sessions(
         make_engine_checkout(tmp_path / "repo"), base_images, tmp_path / "cache", capfd
     )
@@ -178,21 +191,38 @@ def test_archive_holds_the_cache_and_a_build_starts_from_it(sessions, tmp_path):
     disk = sessions.file_from(archive, "/cilium/bazel-cache/disk", tmp_path / "disk")
     assert any(p.is_file() for p in disk.rglob("*"))
 
-    output = sessions.run("build", f"--archive-image={archive}")
+    # A build whose persistent cache is still empty starts from the archive's cache.
+    fresh = f"engine-test-{uuid.uuid4().hex[:12]}"
+    output = sessions.run("build", f"--archive-image={archive}", cache_id=fresh)
     assert "archive cache matches envoy-1.32.3" in output
+    assert "seeded the persistent cache (empty before)" in output
     assert re.search(r"disk_cache=\S+ \([1-9]\d* entries\)", stand_in_line(output, "build"))
 
     # NO_CACHE=1 clears what the archive brought.
-    output = sessions.run("build", f"--archive-image={archive}", "--no-cache=1")
+    output = sessions.run("build", f"--archive-image={archive}", "--no-cache=1", cache_id=fresh)
     assert "NO_CACHE=1: cleared the disk and repository caches" in output
     assert stand_in_line(output, "build").endswith("(empty)")
 
     # An archive made for other dependencies is named stale and not reused.
     with open(sessions.root / "envoy" / "envoy.bzl", "a") as handle:
         handle.write("# another pin\n")
-    output = sessions.run("build", f"--archive-image={archive}")
+    output = sessions.run("build", f"--archive-image={archive}", cache_id=fresh)
     assert "stale (dependency files differ: envoy/envoy.bzl)" in output
     assert stand_in_line(output, "build").endswith("(empty)")
+
+
+def test_a_rebuild_after_an_edit_keeps_the_bazel_cache(sessions):
+    """The persistent cache mount outlives the build: the second build finds the first's work."""
+    first = sessions.run("build", "--no-archive")
+    assert stand_in_line(first, "build").endswith("(empty)")
+    with open(sessions.root / "cilium-filters" / "BUILD", "a") as handle:
+        handle.write("\n# a small edit\n")
+    second = sessions.run("build", "--no-archive")
+    assert "persistent cache matches envoy-1.32.3 and its dependency files; reusing" in second
+    assert re.search(r"disk_cache=\S+ \([1-9]\d* entries\)", stand_in_line(second, "build"))
+    # Another mode has its own cache: a debug build does not see the release build's work.
+    debug = sessions.run("build", "--no-archive", "--debug")
+    assert stand_in_line(debug, "build").endswith("(empty)")
 
 
 def test_tests_and_tests_archive(sessions, tmp_path):

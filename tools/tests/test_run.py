@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -109,8 +110,42 @@ def test_dry_run_prints_and_changes_nothing(tmp_path):
     )
     out = io.StringIO()
     execute(plan, dry_run=True, out=out)
-    assert out.getvalue().splitlines() == ["# plan: t", "# write: a", "# s", "rm -rf '/x y'"]
+    assert out.getvalue().splitlines() == [
+        "# plan: t (a shell script; run it at the top of the checkout)",
+        "# a (write)",
+        "printf %s x > a",
+        "# s",
+        "rm -rf '/x y'",
+    ]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_printed_plan_is_a_shell_script_that_does_what_execute_does(tmp_path):
+    """Files (any content), folders, environment, guards: the script and execute() agree."""
+    content = "line 'one'\n$HOME `two` \\ three\n"
+    steps = (
+        Step("skipped", ("sh", "-c", "echo no > skipped"), unless=("true",)),
+        Step("runs", ("sh", "-c", 'echo "$X" > out/env'), env=(("X", "a b"),)),
+    )
+    plan = Plan("t", "", files=(FileWrite("f.txt", content), FileWrite("v", "abc\n")),
+                dirs=("out",), steps=steps)  # fmt: skip
+    by_script, by_execute = tmp_path / "script", tmp_path / "execute"
+    for folder in (by_script, by_execute):
+        folder.mkdir()
+    out = io.StringIO()
+    execute(Plan(**{**plan.__dict__, "root": str(by_script)}), dry_run=True, out=out)
+    subprocess.run(["sh", "-c", out.getvalue()], cwd=by_script, check=True)
+    execute(Plan(**{**plan.__dict__, "root": str(by_execute)}), out=io.StringIO())
+    listing = lambda root: sorted(  # noqa: E731
+        (str(p.relative_to(root)), p.read_bytes() if p.is_file() else b"") for p in root.rglob("*")
+    )
+    assert listing(by_script) == listing(by_execute)
+    assert (by_script / "f.txt").read_text() == content and not (by_script / "skipped").exists()
+
+
+def test_credentials_in_urls_are_never_printed():
+    step = Step("s", ("docker", "build", "--build-arg", "B=--remote_cache=https://me:s3cret@c:9"))
+    assert "s3cret" not in step.line() and "https://***@c:9" in step.line()
 
 
 def test_write_atomic_keeps_unchanged_files(tmp_path: Path):
