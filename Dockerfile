@@ -39,7 +39,8 @@ FROM ${ARCHIVE_IMAGE} AS builder-cache
 
 FROM --platform=$BUILDPLATFORM ${BUILDER_BASE} AS builder
 ENV CILIUM_BAZEL_CACHE=/cilium/bazel-cache CILIUM_OUTPUT_ROOT=/cilium/output \
-    CILIUM_INSTALL_ROOT=/cilium/install CILIUM_ARCHIVE_CACHE=/cilium/bazel-archive
+    CILIUM_INSTALL_ROOT=/cilium/install CILIUM_ARCHIVE_CACHE=/cilium/bazel-archive \
+    CILIUM_PERSISTENT_CACHES=/cilium/bazel-caches
 WORKDIR /cilium/proxy
 USER 1337:1337
 COPY --chown=1337:1337 tools/__init__.py tools/arches.py tools/bazel.py tools/elf.py tools/
@@ -59,15 +60,17 @@ ARG DEBUG
 ARG RELEASE_DEBUG
 ARG COPY_CACHE_EXT
 ARG NO_CACHE
-# Bazel's caches live in a cache mount that outlives the build, one per target
-# architecture and build mode (BAZEL_CACHE_ID names the family; tests isolate theirs),
+# Bazel's caches live in a cache mount that outlives the build, in one folder per
+# target architecture and build mode (BAZEL_CACHE_ID names the family; tests isolate
+# theirs; tools.bazel picks the folder, as engines before 23 do not expand build args
+# in mount options),
 # so a rebuild after a small edit runs only the actions the edit changed.
 # prepare-cache seeds it from the archive (mounted read-only) when it is empty or no
 # longer fits the tree, and NO_CACHE clears it; copy-cache (COPY_CACHE_EXT) copies it
 # into the stage for builder-archive.
 ARG BAZEL_CACHE_ID=cilium-envoy
 RUN --mount=type=bind,from=builder-cache,source=/cilium/bazel-cache,target=/cilium/bazel-archive \
-    --mount=type=cache,id=${BAZEL_CACHE_ID}-bazel-${TARGETARCH}${DEBUG:+-debug}${RELEASE_DEBUG:+-release-debug},target=/cilium/bazel-cache,uid=1337,gid=1337,sharing=locked \
+    --mount=type=cache,id=cilium-envoy-bazel-caches,target=/cilium/bazel-caches,uid=1337,gid=1337,sharing=shared \
     python3 -m tools.bazel prepare-cache build install copy-cache cleanup
 
 FROM scratch AS empty-builder-archive

@@ -18,6 +18,9 @@ and where things live (defaults under ~/.cache/cilium-envoy on a host):
     CILIUM_BAZEL_CACHE   the Bazel cache: disk/, repo/ and stamp.json
     CILIUM_ARCHIVE_CACHE the archive's cache (read only): prepare-cache seeds the Bazel
                          cache from it when the Bazel cache is empty or stale
+    CILIUM_PERSISTENT_CACHES  a folder that outlives builds (a cache mount): the Bazel
+                         cache is its <BAZEL_CACHE_ID>-<arch>-<mode> folder, and
+                         copy-cache still copies to CILIUM_BAZEL_CACHE<ext>
     CILIUM_OUTPUT_ROOT   Bazel's --output_user_root (removed by cleanup)
     CILIUM_INSTALL_ROOT  staging root the proxy is installed into
     CILIUM_TESTLOGS      where test copies bazel-testlogs
@@ -112,7 +115,12 @@ class Config:
         no_cache = environ.get("NO_CACHE", "").strip().lower()
         self.no_cache = 0 if no_cache in FALSE_WORDS else (2 if no_cache == "2" else 1)
         home = Path(environ.get("HOME") or "~").expanduser() / ".cache" / "cilium-envoy"
-        self.cache = Path(environ.get("CILIUM_BAZEL_CACHE") or home / "bazel-cache")
+        self.cache_home = Path(environ.get("CILIUM_BAZEL_CACHE") or home / "bazel-cache")
+        self.cache = self.cache_home
+        persistent = environ.get("CILIUM_PERSISTENT_CACHES")
+        if persistent:
+            family = environ.get("BAZEL_CACHE_ID") or "cilium-envoy"
+            self.cache = Path(persistent) / f"{family}-{self.arch}-{self.mode_name}"
         archive = environ.get("CILIUM_ARCHIVE_CACHE")
         self.archive = Path(archive) if archive else None
         self.output_root = Path(environ.get("CILIUM_OUTPUT_ROOT") or home / "output")
@@ -451,7 +459,7 @@ def step_copy_cache(cfg: Config) -> None:
     if not cfg.copy_cache_ext:
         _say("copy-cache", "COPY_CACHE_EXT is not set; the cache stays out of the image")
         return
-    target = cfg.cache.with_name(cfg.cache.name + cfg.copy_cache_ext)
+    target = cfg.cache_home.with_name(cfg.cache_home.name + cfg.copy_cache_ext)
     if target.exists():
         _rmtree(target)
     shutil.copytree(cfg.cache, target, symlinks=True)

@@ -93,6 +93,28 @@ CASES = [
     ("build", ["--docker-build-opts=-t x"], {}, ["use --tag instead"]),
     ("build_multi", ["--arch=arm64"], {}, ["build_multi always builds both platforms"]),
     ("build", ["--push=maybe"], {}, ["--push `maybe`"]),
+    # Upper-case repository names and non-ASCII tags (Docker refuses both).
+    ("build", ["--tag=Me/envoy:1"], {}, ["--tag `Me/envoy:1` is not a valid image reference"]),
+    ("build", ["--tag=docker.io/me/envoy:ü"], {}, ["--tag `docker.io/me/envoy:ü`"]),
+    ("build", ["--archive-image=Me/archive:1"], {}, ["--archive-image `Me/archive:1`"]),
+    ("build", ["--no-archive", "--archive-image=me/Archive:1"], {}, ["--archive-image"]),
+    ("build", ["--builder-base=quay.io/Cilium/b:1"], {}, ["--builder-base `quay.io/Cilium/b:1`"]),
+    ("build", ["--builder-base-tag=é"], {}, ["--builder-base-tag `é` is not a valid image tag"]),
+    # Remote caches Bazel would refuse.
+    (
+        "build",
+        ["--bazel-remote-cache=ftp://cache:21"],
+        {},
+        ["--bazel-remote-cache `ftp://cache:21`", "grpc://", "host:port"],
+    ),  # fmt: skip
+    ("tests", [], {"BAZEL_REMOTE_CACHE": "cache"}, ["BAZEL_REMOTE_CACHE `cache`"]),
+    # Options that do not apply to the session.
+    ("builder", ["--debug"], {}, ["--debug does not apply to `nox -s builder`", "drop it"]),
+    ("tests", ["--push"], {}, ["--push does not apply to `nox -s tests`"]),
+    ("tests", ["--cache-push"], {}, ["--cache-push does not apply to `nox -s tests`"]),
+    ("tests", ["--release-debug"], {}, ["--release-debug does not apply to `nox -s tests`"]),
+    ("builder", ["--bazel-build-opts=--jobs=2"], {}, ["--bazel-build-opts does not apply"]),
+    ("build", ["--bazel-test-opts=--x"], {}, ["--bazel-test-opts does not apply", "tests"]),
 ]
 
 
@@ -177,3 +199,49 @@ def test_help_ends_the_session_successfully_and_lets_others_run():
     assert proc.stdout.count("usage: nox -s build --") == 1
     assert proc.stdout.count("usage: nox -s tests --") == 1
     assert "--bazel-build-opts OPTS" in proc.stdout
+
+
+def test_credentials_in_a_remote_cache_url_are_never_printed(checkout, fake_docker):
+    message = attempt(checkout, fake_docker, "build", "--bazel-remote-cache=ftp://me:s3cret@c:1")
+    assert "s3cret" not in message and "ftp://***@c:1" in message
+    out = io.StringIO()
+    build.main(["--dry-run", f"--docker={fake_docker.path}",
+                "--bazel-remote-cache=https://me:s3cret@cache.example:443"], "build",
+               root=checkout.root, environ=fake_docker.env, out=out)  # fmt: skip
+    assert "s3cret" not in out.getvalue() and "https://***@cache.example:443" in out.getvalue()
+
+
+def test_empty_environment_variables_mean_unset(checkout, fake_docker):
+    def plan(env):
+        out = io.StringIO()
+        bp = build.main(["--dry-run", f"--docker={fake_docker.path}"], "build", root=checkout.root,
+                        environ={**fake_docker.env, **env}, out=out)  # fmt: skip
+        return bp.plan.steps[-1].argv
+
+    assert plan({"ARCH": "", "JOBS": "", "NO_CACHE": "", "IMAGE_PUSH": ""}) == plan({})
+
+
+def test_settings_file_keys_are_the_flag_names(checkout, fake_docker):
+    settings = checkout.root / "nox-settings.toml"
+    settings.write_text('dev_account = "docker.io/me"\n')
+    assert "unknown key `dev_account`; did you mean `dev-account`?" in attempt(
+        checkout, fake_docker, "build"
+    )
+    settings.write_text('dev-acount = "docker.io/me"\n')
+    assert "did you mean `dev-account`?" in attempt(checkout, fake_docker, "build")
+    settings.write_text('tag = "docker.io/me/envoy:x"\n')
+    assert "cannot set `tag`; pass --tag on the command line" in attempt(
+        checkout, fake_docker, "build"
+    )
+    settings.write_text('dev-account = "docker.io/me"\njobs = 4\n')
+    out = io.StringIO()
+    build.main(["--dry-run", f"--docker={fake_docker.path}"], "build", root=checkout.root,
+               environ=fake_docker.env, out=out)  # fmt: skip
+    assert "# from nox-settings.toml: jobs, dev-account" in out.getvalue()
+
+
+def test_branch_that_makes_no_valid_tag(checkout, fake_docker):
+    checkout.switch("ü-x")  # "--x": a tag cannot start with "-"
+    message = attempt(checkout, fake_docker, "build")
+    assert "computed from branch `ü-x`" in message and "cannot start with" in message
+    assert "shorter" not in message

@@ -35,7 +35,8 @@ def commands(text):
     return [
         shlex.split(line)
         for line in text.splitlines()
-        if line and not line.startswith(("#", "printf ", "python3 -m tools.dockerignore", "mkdir -p "))
+        if line
+        and not line.startswith(("#", "printf ", "python3 -m tools.dockerignore", "mkdir -p "))
     ]
 
 

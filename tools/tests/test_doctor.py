@@ -769,11 +769,12 @@ def test_local_builder_image_is_not_enough_for_a_container_builder(
 
 
 @pytest.mark.engine
-def test_unreachable_registry_is_a_warning(checkout, standin, engine):
+def test_image_neither_local_nor_pullable_fails(checkout, standin, engine):
+    """An unreachable registry and no local copy: the build would fail at once."""
     port = _free_port()
-    document, _ = run_doctor(checkout, standin, f"--dev-account=localhost:{port}/cilium")
+    document, error = run_doctor(checkout, standin, f"--dev-account=localhost:{port}/cilium")
     check = by_name(document)["builder-image"]
-    assert check["status"] == WARN
+    assert check["status"] == FAIL and "builder-image" in error.message
     assert f"could not be reached (localhost:{port}: connection refused)" in check["detail"]
 
 

@@ -156,7 +156,8 @@ def test_default_image_is_the_first_tag_build_gives(engine, checkout, tmp_path):
     from tools import build
 
     expected = build.default_image_ref(checkout.root, {})
-    assert expected.startswith("quay.io/cilium/cilium-envoy:") and expected.endswith(checkout.head)
+    assert expected.startswith("quay.io/cilium/cilium-envoy:")
+    assert expected.endswith(f"{checkout.head}-{host_arch()}")
     with pytest.raises(
         ToolkitError, match=f"The image `{expected}` is not in the local image store"
     ):
