@@ -405,9 +405,12 @@ ONLY_FOR_TESTS_OR_GO = {"tests/BUILD", "go/go.mod"}  # cilium-filters/test/ is s
 
 def _kept_by_git(root: Path) -> set:
     subprocess.run(["git", "init", "-q", str(root)], check=True)
+    # In a checkout the generator reads the .gitignore files git tracks: track them.
+    ignores = [str(p.relative_to(root)) for p in root.rglob(".gitignore") if ".git" not in p.parts]
+    subprocess.run(["git", "-C", str(root), "add", "-f", "--", *ignores], check=True)
     listed = subprocess.run(
         ["git", "-c", "core.excludesFile=/dev/null", "-C", str(root),
-         "ls-files", "-z", "--others", "--exclude-standard"],
+         "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     return {name for name in listed.split("\0") if name}
