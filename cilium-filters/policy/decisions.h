@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "cilium-filters/policy/header_log.h"
@@ -28,6 +29,29 @@ bool allowedL4(const PolicySnapshot& snapshot, const FlowQuestion& question);
 // the header actions say and `log` gets what the access log records.
 bool allowedHttp(const PolicySnapshot& snapshot, const FlowQuestion& question,
                  RequestHeaders& headers, HeaderLog& log, const SecretSource& secrets);
+
+// The proxylib parser a connection is handed to: the l7_proto of the first allow rule that
+// selects it and names one (rules without l7_proto are passed over); "" when none does.
+std::string l7Protocol(const PolicySnapshot& snapshot, const FlowQuestion& question);
+
+// May a request that a generic L7 parser described by `metadata` pass? Allow rules with
+// l7_rules decide by them (deny rules first, then allow rules); other rules as for L4.
+bool allowedL7(const PolicySnapshot& snapshot, const FlowQuestion& question,
+               const envoy::config::core::v3::Metadata& metadata);
+
+// Which TLS applies to a connection, by the rules that select it (with its SNI): the first
+// allow rule carrying a TLS context gives it (downstream for the side the proxy terminates,
+// upstream for the side it originates); an allowed connection without one is plain; else
+// the connection is denied. A deny stops the search unless an allow of higher precedence
+// was seen.
+struct TlsChoice {
+  enum class Kind : uint8_t { Denied, Plain, Tls };
+  Kind kind{Kind::Denied};
+  const cilium::TLSContext* context{nullptr}; // for Tls
+  const PortRule* rule{nullptr};              // the rule that gave it
+};
+TlsChoice downstreamTls(const PolicySnapshot& snapshot, const FlowQuestion& question);
+TlsChoice upstreamTls(const PolicySnapshot& snapshot, const FlowQuestion& question);
 
 // How a decision came about, for people (`cilium-policy explain`).
 struct Explanation {

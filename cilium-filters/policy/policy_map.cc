@@ -2,7 +2,13 @@
 
 #include <google/protobuf/arena.h>
 
+#include <algorithm>
+#include <map>
+#include <unordered_map>
+
 #include "cilium-filters/policy/compile_context.h"
+#include "cilium-filters/policy/delta_names.h"
+#include "cilium-filters/policy/ip_address.h"
 #include "envoy/service/discovery/v3/discovery.pb.h"
 
 namespace Cilium {
@@ -29,15 +35,33 @@ std::string_view firstIp(const cilium::NetworkPolicy& policy) {
   return policy.endpoint_ips().empty() ? std::string_view() : policy.endpoint_ips(0);
 }
 
-// The NetworkPolicy a resource carries (unwrapping envoy.service.discovery.v3.Resource).
+// A resource name as xDS carries it: not empty, no white space.
+Status checkName(const std::string& name) {
+  if (name.empty()) {
+    return Status::error("the resource name is empty");
+  }
+  if (std::any_of(name.begin(), name.end(), [](unsigned char c) { return std::isspace(c); })) {
+    return Status::error("the resource name '" + name + "' contains white space");
+  }
+  return Status::ok();
+}
+
+// The NetworkPolicy a resource carries (unwrapping envoy.service.discovery.v3.Resource, whose
+// name it also gives).
 Status policyAny(const google::protobuf::Any& resource, envoy::service::discovery::v3::Resource& wrapper,
-                 const google::protobuf::Any*& out) {
+                 const google::protobuf::Any*& out, const std::string** name) {
   out = &resource;
+  if (name) {
+    *name = nullptr;
+  }
   if (resource.type_url() == kResourceTypeUrl) {
     if (!resource.UnpackTo(&wrapper)) {
       return Status::error("cannot decode its envoy.service.discovery.v3.Resource");
     }
     out = &wrapper.resource();
+    if (name && !wrapper.name().empty()) {
+      *name = &wrapper.name();
+    }
   }
   if (out->type_url() != kNetworkPolicyTypeUrl) {
     return Status::error("type '" + out->type_url() + "' is not '" +
@@ -46,12 +70,62 @@ Status policyAny(const google::protobuf::Any& resource, envoy::service::discover
   return Status::ok();
 }
 
-Status checkTypeUrl(const envoy::service::discovery::v3::DiscoveryResponse& response) {
+template <class Response> Status checkTypeUrl(const Response& response) {
   if (!response.type_url().empty() && response.type_url() != kNetworkPolicyTypeUrl) {
     return Status::error("type_url is '" + response.type_url() + "', not '" +
                          std::string(kNetworkPolicyTypeUrl) + "'");
   }
   return Status::ok();
+}
+
+// The resource names and endpoint IPs of one update: they share one space, as in Cilium.
+class Keys {
+public:
+  // Claims `key` for resource `owner`; fails naming the existing owner.
+  Status claim(const std::string& key, const std::string& owner, bool is_ip) {
+    auto [it, inserted] = owners_.try_emplace(key, Owner{owner, is_ip});
+    if (!inserted) {
+      const Owner& other = it->second;
+      return Status::error("'" + key + "' is already " +
+                           (other.is_ip ? "an endpoint IP of resource '" + other.name + "'"
+                                        : "the name of a resource") +
+                           (other.name == owner ? "" : ""));
+    }
+    return Status::ok();
+  }
+  void release(const std::string& key) { owners_.erase(key); }
+  // The resource `key` names: itself when it is a name, "" when unknown; `is_ip` when it is
+  // an endpoint IP.
+  const std::string* owner(const std::string& key, bool& is_ip) const {
+    auto it = owners_.find(key);
+    if (it == owners_.end()) {
+      return nullptr;
+    }
+    is_ip = it->second.is_ip;
+    return &it->second.name;
+  }
+
+private:
+  struct Owner {
+    std::string name;
+    bool is_ip;
+  };
+  std::unordered_map<std::string, Owner> owners_;
+};
+
+Status claimPolicy(Keys& keys, const std::string& name, const EndpointPolicy& policy) {
+  Status status = keys.claim(name, name, false);
+  for (size_t i = 0; status && i < policy.ips().size(); ++i) {
+    status = keys.claim(policy.ips()[i], name, true);
+  }
+  return status;
+}
+
+void releasePolicy(Keys& keys, const std::string& name, const EndpointPolicy& policy) {
+  keys.release(name);
+  for (const std::string& ip : policy.ips()) {
+    keys.release(ip);
+  }
 }
 
 } // namespace
@@ -75,7 +149,7 @@ Status PolicyMap::unpack(const envoy::service::discovery::v3::DiscoveryResponse&
   envoy::service::discovery::v3::Resource wrapper;
   for (int i = 0; i < response.resources_size(); ++i) {
     const google::protobuf::Any* any = nullptr;
-    status = policyAny(response.resources(i), wrapper, any);
+    status = policyAny(response.resources(i), wrapper, any, nullptr);
     if (!status) {
       return status.within(where(static_cast<size_t>(i)));
     }
@@ -87,6 +161,24 @@ Status PolicyMap::unpack(const envoy::service::discovery::v3::DiscoveryResponse&
   return Status::ok();
 }
 
+Status PolicyMap::compile(const google::protobuf::Any& any, const PolicySnapshot& previous,
+                          const std::shared_ptr<google::protobuf::Arena>& arena,
+                          CompileContext& context, size_t index,
+                          std::shared_ptr<const EndpointPolicy>& out) {
+  // A policy that arrives exactly as before is the one already compiled.
+  out = previous.byWire(any.value());
+  if (out) {
+    return Status::ok();
+  }
+  auto* config = google::protobuf::Arena::Create<cilium::NetworkPolicy>(arena.get());
+  if (!config->ParseFromString(any.value())) {
+    return Status::error(where(index) + ": cannot decode its cilium.NetworkPolicy");
+  }
+  const std::string* wire = google::protobuf::Arena::Create<std::string>(arena.get(), any.value());
+  return EndpointPolicy::create(config, *wire, arena, context, out)
+      .within(where(index, config->endpoint_id(), firstIp(*config)));
+}
+
 Status PolicyMap::update(const envoy::service::discovery::v3::DiscoveryResponse& response) {
   Status status = checkTypeUrl(response);
   if (!status) {
@@ -96,36 +188,52 @@ Status PolicyMap::update(const envoy::service::discovery::v3::DiscoveryResponse&
   auto next = std::make_shared<PolicySnapshot>();
   const size_t count = static_cast<size_t>(response.resources_size());
   next->policies_.reserve(count);
+  next->names_.reserve(count);
   next->by_ip_.reserve(count * 2);
   CompileContext context;
   // The policies new in this update, and their encodings, live on one arena.
   const auto arena = std::make_shared<google::protobuf::Arena>();
   envoy::service::discovery::v3::Resource wrapper;
+  std::vector<std::string> wrapped_names;
   for (size_t i = 0; i < count; ++i) {
     const google::protobuf::Any* any = nullptr;
-    status = policyAny(response.resources(static_cast<int>(i)), wrapper, any);
+    const std::string* wrapped = nullptr;
+    status = policyAny(response.resources(static_cast<int>(i)), wrapper, any, &wrapped);
     if (!status) {
       return status.within(where(i));
     }
-    // A policy that arrives exactly as before is the one already compiled.
-    std::shared_ptr<const EndpointPolicy> policy = previous->byWire(any->value());
-    if (!policy) {
-      auto* config = google::protobuf::Arena::Create<cilium::NetworkPolicy>(arena.get());
-      if (!config->ParseFromString(any->value())) {
-        return Status::error(where(i) + ": cannot decode its cilium.NetworkPolicy");
-      }
-      const std::string* wire = google::protobuf::Arena::Create<std::string>(arena.get(), any->value());
-      status = EndpointPolicy::create(config, *wire, arena, context, policy);
-      if (!status) {
-        return status.within(where(i, config->endpoint_id(), firstIp(*config)));
+    std::shared_ptr<const EndpointPolicy> policy;
+    status = compile(*any, *previous, arena, context, i, policy);
+    if (!status) {
+      return status;
+    }
+    // Without a wrapper, a policy's resource name is its endpoint id.
+    std::string name = wrapped ? *wrapped : std::to_string(policy->endpointId());
+    if (wrapped) {
+      status = checkName(name);
+      if (status) {
+        wrapped_names.push_back(name);
       }
     }
-    status = next->add(policy);
+    if (status) {
+      status = next->add(policy, std::move(name));
+    }
     if (!status) {
       return status.within(where(i, policy->endpointId(), firstIp(policy->config())));
     }
   }
-  return finishAndInstall(std::move(next));
+  if (!wrapped_names.empty()) {
+    // Names given by wrappers must not clash with each other or with endpoint IPs.
+    Keys keys;
+    for (size_t i = 0; i < next->policies_.size(); ++i) {
+      status = claimPolicy(keys, next->names_[i], *next->policies_[i]);
+      if (!status) {
+        const EndpointPolicy& policy = *next->policies_[i];
+        return status.within(where(i, policy.endpointId(), firstIp(policy.config())));
+      }
+    }
+  }
+  return finishAndInstall(std::move(next), true);
 }
 
 Status PolicyMap::update(std::vector<cilium::NetworkPolicy> policies) {
@@ -135,26 +243,102 @@ Status PolicyMap::update(std::vector<cilium::NetworkPolicy> policies) {
   CompileContext context;
   const auto arena = std::make_shared<google::protobuf::Arena>();
   for (size_t i = 0; i < policies.size(); ++i) {
-    const std::string location =
-        where(i, policies[i].endpoint_id(), firstIp(policies[i]));
+    const std::string location = where(i, policies[i].endpoint_id(), firstIp(policies[i]));
     auto* config = google::protobuf::Arena::Create<cilium::NetworkPolicy>(arena.get());
     config->CopyFrom(policies[i]);
     std::shared_ptr<const EndpointPolicy> policy;
     Status status = EndpointPolicy::create(config, std::string_view(), arena, context, policy);
-    if (!status) {
-      return status.within(location);
+    if (status) {
+      status = next->add(policy, std::to_string(policy->endpointId()));
     }
-    status = next->add(policy);
     if (!status) {
       return status.within(location);
     }
   }
-  return finishAndInstall(std::move(next));
+  return finishAndInstall(std::move(next), true);
 }
 
-Status PolicyMap::finishAndInstall(std::shared_ptr<PolicySnapshot> next) {
+Status PolicyMap::update(const envoy::service::discovery::v3::DeltaDiscoveryResponse& response) {
+  Status status = checkTypeUrl(response);
+  if (status) {
+    status = checkDeltaNames(response);
+  }
+  if (!status) {
+    return status;
+  }
+  const SnapshotPtr previous = snapshot();
+  // The resources in force, by name, and the space of names and endpoint IPs they claim.
+  std::map<std::string, std::shared_ptr<const EndpointPolicy>> resources;
+  Keys keys;
+  for (size_t i = 0; i < previous->policies_.size(); ++i) {
+    resources.emplace(previous->names_[i], previous->policies_[i]);
+    claimPolicy(keys, previous->names_[i], *previous->policies_[i]);
+  }
+  for (const std::string& name : response.removed_resources()) {
+    bool is_ip = false;
+    const std::string* owner = keys.owner(name, is_ip);
+    if (owner == nullptr) {
+      const std::string canonical = canonicalIp(name);
+      owner = canonical != name ? keys.owner(canonical, is_ip) : nullptr;
+      if (owner == nullptr || !is_ip) {
+        continue; // not here: nothing to remove
+      }
+    }
+    if (is_ip) {
+      return Status::error("removed resource '" + name + "' is an endpoint IP of resource '" +
+                           *owner + "', not a resource name");
+    }
+    auto found = resources.find(name);
+    releasePolicy(keys, name, *found->second);
+    resources.erase(found);
+  }
+  CompileContext context;
+  const auto arena = std::make_shared<google::protobuf::Arena>();
+  for (int i = 0; i < response.resources_size(); ++i) {
+    const auto& resource = response.resources(i);
+    const size_t index = static_cast<size_t>(i);
+    status = checkName(resource.name());
+    if (!status) {
+      return status.within(where(index));
+    }
+    if (!resource.has_resource() || resource.resource().type_url() != kNetworkPolicyTypeUrl) {
+      return Status::error(where(index) + " '" + resource.name() + "': type '" +
+                           resource.resource().type_url() + "' is not '" +
+                           std::string(kNetworkPolicyTypeUrl) + "'");
+    }
+    // A policy sent again under its name replaces the one in force.
+    auto existing = resources.find(resource.name());
+    if (existing != resources.end()) {
+      releasePolicy(keys, existing->first, *existing->second);
+      resources.erase(existing);
+    }
+    std::shared_ptr<const EndpointPolicy> policy;
+    status = compile(resource.resource(), *previous, arena, context, index, policy);
+    if (!status) {
+      return status;
+    }
+    status = claimPolicy(keys, resource.name(), *policy);
+    if (!status) {
+      return status.within(where(index, policy->endpointId(), firstIp(policy->config())));
+    }
+    resources.emplace(resource.name(), std::move(policy));
+  }
+  auto next = std::make_shared<PolicySnapshot>();
+  next->policies_.reserve(resources.size());
+  next->names_.reserve(resources.size());
+  next->by_ip_.reserve(resources.size() * 2);
+  for (auto& [name, policy] : resources) {
+    status = next->add(policy, name);
+    if (!status) {
+      return status.within("resource '" + name + "'");
+    }
+  }
+  return finishAndInstall(std::move(next), false);
+}
+
+Status PolicyMap::finishAndInstall(std::shared_ptr<PolicySnapshot> next, bool unique_ids) {
   size_t which = 0;
-  const Status status = next->finish(which);
+  const Status status = next->finish(unique_ids, which);
   if (!status) {
     const EndpointPolicy& policy = *next->policies()[which];
     return status.within(where(which, policy.endpointId(), firstIp(policy.config())));

@@ -11,14 +11,24 @@ namespace envoy {
 namespace service {
 namespace discovery {
 namespace v3 {
+class DeltaDiscoveryResponse;
 class DiscoveryResponse;
 } // namespace v3
 } // namespace discovery
 } // namespace service
 } // namespace envoy
 
+namespace google {
+namespace protobuf {
+class Any;
+class Arena;
+} // namespace protobuf
+} // namespace google
+
 namespace Cilium {
 namespace Policy {
+
+struct CompileContext;
 
 inline constexpr std::string_view kNetworkPolicyTypeUrl = "type.googleapis.com/cilium.NetworkPolicy";
 
@@ -34,6 +44,10 @@ public:
   Status update(const envoy::service::discovery::v3::DiscoveryResponse& response);
   // The same for policies already taken out of their Any.
   Status update(std::vector<cilium::NetworkPolicy> policies);
+  // A delta update: resources by name (envoy.service.discovery.v3.Resource) replace or add
+  // policies, removed_resources name policies to drop. Names and endpoint IPs share one
+  // space: a name may not be another policy's IP, and an IP may not be removed by name.
+  Status update(const envoy::service::discovery::v3::DeltaDiscoveryResponse& response);
 
   // The policies in force now; keep the pointer for as long as a decision needs it.
   SnapshotPtr snapshot() const;
@@ -44,7 +58,10 @@ public:
                        std::vector<cilium::NetworkPolicy>& out);
 
 private:
-  Status finishAndInstall(std::shared_ptr<PolicySnapshot> next);
+  Status compile(const google::protobuf::Any& any, const PolicySnapshot& previous,
+                 const std::shared_ptr<google::protobuf::Arena>& arena, CompileContext& context,
+                 size_t index, std::shared_ptr<const EndpointPolicy>& out);
+  Status finishAndInstall(std::shared_ptr<PolicySnapshot> next, bool unique_ids);
   void install(SnapshotPtr next);
 
   std::shared_ptr<const SecretSource> secrets_;

@@ -32,7 +32,7 @@ std::shared_ptr<const EndpointPolicy> PolicySnapshot::byWire(std::string_view wi
   return nullptr;
 }
 
-Status PolicySnapshot::add(std::shared_ptr<const EndpointPolicy> policy) {
+Status PolicySnapshot::add(std::shared_ptr<const EndpointPolicy> policy, std::string name) {
   for (const std::string& ip : policy->ips()) {
     const Target target{policy.get(), policy->l4Index()};
     auto [it, inserted] = by_ip_.try_emplace(ip, target);
@@ -42,10 +42,11 @@ Status PolicySnapshot::add(std::shared_ptr<const EndpointPolicy> policy) {
     }
   }
   policies_.push_back(std::move(policy));
+  names_.push_back(std::move(name));
   return Status::ok();
 }
 
-Status PolicySnapshot::finish(size_t& which) {
+Status PolicySnapshot::finish(bool unique_ids, size_t& which) {
   by_id_.clear();
   by_id_.reserve(policies_.size());
   by_wire_.reserve(policies_.size());
@@ -56,7 +57,7 @@ Status PolicySnapshot::finish(size_t& which) {
     }
   }
   std::sort(by_id_.begin(), by_id_.end());
-  for (size_t i = 1; i < by_id_.size(); ++i) {
+  for (size_t i = 1; unique_ids && i < by_id_.size(); ++i) {
     if (by_id_[i].first == by_id_[i - 1].first) {
       which = by_id_[i].second;
       return Status::error("endpoint_id " + std::to_string(by_id_[i].first) +

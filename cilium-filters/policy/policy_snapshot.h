@@ -34,6 +34,8 @@ public:
   }
 
   const std::vector<std::shared_ptr<const EndpointPolicy>>& policies() const { return policies_; }
+  // The resource name each policy arrived under (same order as policies()).
+  const std::vector<std::string>& names() const { return names_; }
   // The policy with this endpoint id, or null.
   std::shared_ptr<const EndpointPolicy> byEndpointId(uint64_t endpoint_id) const;
   // The policy that arrived encoded exactly as `wire`, or null.
@@ -44,11 +46,13 @@ private:
 
   // The lookup again with the address in canonical form (null when that changes nothing).
   const Target* findCanonical(std::string_view endpoint_ip) const;
-  // Adds `policy`; fails (naming the clash) when one of its IPs is taken.
-  Status add(std::shared_ptr<const EndpointPolicy> policy);
-  // Indexes the policies by endpoint id and encoding once all are added; fails when two
-  // policies have one endpoint id (`which` is then the index of the second).
-  Status finish(size_t& which);
+  // Adds `policy` under resource name `name`; fails (naming the clash) when one of its IPs
+  // is taken.
+  Status add(std::shared_ptr<const EndpointPolicy> policy, std::string name);
+  // Indexes the policies by endpoint id and encoding once all are added; with
+  // `unique_ids`, fails when two policies have one endpoint id (`which` is then the index
+  // of the second).
+  Status finish(bool unique_ids, size_t& which);
 
   struct Hash {
     using is_transparent = void;
@@ -59,6 +63,7 @@ private:
   std::vector<std::pair<uint64_t, uint32_t>> by_id_; // (endpoint id, index into policies_)
   std::vector<std::pair<size_t, uint32_t>> by_wire_; // (hash of the encoding, index)
   std::vector<std::shared_ptr<const EndpointPolicy>> policies_;
+  std::vector<std::string> names_;
 };
 
 using SnapshotPtr = std::shared_ptr<const PolicySnapshot>;

@@ -55,7 +55,58 @@ Status PortRule::create(const cilium::PortNetworkPolicyRule& config, const RuleO
     }
   }
   out.l7_proto_ = config.l7_proto();
+  // Generic L7 rules count only for a rule that names its parser.
+  if (!out.l7_proto_.empty() && config.has_l7_rules()) {
+    auto compile = [&](const auto& rules, std::vector<L7Rule>& into,
+                       const std::string& what) -> Status {
+      into.resize(rules.size());
+      for (int i = 0; i < rules.size(); ++i) {
+        into[i].name = rules[i].name();
+        into[i].matchers.resize(rules[i].metadata_rule_size());
+        for (int m = 0; m < rules[i].metadata_rule_size(); ++m) {
+          Status status =
+              MetadataMatcher::create(rules[i].metadata_rule(m), regexes, into[i].matchers[m]);
+          if (!status) {
+            return status.within(what + "[" + std::to_string(i) + "].metadata_rule[" +
+                                 std::to_string(m) + "]");
+          }
+        }
+      }
+      return Status::ok();
+    };
+    Status status = compile(config.l7_rules().l7_deny_rules(), out.l7_deny_rules_,
+                            "l7_rules.l7_deny_rules");
+    if (status) {
+      status = compile(config.l7_rules().l7_allow_rules(), out.l7_allow_rules_,
+                       "l7_rules.l7_allow_rules");
+    }
+    if (!status) {
+      return status;
+    }
+  }
   return Status::ok();
+}
+
+bool L7Rule::matches(const envoy::config::core::v3::Metadata& metadata) const {
+  return std::all_of(matchers.begin(), matchers.end(),
+                     [&](const MetadataMatcher& m) { return m.matches(metadata); });
+}
+
+Verdict PortRule::l7Verdict(const envoy::config::core::v3::Metadata& metadata) const {
+  for (const L7Rule& rule : l7_deny_rules_) {
+    if (rule.matches(metadata)) {
+      return Verdict::Deny;
+    }
+  }
+  if (l7_allow_rules_.empty()) {
+    return Verdict::Allow;
+  }
+  for (const L7Rule& rule : l7_allow_rules_) {
+    if (rule.matches(metadata)) {
+      return Verdict::Allow;
+    }
+  }
+  return Verdict::None;
 }
 
 PortRule PortRule::defaultAllow() {

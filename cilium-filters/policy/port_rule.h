@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cilium-filters/policy/http_rule.h"
+#include "cilium-filters/policy/metadata_matcher.h"
 #include "cilium-filters/policy/sni_pattern.h"
 #include "cilium-filters/policy/verdict.h"
 
@@ -23,6 +24,14 @@ struct RuleOrigin {
   uint32_t port{0};
   uint32_t end_port{0}; // as written (0: a single port)
   bool default_allow{false};
+};
+
+// One generic L7 rule (l7_rules of a rule with l7_proto): it matches when every metadata
+// matcher does.
+struct L7Rule {
+  std::string name;
+  std::vector<MetadataMatcher> matchers;
+  bool matches(const envoy::config::core::v3::Metadata& metadata) const;
 };
 
 // One PortNetworkPolicyRule, compiled: who it selects and what it says. Its remote
@@ -45,6 +54,9 @@ public:
   // them run when the rule has header_matches; otherwise the first that matches decides).
   bool httpAllows(RequestHeaders& headers, HeaderLog& log, const SecretSource& secrets,
                   std::vector<HttpRuleTrace>* trace) const;
+  // For an allow rule that selects the flow: its l7_rules on a request's metadata (a
+  // matching deny rule denies; no allow rules, or a matching one, allows; else None).
+  Verdict l7Verdict(const envoy::config::core::v3::Metadata& metadata) const;
 
   Verdict kind() const { return verdict_; }
   uint32_t precedence() const { return precedence_; }
@@ -58,6 +70,8 @@ public:
   bool hasHeaderMatches() const { return has_header_matches_; }
   const std::vector<HttpRule>& httpRules() const { return http_rules_; }
   const std::string& l7Proto() const { return l7_proto_; }
+  const std::vector<L7Rule>& l7AllowRules() const { return l7_allow_rules_; }
+  const std::vector<L7Rule>& l7DenyRules() const { return l7_deny_rules_; }
   const RuleOrigin& origin() const { return origin_; }
   // The rule as received (null for an added default-allow rule); owned by the policy.
   const cilium::PortNetworkPolicyRule* config() const { return config_; }
@@ -74,6 +88,8 @@ private:
   std::vector<SniPattern> server_names_;
   std::vector<HttpRule> http_rules_;
   std::string l7_proto_;
+  std::vector<L7Rule> l7_allow_rules_;
+  std::vector<L7Rule> l7_deny_rules_;
   RuleOrigin origin_;
   const cilium::PortNetworkPolicyRule* config_{nullptr};
 };

@@ -115,16 +115,44 @@ bool readCheck(const Json& body, CheckRequest& out, std::string& error) {
 
 } // namespace
 
-Policy::Status parseDiscoveryResponse(std::string_view json,
-                                      envoy::service::discovery::v3::DiscoveryResponse& out) {
+namespace {
+
+template <class Message>
+Policy::Status parseJson(std::string_view json, Message& out, const char* what) {
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;
   const auto status = google::protobuf::util::JsonStringToMessage(
       google::protobuf::StringPiece(json.data(), json.size()), &out, options);
   if (!status.ok()) {
-    return Policy::Status::error("not a valid DiscoveryResponse: " + std::string(status.message()));
+    return Policy::Status::error(std::string("not a valid ") + what + ": " +
+                                 std::string(status.message()));
   }
   return Policy::Status::ok();
+}
+
+constexpr std::string_view kResourceTypeUrl =
+    "type.googleapis.com/envoy.service.discovery.v3.Resource";
+
+// Whether an update is for the host map: its type_url says so, else its first resource.
+template <class Response, class TypeOfFirst>
+bool forHosts(const Response& response, TypeOfFirst type_of_first) {
+  if (!response.type_url().empty()) {
+    return response.type_url() == Policy::kNetworkPolicyHostsTypeUrl;
+  }
+  return response.resources_size() > 0 &&
+         type_of_first(response) == Policy::kNetworkPolicyHostsTypeUrl;
+}
+
+} // namespace
+
+Policy::Status parseDiscoveryResponse(std::string_view json,
+                                      envoy::service::discovery::v3::DiscoveryResponse& out) {
+  return parseJson(json, out, "DiscoveryResponse");
+}
+
+Policy::Status parseDeltaDiscoveryResponse(
+    std::string_view json, envoy::service::discovery::v3::DeltaDiscoveryResponse& out) {
+  return parseJson(json, out, "DeltaDiscoveryResponse");
 }
 
 EvalSession::EvalSession(std::shared_ptr<const Policy::SecretSource> secrets)
@@ -137,10 +165,12 @@ std::string EvalSession::handle(std::string_view line) {
     return errorReply("the request is not valid JSON: " + error);
   }
   if (!request.isObject()) {
-    return errorReply("a request must be a JSON object with \"update\" or \"check\"");
+    return errorReply("a request must be a JSON object with one of \"update\", "
+                      "\"delta_update\", \"check\" or \"resolve\"");
   }
   if (request.members().size() != 1) {
-    return errorReply("a request has exactly one of \"update\" or \"check\"");
+    return errorReply("a request has exactly one of \"update\", \"delta_update\", "
+                      "\"check\" or \"resolve\"");
   }
   const auto& [kind, body] = request.members().front();
   if (kind == "update") {
@@ -151,19 +181,67 @@ std::string EvalSession::handle(std::string_view line) {
     }
     return update(body.raw());
   }
+  if (kind == "delta_update") {
+    if (!body.isObject()) {
+      return updateReply(Policy::Status::error(
+          "\"delta_update\" must be a DeltaDiscoveryResponse object, not " +
+          std::string(Json::typeName(body.type()))));
+    }
+    return deltaUpdate(body.raw());
+  }
   if (kind == "check") {
     return check(body);
   }
-  return errorReply("unknown request \"" + kind + "\" (known: update, check)");
+  if (kind == "resolve") {
+    return resolve(body);
+  }
+  return errorReply("unknown request \"" + kind +
+                    "\" (known: update, delta_update, check, resolve)");
 }
 
 std::string EvalSession::update(std::string_view document) {
   envoy::service::discovery::v3::DiscoveryResponse response;
   Policy::Status status = parseDiscoveryResponse(document, response);
   if (status) {
-    status = map_.update(response);
+    const bool hosts = forHosts(response, [](const auto& r) -> std::string {
+      const google::protobuf::Any& first = r.resources(0);
+      if (first.type_url() == kResourceTypeUrl) {
+        envoy::service::discovery::v3::Resource wrapper;
+        return first.UnpackTo(&wrapper) ? wrapper.resource().type_url() : first.type_url();
+      }
+      return first.type_url();
+    });
+    status = hosts ? hosts_.update(response) : map_.update(response);
   }
   return updateReply(status);
+}
+
+std::string EvalSession::deltaUpdate(std::string_view document) {
+  envoy::service::discovery::v3::DeltaDiscoveryResponse response;
+  Policy::Status status = parseDeltaDiscoveryResponse(document, response);
+  if (status) {
+    const bool hosts = forHosts(
+        response, [](const auto& r) -> std::string { return r.resources(0).resource().type_url(); });
+    status = hosts ? hosts_.update(response) : map_.update(response);
+  }
+  return updateReply(status);
+}
+
+std::string EvalSession::resolve(const Json& body) {
+  const Json* ip = body.isObject() ? body.find("ip") : nullptr;
+  if (ip == nullptr || !ip->isString() || body.members().size() != 1) {
+    return errorReply("\"resolve\" takes {\"ip\": \"<address>\"}");
+  }
+  Policy::IpAddress address;
+  if (!Policy::IpAddress::parse(ip->text(), address)) {
+    return errorReply("\"" + ip->text() + "\" is not an IPv4 or IPv6 address");
+  }
+  return JsonWriter()
+      .beginObject()
+      .key("identity")
+      .number(hosts_.snapshot()->resolve(address))
+      .endObject()
+      .take();
 }
 
 std::string EvalSession::check(const Json& body) {

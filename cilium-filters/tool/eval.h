@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "cilium-filters/policy/host_map.h"
 #include "cilium-filters/policy/policy_map.h"
 
 namespace Cilium {
@@ -12,7 +13,11 @@ namespace PolicyTool {
 // The JSON-lines protocol of `cilium-policy eval`: one request per line, one reply each.
 //
 //   {"update": <DiscoveryResponse as proto3 JSON>}
-//       -> {"ok": true} | {"ok": false, "error": "..."}    (policies unchanged on error)
+//       -> {"ok": true} | {"ok": false, "error": "..."}    (state unchanged on error)
+//   {"delta_update": <DeltaDiscoveryResponse as proto3 JSON>}          (the same replies)
+//       Both take cilium.NetworkPolicy (NPDS) or cilium.NetworkPolicyHosts (NPHDS)
+//       resources: type_url decides, else the resources' type; with neither, NPDS.
+//   {"resolve": {"ip": "10.1.2.3"}} -> {"identity": 42}    (0 when no host entry covers it)
 //   {"check": {"endpoint_ip": "10.1.2.3", "ingress": true, "remote_id": 42, "port": 80,
 //              "proxy_id": 0, "sni": "", "headers": [[":path", "/"], ...]}}
 //       -> {"l4": bool, "http": bool|null, "allowed": bool,
@@ -30,17 +35,23 @@ public:
   std::string handle(std::string_view line);
 
   const Policy::PolicyMap& policies() const { return map_; }
+  const Policy::HostMapStore& hosts() const { return hosts_; }
 
 private:
   std::string update(std::string_view document);
+  std::string deltaUpdate(std::string_view document);
   std::string check(const class Json& request);
+  std::string resolve(const class Json& request);
 
   Policy::PolicyMap map_;
+  Policy::HostMapStore hosts_;
 };
 
 // Reads a DiscoveryResponse from proto3 JSON (field names in either spelling).
 Policy::Status parseDiscoveryResponse(std::string_view json,
                                       envoy::service::discovery::v3::DiscoveryResponse& out);
+Policy::Status parseDeltaDiscoveryResponse(
+    std::string_view json, envoy::service::discovery::v3::DeltaDiscoveryResponse& out);
 
 } // namespace PolicyTool
 } // namespace Cilium

@@ -24,7 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       std::abort(); // every reply is one JSON object
     }
     const std::string& key = parsed.members().front().first;
-    if (key != "ok" && key != "l4" && key != "error") {
+    if (key != "ok" && key != "l4" && key != "error" && key != "identity") {
       std::abort();
     }
   }

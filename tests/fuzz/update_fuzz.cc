@@ -1,13 +1,16 @@
-// libFuzzer target: the update path. The input is a DiscoveryResponse, as proto3 JSON when
-// it starts with '{', else in the wire format. Whatever it holds, applying it must not
-// crash, a refused update must leave the policies in force exactly as they were, and the
-// quick L4 answer must match the rule-by-rule one.
+// libFuzzer target: the update paths, NPDS and NPHDS, state of the world and delta. The
+// input is a DiscoveryResponse, or a DeltaDiscoveryResponse when it starts with 'D', as
+// proto3 JSON when it (then) starts with '{', else in the wire format; its resources' type
+// picks the policy map or the host map. Whatever it holds, applying it must not crash, a
+// refused update must leave the state in force exactly as it was, and the quick L4 answer
+// must match the rule-by-rule one.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
 
 #include "cilium-filters/policy/decisions.h"
+#include "cilium-filters/policy/host_map.h"
 #include "cilium-filters/policy/policy_map.h"
 #include "cilium-filters/tool/eval.h"
 #include "envoy/service/discovery/v3/discovery.pb.h"
@@ -61,17 +64,34 @@ void exercise(const Policy::PolicySnapshot& snapshot) {
   }
 }
 
-} // namespace
+Policy::HostMapStore& hosts() {
+  static Policy::HostMapStore* instance = new Policy::HostMapStore();
+  return *instance;
+}
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  const std::string_view input(reinterpret_cast<const char*>(data), size);
-  envoy::service::discovery::v3::DiscoveryResponse response;
-  if (!input.empty() && input.front() == '{') {
-    if (!PolicyTool::parseDiscoveryResponse(input, response)) {
-      return 0;
+template <class Response> bool forHosts(const Response& response, const std::string& first) {
+  return !response.type_url().empty()
+             ? response.type_url() == Policy::kNetworkPolicyHostsTypeUrl
+             : first == Policy::kNetworkPolicyHostsTypeUrl;
+}
+
+// Applies `response` to the map its type names; a refusal must change nothing.
+template <class Response>
+void applyUpdate(const Response& response, const std::string& first_type) {
+  if (forHosts(response, first_type)) {
+    const auto before = hosts().snapshot();
+    const Policy::Status status = hosts().update(response);
+    if (!status && (hosts().snapshot() != before || status.message().empty())) {
+      std::abort();
     }
-  } else if (!response.ParseFromArray(data, static_cast<int>(size))) {
-    return 0;
+    if (status) {
+      Policy::IpAddress address;
+      for (const char* ip : {"10.0.0.1", "f00d::1", "0.0.0.0", "255.255.255.255"}) {
+        Policy::IpAddress::parse(ip, address);
+        (void)hosts().snapshot()->resolve(address);
+      }
+    }
+    return;
   }
   Policy::PolicyMap& policies = map();
   const Policy::SnapshotPtr before = policies.snapshot();
@@ -80,12 +100,39 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (policies.snapshot() != before || status.message().empty()) {
       std::abort(); // a refused update changed the state, or gave no reason
     }
-    return 0;
+    return;
   }
   exercise(*policies.snapshot());
   envoy::service::discovery::v3::DiscoveryResponse baseline;
   if (!PolicyTool::parseDiscoveryResponse(kBaseline, baseline) || !policies.update(baseline)) {
     std::abort();
   }
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view input(reinterpret_cast<const char*>(data), size);
+  const bool delta = !input.empty() && input.front() == 'D';
+  if (delta) {
+    input.remove_prefix(1);
+  }
+  const bool json = !input.empty() && input.front() == '{';
+  if (delta) {
+    envoy::service::discovery::v3::DeltaDiscoveryResponse response;
+    if (json ? !PolicyTool::parseDeltaDiscoveryResponse(input, response)
+             : !response.ParseFromArray(input.data(), static_cast<int>(input.size()))) {
+      return 0;
+    }
+    applyUpdate(response, response.resources_size() > 0 ? response.resources(0).resource().type_url()
+                                                   : std::string());
+    return 0;
+  }
+  envoy::service::discovery::v3::DiscoveryResponse response;
+  if (json ? !PolicyTool::parseDiscoveryResponse(input, response)
+           : !response.ParseFromArray(input.data(), static_cast<int>(input.size()))) {
+    return 0;
+  }
+  applyUpdate(response, response.resources_size() > 0 ? response.resources(0).type_url() : std::string());
   return 0;
 }

@@ -1,0 +1,111 @@
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cilium-filters/policy/status.h"
+
+namespace cilium {
+class NetworkPolicyHosts;
+} // namespace cilium
+
+namespace envoy {
+namespace service {
+namespace discovery {
+namespace v3 {
+class DeltaDiscoveryResponse;
+class DiscoveryResponse;
+} // namespace v3
+} // namespace discovery
+} // namespace service
+} // namespace envoy
+
+namespace Cilium {
+namespace Policy {
+
+inline constexpr std::string_view kNetworkPolicyHostsTypeUrl =
+    "type.googleapis.com/cilium.NetworkPolicyHosts";
+
+// An IPv4 or IPv6 address as 128 bits (IPv4 in the low 32), for prefix matching.
+struct IpAddress {
+  bool v6{false};
+  uint64_t high{0};
+  uint64_t low{0};
+
+  // Parses an address without prefix; false when it is neither IPv4 nor IPv6.
+  static bool parse(std::string_view text, IpAddress& out);
+};
+
+// Which security identity owns an address (NPHDS): every identity's IPs and CIDR prefixes,
+// answered by longest-prefix match, IPv4 and IPv6 apart. Immutable once built.
+class HostMap {
+public:
+  // The identity whose longest matching prefix covers `address`; 0 when none does.
+  uint64_t resolve(const IpAddress& address) const;
+
+  size_t size() const { return entries_.size(); }
+
+  // A map of exactly these identities' hosts (a state-of-the-world update).
+  static Status build(const std::vector<const cilium::NetworkPolicyHosts*>& hosts,
+                      std::shared_ptr<const HostMap>& out);
+  // `base` without the identities in `removed` or re-sent in `added`, plus `added`.
+  static Status apply(const HostMap& base, const std::vector<uint64_t>& removed,
+                      const std::vector<const cilium::NetworkPolicyHosts*>& added,
+                      std::shared_ptr<const HostMap>& out);
+
+private:
+  struct Entry {
+    bool v6;
+    uint8_t length;
+    uint64_t high; // the prefix, bits past `length` zero
+    uint64_t low;
+    uint64_t identity;
+  };
+  struct Group {
+    uint8_t length;
+    uint32_t begin; // its entries: entries_[begin, end)
+    uint32_t end;
+    uint32_t table; // its open-addressing table: slots_[table, table + mask + 1)
+    uint32_t mask;
+  };
+  // A slot of a group's hash table: the index of an entry plus one (0: empty).
+  using Slot = uint32_t;
+
+  static uint64_t hash(uint64_t high, uint64_t low);
+  void index();
+
+  static Status add(const cilium::NetworkPolicyHosts& hosts, std::vector<Entry>& entries);
+  static Status finish(std::vector<Entry> entries, std::shared_ptr<const HostMap>& out);
+
+  std::vector<Entry> entries_; // by family, then length (longest first), then prefix
+  std::vector<Slot> slots_;
+  std::vector<Group> v4_;      // one group per prefix length present, longest first
+  std::vector<Group> v6_;
+};
+
+// The host map in force, replaced as a whole by each update; a refused update leaves it.
+class HostMapStore {
+public:
+  HostMapStore();
+
+  // A state-of-the-world update: resources are cilium.NetworkPolicyHosts.
+  Status update(const envoy::service::discovery::v3::DiscoveryResponse& response);
+  // A delta update: resources by name (the identity in decimal), removed_resources by name.
+  Status update(const envoy::service::discovery::v3::DeltaDiscoveryResponse& response);
+
+  std::shared_ptr<const HostMap> snapshot() const;
+
+private:
+  void install(std::shared_ptr<const HostMap> next);
+
+  mutable std::mutex mutex_;
+  std::shared_ptr<const HostMap> current_;
+};
+
+} // namespace Policy
+} // namespace Cilium
