@@ -2,7 +2,9 @@
 //
 // Goals (issue: the policy engine): applying an update is at most 3x parsing the same
 // DiscoveryResponse, and grows linearly from 1,000 to 10,000 policies; an L4 check is at most
-// 2x one hash lookup plus one binary search. tools/filters.py prints those ratios.
+// 2x one hash lookup plus one binary search. tools/filters.py prints those ratios. The host
+// map (NPHDS): an update of 100,000 prefixes next to parsing it, and a lookup next to a
+// plain sorted-vector longest-prefix match.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -12,6 +14,8 @@
 #include <vector>
 
 #include "cilium-filters/policy/decisions.h"
+#include "cilium-filters/policy/host_map.h"
+#include "cilium/api/nphds.pb.h"
 #include "cilium-filters/policy/policy_map.h"
 #include "envoy/service/discovery/v3/discovery.pb.h"
 
@@ -248,6 +252,144 @@ void BM_CheckHttp8Matchers(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_CheckHttp8Matchers);
+
+// --- NPHDS: 100,000 prefixes ---------------------------------------------------------------
+
+constexpr int kHostIdentities = 10000;
+constexpr int kPrefixesPerIdentity = 10; // 100,000 in all
+
+// Identity i: eight host addresses (/32), a /24 and, for every tenth, a /16 (else an IPv6
+// /64), as Cilium's agent sends pods, nodes and CIDR-selected networks.
+std::string hostPrefix(int i, int k) {
+  const int a = 10 + (i >> 14) % 200;
+  const int b = (i >> 6) % 256;
+  const int c = i % 64 * 4;
+  if (k < 8) {
+    return std::to_string(a) + "." + std::to_string(b) + "." + std::to_string(c) + "." +
+           std::to_string(k + 1);
+  }
+  if (k == 8) {
+    return std::to_string(a) + "." + std::to_string(b) + "." + std::to_string(c + 1) + ".0/24";
+  }
+  if (i % 10 == 0) {
+    return std::to_string(110 + i / 10 / 256) + "." + std::to_string(i / 10 % 256) + ".0.0/16";
+  }
+  return "f00d:" + std::to_string(i % 10000) + "::/64";
+}
+
+const std::string& hostsUpdate() {
+  static std::string bytes;
+  if (bytes.empty()) {
+    DiscoveryResponse response;
+    response.set_type_url(std::string(kNetworkPolicyHostsTypeUrl));
+    for (int i = 0; i < kHostIdentities; ++i) {
+      cilium::NetworkPolicyHosts hosts;
+      hosts.set_policy(static_cast<uint64_t>(i) + 1000);
+      for (int k = 0; k < kPrefixesPerIdentity; ++k) {
+        hosts.add_host_addresses(hostPrefix(i, k));
+      }
+      response.add_resources()->PackFrom(hosts);
+    }
+    response.SerializeToString(&bytes);
+  }
+  return bytes;
+}
+
+void BM_HostsParse(benchmark::State& state) {
+  for (auto _ : state) {
+    DiscoveryResponse response;
+    response.ParseFromString(hostsUpdate());
+    std::vector<cilium::NetworkPolicyHosts> hosts(response.resources_size());
+    for (int i = 0; i < response.resources_size(); ++i) {
+      response.resources(i).UnpackTo(&hosts[i]);
+    }
+    benchmark::DoNotOptimize(hosts.data());
+  }
+}
+BENCHMARK(BM_HostsParse)->Unit(benchmark::kMillisecond);
+
+void BM_HostsUpdate(benchmark::State& state) {
+  HostMapStore store;
+  for (auto _ : state) {
+    DiscoveryResponse response;
+    response.ParseFromString(hostsUpdate());
+    if (!store.update(response)) {
+      state.SkipWithError("refused");
+      break;
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * kHostIdentities * kPrefixesPerIdentity);
+}
+BENCHMARK(BM_HostsUpdate)->Unit(benchmark::kMillisecond);
+
+std::vector<IpAddress> hostQuestions() {
+  std::vector<IpAddress> out;
+  for (int q = 0; q < kQuestions; ++q) {
+    const int i = (q * 7919) % kHostIdentities;
+    IpAddress address;
+    // A host (/32), a neighbour in its /24, an address in a /16, or no entry at all.
+    const std::string text = q % 4 == 0   ? hostPrefix(i, q % 8)
+                             : q % 4 == 1 ? hostPrefix(i, 8).substr(0, hostPrefix(i, 8).size() - 4) + "77"
+                             : q % 4 == 2 ? std::to_string(110 + i / 10 / 256) + "." +
+                                                std::to_string(i / 10 % 256) + ".2.3"
+                                          : "192.0.2." + std::to_string(q % 256);
+    IpAddress::parse(text, address);
+    out.push_back(address);
+  }
+  return out;
+}
+
+void BM_HostsLookup(benchmark::State& state) {
+  HostMapStore store;
+  DiscoveryResponse response;
+  response.ParseFromString(hostsUpdate());
+  store.update(response);
+  const auto map = store.snapshot();
+  const std::vector<IpAddress> questions = hostQuestions();
+  size_t i = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(map->resolve(questions[i++ % questions.size()]));
+  }
+}
+BENCHMARK(BM_HostsLookup);
+
+// A plain sorted-vector LPM: every IPv4 prefix as (address << 8 | length) in one sorted
+// vector; a lookup tries every length from 32 down, one binary search each.
+void BM_HostsLookupBaseline(benchmark::State& state) {
+  std::vector<std::pair<uint64_t, uint64_t>> prefixes;
+  for (int i = 0; i < kHostIdentities; ++i) {
+    for (int k = 0; k < kPrefixesPerIdentity; ++k) {
+      const std::string text = hostPrefix(i, k);
+      const size_t slash = text.find('/');
+      IpAddress address;
+      if (!IpAddress::parse(text.substr(0, slash), address) || address.v6) {
+        continue;
+      }
+      const uint64_t length = slash == std::string::npos ? 32 : std::stoul(text.substr(slash + 1));
+      prefixes.emplace_back(address.low << 8 | length, static_cast<uint64_t>(i) + 1000);
+    }
+  }
+  std::sort(prefixes.begin(), prefixes.end());
+  const std::vector<IpAddress> questions = hostQuestions();
+  size_t i = 0;
+  for (auto _ : state) {
+    const IpAddress& address = questions[i++ % questions.size()];
+    uint64_t identity = 0;
+    for (int length = 32; length >= 0; --length) {
+      const uint64_t masked =
+          length == 0 ? 0 : (address.low & ~((uint64_t{1} << (32 - length)) - 1)) & 0xffffffff;
+      const uint64_t key = masked << 8 | static_cast<uint64_t>(length);
+      const auto it = std::lower_bound(prefixes.begin(), prefixes.end(),
+                                       std::make_pair(key, uint64_t{0}));
+      if (it != prefixes.end() && it->first == key) {
+        identity = it->second;
+        break;
+      }
+    }
+    benchmark::DoNotOptimize(identity);
+  }
+}
+BENCHMARK(BM_HostsLookupBaseline);
 
 } // namespace
 

@@ -7,7 +7,8 @@ build/filters/, configured once and then built incrementally:
 
 * ``dev``: the unit tests and the ``cilium-policy`` tool (`filters`, `policy`);
 * ``sanitize``: clang with AddressSanitizer and UndefinedBehaviorSanitizer, the unit
-  tests again and the libFuzzer targets (`filters -- --sanitize`, `sanitize`);
+  tests again and the libFuzzer targets, and the threaded tests (snapshot readers, a
+  shared access-log client) under ThreadSanitizer (`filters -- --sanitize`, `sanitize`);
 * ``release``: optimised, for Google Benchmark (`filters -- --bench`).
 
 Like the image sessions, each computes its plan first; ``--dry-run`` prints it.
@@ -37,6 +38,7 @@ FUZZ_SEEDS = "tests/fuzz/corpus"
 FUZZ_DICT = "tests/fuzz/eval.dict"
 TEST_BINARY = "policy_engine_test"
 TOOL_BINARY = "cilium-policy"
+THREADS_BINARY = "policy_threads_test"
 BENCH_BINARY = "policy_benchmark"
 #: Each benchmark runs this often; the summary takes the best (machines are noisy).
 BENCH_REPETITIONS = 5
@@ -76,12 +78,13 @@ DEV = Variant(
 )
 SANITIZE = Variant(
     "sanitize",
-    "clang with ASan+UBSan, and the libFuzzer targets",
+    "clang with ASan+UBSan and the libFuzzer targets; the threaded tests with TSan",
     (
         "-DCMAKE_BUILD_TYPE=Debug",
         "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g",
         "-DCILIUM_SANITIZE=ON",
         "-DCILIUM_FUZZ=ON",
+        "-DCILIUM_TSAN=ON",
     ),
     "clang++",
     _LIBS + ("gtest",),
@@ -156,8 +159,27 @@ def _require(variant: Variant, lacking: Sequence[str]) -> None:
 # --- plans --------------------------------------------------------------------------------
 
 
-def _configured(folder: Path) -> bool:
-    return (folder / "build.ninja").is_file() and (folder / "CMakeCache.txt").is_file()
+def _configured(folder: Path, variant: Optional[Variant] = None) -> bool:
+    """The folder is configured, with the variant's options as they are now."""
+    cache = folder / "CMakeCache.txt"
+    if not (folder / "build.ninja").is_file() or not cache.is_file():
+        return False
+    if variant is None:
+        return True
+    try:
+        lines = cache.read_text(errors="replace").splitlines()
+    except OSError:
+        return False
+    values = {}
+    for line in lines:
+        name, sep, value = line.partition("=")
+        if sep and not line.startswith(("#", "//")):
+            values[name.split(":", 1)[0]] = value
+    for option in variant.cmake_options:
+        name, _, value = option[2:].partition("=")
+        if values.get(name) != value:
+            return False
+    return True
 
 
 def build_steps(
@@ -174,7 +196,7 @@ def build_steps(
     folder = variant.folder(root)
     steps: List[Step] = []
     rel = os.path.relpath(folder, root)
-    if clean or not _configured(folder):
+    if clean or not _configured(folder, variant):
         configure = ["cmake", "-S", SOURCE_DIR, "-B", rel, "-G", "Ninja", *variant.cmake_options]
         compiler = _compiler_for(variant, environ)
         if variant.compiler and compiler:
@@ -231,7 +253,11 @@ def plan_filters(
                 )
             )
             continue
-        targets = [TEST_BINARY, TOOL_BINARY] if variant is DEV else [TEST_BINARY, *FUZZ_TARGETS]
+        targets = (
+            [TEST_BINARY, TOOL_BINARY]
+            if variant is DEV
+            else [TEST_BINARY, THREADS_BINARY, *FUZZ_TARGETS]
+        )
         steps += build_steps(
             variant, root, targets, jobs=options.jobs, environ=environ, clean=options.clean
         )
@@ -240,6 +266,12 @@ def plan_filters(
             test.append(f"--gtest_filter={options.gtest_filter}")
         steps.append(Step(f"run the unit tests ({variant.name})", tuple(test)))
         if variant is SANITIZE:
+            steps.append(
+                Step(
+                    "run the threaded tests under ThreadSanitizer",
+                    (f"{rel}/{THREADS_BINARY}", "--gtest_brief=1"),
+                )
+            )
             seconds = options.fuzz_seconds or SHORT_FUZZ_SECONDS
             corpora = [f"{rel}/fuzz-corpus/{target}" for target in FUZZ_TARGETS]
             steps.append(
@@ -364,6 +396,12 @@ BENCH_RATIOS = (
     ("BM_Update/10000", "BM_Parse/10000", 3.0),
     ("BM_CheckL4", "BM_BaselineHashAndBinarySearch", 2.0),
 )
+#: Reported next to each other, without a goal.
+BENCH_COMPARISONS = (
+    ("BM_HostsUpdate", "BM_HostsParse"),
+    ("BM_HostsLookup", "BM_HostsLookupBaseline"),
+    ("BM_UpdateUnchanged/10000", "BM_Update/10000"),
+)
 
 
 def bench_summary(path: Path) -> str:
@@ -386,6 +424,9 @@ def bench_summary(path: Path) -> str:
             ratio = times[name] / times[base]
             verdict = "ok" if ratio <= goal else "OVER GOAL"
             lines.append(f"  {name} / {base} = {ratio:.2f} (<= {goal:g}) {verdict}")
+    for name, base in BENCH_COMPARISONS:
+        if name in times and base in times:
+            lines.append(f"  {name} / {base} = {times[name] / times[base]:.2f}")
     small, large = times.get("BM_Update/1000"), times.get("BM_Update/10000")
     if small and large:
         lines.append(f"  BM_Update/10000 / BM_Update/1000 = {large / small:.1f} (linear: about 10)")

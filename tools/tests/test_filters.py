@@ -118,7 +118,7 @@ def test_configured_folder_is_only_built(tmp_path):
     folder = tmp_path / "build/filters/dev"
     folder.mkdir(parents=True)
     (folder / "build.ninja").write_text("")
-    (folder / "CMakeCache.txt").write_text("")
+    (folder / "CMakeCache.txt").write_text("CMAKE_BUILD_TYPE:STRING=Debug\n")
     options = filters.Options(gtest_filter="RuleOrder*", jobs=3)
     plan, lacking = filters.plan_filters(options, tmp_path, environ={})
     assert [s.line() for s in plan.steps] == [
@@ -131,8 +131,12 @@ def test_configured_folder_is_only_built(tmp_path):
 def test_sanitize_plan_uses_clang_and_fuzzes_briefly(tmp_path):
     plan, _ = filters.plan_filters(filters.Options(sanitize=True), tmp_path, environ={})
     text = plan_text(plan)
-    assert "-DCILIUM_SANITIZE=ON -DCILIUM_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++" in text
-    assert "--target policy_engine_test update_fuzz eval_fuzz" in text
+    assert (
+        "-DCILIUM_SANITIZE=ON -DCILIUM_FUZZ=ON -DCILIUM_TSAN=ON -DCMAKE_CXX_COMPILER=clang++"
+        in text
+    )
+    assert "--target policy_engine_test policy_threads_test update_fuzz eval_fuzz" in text
+    assert "build/filters/sanitize/policy_threads_test --gtest_brief=1" in text
     for target in filters.FUZZ_TARGETS:
         assert (
             f"build/filters/sanitize/{target} -max_total_time={filters.SHORT_FUZZ_SECONDS} "
@@ -155,6 +159,23 @@ def test_longer_fuzz_and_benchmarks(tmp_path):
     assert "build/filters/release/policy_benchmark" in text
     bench_only, _ = filters.plan_filters(filters.Options(bench=True), tmp_path, {})
     assert "policy_engine_test" not in plan_text(bench_only)
+
+
+def test_changed_options_configure_again(tmp_path):
+    folder = tmp_path / "build/filters/sanitize"
+    folder.mkdir(parents=True)
+    (folder / "build.ninja").write_text("")
+    (folder / "CMakeCache.txt").write_text(
+        "CMAKE_BUILD_TYPE:STRING=Debug\nCILIUM_SANITIZE:BOOL=ON\nCILIUM_FUZZ:BOOL=ON\n"
+        "CMAKE_CXX_FLAGS_DEBUG:STRING=-O1 -g\n"
+    )
+    plan, _ = filters.plan_filters(filters.Options(sanitize=True), tmp_path, environ={})
+    assert plan.steps[0].argv[:2] == ("cmake", "-S")  # CILIUM_TSAN is new
+    (folder / "CMakeCache.txt").write_text(
+        (folder / "CMakeCache.txt").read_text() + "CILIUM_TSAN:BOOL=ON\n"
+    )
+    plan, _ = filters.plan_filters(filters.Options(sanitize=True), tmp_path, environ={})
+    assert plan.steps[0].argv[:2] == ("cmake", "--build")
 
 
 def test_clean_configures_afresh(tmp_path):
