@@ -418,7 +418,7 @@ def test_dry_run_on_a_bare_machine_prints_the_plan_and_what_is_missing(
     before = snapshot(tree)
     result, log = generate(tree, env, "--dry-run")
     assert snapshot(tree) == before
-    assert log.startswith("# plan: api\n")
+    assert log.startswith("# plan: api (a shell script; run it at the top of the checkout)\n")
     missing = [line for line in log.splitlines() if line.startswith("# missing:")]
     assert len(missing) == 1
     assert "apt-get install protobuf-compiler libprotobuf-dev" in missing[0]
