@@ -1,16 +1,7 @@
 #pragma once
 
+#include "cilium-filters/policy/discovery_fwd.h"
 #include "cilium-filters/policy/status.h"
-
-namespace envoy {
-namespace service {
-namespace discovery {
-namespace v3 {
-class DeltaDiscoveryResponse;
-} // namespace v3
-} // namespace discovery
-} // namespace service
-} // namespace envoy
 
 namespace Cilium {
 namespace Policy {

@@ -8,22 +8,12 @@
 #include <string_view>
 #include <vector>
 
+#include "cilium-filters/policy/discovery_fwd.h"
 #include "cilium-filters/policy/status.h"
 
 namespace cilium {
 class NetworkPolicyHosts;
 } // namespace cilium
-
-namespace envoy {
-namespace service {
-namespace discovery {
-namespace v3 {
-class DeltaDiscoveryResponse;
-class DiscoveryResponse;
-} // namespace v3
-} // namespace discovery
-} // namespace service
-} // namespace envoy
 
 namespace Cilium {
 namespace Policy {

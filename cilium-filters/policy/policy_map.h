@@ -4,19 +4,9 @@
 #include <mutex>
 #include <vector>
 
+#include "cilium-filters/policy/discovery_fwd.h"
 #include "cilium-filters/policy/policy_snapshot.h"
 #include "cilium-filters/policy/secret_source.h"
-
-namespace envoy {
-namespace service {
-namespace discovery {
-namespace v3 {
-class DeltaDiscoveryResponse;
-class DiscoveryResponse;
-} // namespace v3
-} // namespace discovery
-} // namespace service
-} // namespace envoy
 
 namespace google {
 namespace protobuf {

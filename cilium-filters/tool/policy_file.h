@@ -3,17 +3,8 @@
 #include <string>
 #include <string_view>
 
+#include "cilium-filters/policy/discovery_fwd.h"
 #include "cilium-filters/policy/status.h"
-
-namespace envoy {
-namespace service {
-namespace discovery {
-namespace v3 {
-class DiscoveryResponse;
-} // namespace v3
-} // namespace discovery
-} // namespace service
-} // namespace envoy
 
 namespace Cilium {
 namespace PolicyTool {
