@@ -314,7 +314,8 @@ def real_envoy() -> str:
     if not path:
         skip_or_fail(need)
     out = subprocess.run([path, "--version"], capture_output=True, text=True, check=False).stdout
-    match = re.search(r"/(\d+)\.(\d+)\.\d+/", out)
+    # "<path>  version: <commit>/1.36.4/Clean/RELEASE/BoringSSL": the path may hold numbers too.
+    match = re.search(r"version: \w+/(\d+)\.(\d+)\.\d+/", out)
     if not match or not ENVOY_SKEW[0] <= (int(match[1]), int(match[2])) <= ENVOY_SKEW[1]:
         skip_or_fail(f"{need}; {path} says {out.strip()!r}")
     return str(path)
