@@ -1,6 +1,7 @@
 #include "cilium-filters/policy/policy_snapshot.h"
 
 #include <algorithm>
+#include <functional>
 
 #include "cilium-filters/policy/ip_address.h"
 
@@ -10,10 +11,7 @@ namespace Policy {
 const PolicySnapshot::Target* PolicySnapshot::findCanonical(std::string_view endpoint_ip) const {
   const std::string canonical = canonicalIp(endpoint_ip);
   if (canonical != endpoint_ip) {
-    auto found = by_ip_.find(canonical);
-    if (found != by_ip_.end()) {
-      return &found->second;
-    }
+    return by_ip_.find(canonical);
   }
   return nullptr;
 }
@@ -35,10 +33,10 @@ std::shared_ptr<const EndpointPolicy> PolicySnapshot::byWire(std::string_view wi
 Status PolicySnapshot::add(std::shared_ptr<const EndpointPolicy> policy, std::string name) {
   for (const std::string& ip : policy->ips()) {
     const Target target{policy.get(), policy->l4Index()};
-    auto [it, inserted] = by_ip_.try_emplace(ip, target);
+    auto [found, inserted] = by_ip_.insert(ip, target);
     if (!inserted) {
       return Status::error("endpoint IP " + ip + " is also claimed by endpoint_id " +
-                           std::to_string(it->second.policy->endpointId()));
+                           std::to_string(found->policy->endpointId()));
     }
   }
   policies_.push_back(std::move(policy));

@@ -1,14 +1,13 @@
 #pragma once
 
 #include <cstddef>
-#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "cilium-filters/policy/endpoint_policy.h"
+#include "cilium-filters/policy/text_table.h"
 
 namespace Cilium {
 namespace Policy {
@@ -29,8 +28,8 @@ public:
     return target ? target->policy : nullptr;
   }
   const Target* findTarget(std::string_view endpoint_ip) const {
-    auto found = by_ip_.find(endpoint_ip);
-    return found != by_ip_.end() ? &found->second : findCanonical(endpoint_ip);
+    const Target* found = by_ip_.find(endpoint_ip);
+    return found != nullptr ? found : findCanonical(endpoint_ip);
   }
 
   const std::vector<std::shared_ptr<const EndpointPolicy>>& policies() const { return policies_; }
@@ -54,12 +53,8 @@ private:
   // of the second).
   Status finish(bool unique_ids, size_t& which);
 
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view text) const { return std::hash<std::string_view>()(text); }
-  };
-
-  std::unordered_map<std::string, Target, Hash, std::equal_to<>> by_ip_;
+  // Keys view the policies' own IP strings, which live as long as the snapshot.
+  TextTable<Target> by_ip_;
   std::vector<std::pair<uint64_t, uint32_t>> by_id_; // (endpoint id, index into policies_)
   std::vector<std::pair<size_t, uint32_t>> by_wire_; // (hash of the encoding, index)
   std::vector<std::shared_ptr<const EndpointPolicy>> policies_;

@@ -71,9 +71,13 @@ void PortTable::indexEntry(const Piece& piece, uint32_t number, const CompileCon
   out.push_back(piece.l4_count);
   out.push_back(number);
   for (uint32_t i = 0; i < piece.l4_count; ++i) {
-    const uint64_t pair = context.l4[piece.l4_begin + i];
-    out.push_back(static_cast<uint32_t>(pair >> 8));
-    out.push_back(static_cast<uint32_t>(pair & 0xff));
+    out.push_back(static_cast<uint32_t>(context.l4[piece.l4_begin + i] >> 8));
+  }
+  const size_t verdicts = out.size();
+  out.resize(verdicts + (piece.l4_count + 3) / 4, 0);
+  uint8_t* bytes = reinterpret_cast<uint8_t*>(out.data() + verdicts);
+  for (uint32_t i = 0; i < piece.l4_count; ++i) {
+    bytes[i] = static_cast<uint8_t>(context.l4[piece.l4_begin + i] & 0xff);
   }
 }
 

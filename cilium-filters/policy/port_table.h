@@ -82,7 +82,7 @@ public:
                      uint32_t& piece) {
     const uint32_t count = index[0];
     const uint32_t* lasts = index + 2;
-    uint32_t low = rank(lasts, count, 1, port);
+    uint32_t low = rank(lasts, count, port);
     const uint32_t* entry;
     if (low < count && lasts[count + low] <= port) {
       entry = index + lasts[2 * count + low];
@@ -97,20 +97,21 @@ public:
       return Quick::Evaluate;
     }
     Verdict verdict = static_cast<Verdict>(head >> 8);
-    const uint32_t* pairs = entry + 3;
-    low = rank(pairs, entry[1], 2, remote);
-    if (low < entry[1] && pairs[2 * low] == remote) {
-      verdict = static_cast<Verdict>(pairs[2 * low + 1]);
+    const uint32_t named = entry[1];
+    const uint32_t* identities = entry + 3;
+    low = rank(identities, named, remote);
+    if (low < named && identities[low] == remote) {
+      verdict = static_cast<Verdict>(reinterpret_cast<const uint8_t*>(identities + named)[low]);
     }
     return verdict == Verdict::Allow ? Quick::Allow : Quick::Deny;
   }
-  // How many of the `count` sorted keys (every `stride`-th word from `keys`) are below `key`:
-  // counted without branches for the short lists policies have, searched for long ones.
-  static uint32_t rank(const uint32_t* keys, uint32_t count, uint32_t stride, uint32_t key) {
-    if (count <= 16) {
+  // How many of the `count` sorted keys are below `key`: counted without branches (and
+  // vectorised) for the short lists policies have, searched for long ones.
+  static uint32_t rank(const uint32_t* keys, uint32_t count, uint32_t key) {
+    if (count <= kLinearRank) {
       uint32_t below = 0;
       for (uint32_t i = 0; i < count; ++i) {
-        below += keys[i * stride] < key ? 1 : 0;
+        below += keys[i] < key ? 1 : 0;
       }
       return below;
     }
@@ -118,7 +119,7 @@ public:
     uint32_t high = count;
     while (low < high) {
       const uint32_t mid = (low + high) / 2;
-      if (keys[mid * stride] < key) {
+      if (keys[mid] < key) {
         low = mid + 1;
       } else {
         high = mid;
@@ -126,6 +127,7 @@ public:
     }
     return low;
   }
+  static constexpr uint32_t kLinearRank = 32;
 
   // A piece by the number quick() gives.
   const Piece& piece(uint32_t number) const {
@@ -135,12 +137,14 @@ public:
   static constexpr uint32_t kTabulated = 1;       // entry head: the verdicts are tabulated
   static constexpr uint32_t kServerNameRules = 2; // ... for connections without SNI only
 
-  // The compact L4 index (written by build): what an L4 check needs in one small array, so that a check reads
-  // a line or two after finding the endpoint. Layout (32-bit words): piece count n; offset
-  // of the wildcard entry (0: none); n piece ends; n piece starts; n entry offsets. An entry
-  // is either [flags | verdict for other identities << 8, k, piece number, k pairs
-  // (identity, verdict)] or [0, piece number] when the piece must be evaluated rule by rule;
-  // kServerNameRules says the table holds for connections without SNI only.
+  // The compact L4 index (written by build): what an L4 check needs in one small array, so
+  // that a check reads a line or two after finding the endpoint. Layout (32-bit words):
+  // piece count n; offset of the wildcard entry (0: none); n piece ends; n piece starts; n
+  // entry offsets. An entry is either [flags | verdict for other identities << 8, k, piece
+  // number, k sorted identities, their k verdicts as bytes (padded to a word)] or
+  // [0, piece number] when the piece must be evaluated rule by rule; kServerNameRules says
+  // the table holds for connections without SNI only. The identities are contiguous so
+  // that counting the ones below a remote is a vectorised loop.
 
   // Why a rule does not apply (`sni` null: SNI not asked).
   PortRule::Miss miss(const Slot& slot, uint16_t proxy_id, uint32_t remote,
