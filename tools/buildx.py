@@ -707,7 +707,14 @@ def plan(settings: Settings, facts) -> BuildPlan:  # facts: tools.facts.Facts
         notes.append(jobs_note)
     args = dict(spec.build_args)
     what = spec.target or "image"
-    steps.append(Step(f"{settings.session}: {what} from {spec.dockerfile}", tuple(argv), env))
+    steps.append(
+        Step(
+            f"{settings.session}: {what} from {spec.dockerfile}",
+            tuple(argv),
+            env,
+            explain=lambda status, output: images.pull_failure(settings.session, output),
+        )
+    )
     files = (FileWrite("SOURCE_VERSION", facts.git.head + "\n"), *facts.generated)
     output = {"push": "pushed", "load": "loaded"}.get(spec.output or "", "exported")
     if spec.output is None:

@@ -48,7 +48,8 @@ BINFMT_DIR = Path("/proc/sys/fs/binfmt_misc")
 #: ELF machine numbers as binfmt_misc's magic shows them, and QEMU's names (one table).
 ELF_MACHINE = {name: a.binfmt_magic for name, a in arches.ARCHES.items()}
 QEMU_NAME = {name: a.qemu for name, a in arches.ARCHES.items()}
-DOCKER_IO = "docker.io"
+DOCKER_IO = images.DOCKER_IO
+registry_of = images.registry_of
 
 
 def _emulation_fix(arch: str) -> str:
@@ -159,15 +160,6 @@ def _binfmt_fields(text: str) -> dict[str, str]:
 
 
 # --- registry credentials ------------------------------------------------------------------
-
-
-def registry_of(reference: str) -> str:
-    """The registry host of an image reference (Docker's rule: no dot, colon or localhost -> Docker Hub)."""
-    name = reference.split("@", 1)[0]
-    first, sep, _ = name.partition("/")
-    if sep and ("." in first or ":" in first or first == "localhost"):
-        return DOCKER_IO if first in ("index.docker.io", "registry-1.docker.io") else first
-    return DOCKER_IO
 
 
 def _normalise_server(key: str) -> str:

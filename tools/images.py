@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from tools import sessions
 from tools.errors import ToolkitError
 from tools.repo import GitFacts
 from tools.settings import Settings
@@ -173,3 +174,71 @@ def tags(settings: Settings, facts: GitFacts, bazel_version: str) -> tuple[str, 
     if settings.tag:
         return tuple(check_reference(t, "--tag") for t in settings.tag)
     return computed_tags(settings, facts, bazel_version)
+
+
+# --- a build that could not pull an image -------------------------------------------------
+
+DOCKER_IO = "docker.io"
+
+
+def registry_of(reference: str) -> str:
+    """The registry host of an image reference (Docker's rule: no dot, colon or localhost -> Docker Hub)."""
+    name = reference.split("@", 1)[0]
+    first, sep, _ = name.partition("/")
+    if sep and _is_domain(first):
+        return DOCKER_IO if first in ("index.docker.io", "registry-1.docker.io") else first
+    return DOCKER_IO
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\r")
+# What BuildKit and the classic builder say when a base image cannot be had, with the image.
+_UNPULLABLE = (
+    # the box BuildKit prints around the failing step: " > [internal] load metadata for X:"
+    re.compile(r"(?am)^\s*> \[internal\] load metadata for (\S+?):?\s*$"),
+    re.compile(r"(?a)failed to resolve source metadata for (\S+?):\s"),
+    re.compile(r"(?a)pull access denied for ([^\s,]+)"),
+    re.compile(r"(?a)manifest for (\S+) not found"),
+)
+# A registry request in an error: Head "https://quay.io/v2/cilium/x/manifests/tag".
+_MANIFEST_URL = re.compile(r'(?a)"https?://([^/"]+)/v2/([^"]+?)/manifests/([^"]+)"')
+
+
+def unpullable_image(output: str) -> str | None:
+    """The image a failed build could not pull, read from the end of its error output."""
+    text = _ANSI.sub("", output)
+    found: list[tuple[int, str]] = []
+    for pattern in _UNPULLABLE:
+        found += [(m.start(), m.group(1)) for m in pattern.finditer(text)]
+    if found:
+        return max(found)[1]  # the last one said
+    urls = list(_MANIFEST_URL.finditer(text))
+    if urls:
+        host, path, ref = urls[-1].groups()
+        host = DOCKER_IO if host in ("registry-1.docker.io", "index.docker.io") else host
+        return f"{host}/{path}{'@' if ':' in ref else ':'}{ref}"
+    return None
+
+
+_CACHE_WAYS = (("--archive-image IMAGE", "archive_image"), ("--no-archive", "no_archive"))
+
+
+def pull_failure(session: str, output: str) -> str | None:
+    """One sentence for a build that failed because an image could not be pulled: which image
+    from which registry, and the ways around it that the session takes; None otherwise."""
+    image = unpullable_image(output)
+    if image is None:
+        return None
+    options = sessions.options_of(session)
+    ways = []
+    if "builder_base" in options:
+        ways.append("--builder-base IMAGE for the builder")
+    cache = [flag for flag, name in _CACHE_WAYS if name in options]
+    if cache:
+        ways.append(" or ".join(cache) + " for the Bazel cache image")
+    registry = registry_of(image)
+    around = f", or build around it with {' and '.join(ways)}" if ways else ""
+    return (
+        f"The build could not pull {image} from {registry} (the error is above): check the name "
+        f"and run `docker login {registry}` if it is private{around}; `nox -s doctor` checks "
+        "every image a build needs before it starts."
+    )

@@ -17,7 +17,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping, Optional, Sequence, TextIO, Tuple
+from typing import Callable, List, Mapping, Optional, Sequence, TextIO, Tuple
 
 from tools.errors import ToolkitError
 from tools.files import write_atomic
@@ -83,6 +83,10 @@ def query(
         raise ToolkitError(f"`{quote(argv)}` did not answer within {timeout:g} s.") from None
 
 
+#: How much of a command's error output ``stream(tail=...)`` keeps for diagnosis.
+TAIL_BYTES = 64 * 1024
+
+
 def stream(
     argv: Sequence[str],
     *,
@@ -90,25 +94,82 @@ def stream(
     env: Optional[Mapping[str, str]] = None,
     grace: float = INTERRUPT_GRACE,
     stdout: Optional[TextIO] = None,
+    tail: Optional[List[str]] = None,
 ) -> int:
     """Run a command with its output going straight to ours; return its exit status.
 
     ``stdout`` sends the command's standard output elsewhere (e.g. to stderr when ours
-    is a protocol).  Ctrl-C is passed on as SIGINT so docker and bazel can stop cleanly;
+    is a protocol).  With ``tail``, the command's error output is also kept (its last
+    TAIL_BYTES, appended to ``tail`` as one string) while it is passed on unchanged; on a
+    terminal the command still sees one (a pseudo-terminal), so docker keeps its live
+    progress display.  Ctrl-C is passed on as SIGINT so docker and bazel can stop cleanly;
     only if the child is still running ``grace`` seconds later is it terminated, then
     killed.
     """
+    master = slave = None
+    stderr = None
+    if tail is not None:
+        if sys.stderr.isatty() and hasattr(os, "openpty"):
+            master, slave = os.openpty()
+            _copy_window_size(sys.stderr.fileno(), slave)
+        else:
+            master, slave = os.pipe()
+        stderr = slave
     try:
         proc = subprocess.Popen(
-            list(argv), cwd=cwd, env=dict(env) if env is not None else None, stdout=stdout
+            list(argv),
+            cwd=cwd,
+            env=dict(env) if env is not None else None,
+            stdout=stdout,
+            stderr=stderr,
         )
     except FileNotFoundError:
         raise _not_found(argv) from None
+    finally:
+        if slave is not None:
+            os.close(slave)
     try:
+        if master is not None and tail is not None:
+            tail.append(_tee(master))
         return proc.wait()
     except KeyboardInterrupt:
         _stop(proc, grace)
         raise ToolkitError(f"Interrupted; `{argv[0]}` was stopped.", status=130) from None
+    finally:
+        if master is not None:
+            os.close(master)
+
+
+def _copy_window_size(source: int, target: int) -> None:
+    """Give a pseudo-terminal our terminal's size, so progress displays fit (best effort)."""
+    try:
+        import fcntl
+        import termios
+
+        size = fcntl.ioctl(source, termios.TIOCGWINSZ, b"\0" * 8)
+        fcntl.ioctl(target, termios.TIOCSWINSZ, size)
+    except (ImportError, OSError):
+        pass
+
+
+def _tee(fd: int) -> str:
+    """Copy everything from ``fd`` to our stderr until it closes; return the last part."""
+    kept = bytearray()
+    out = sys.stderr.fileno()
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:  # a pseudo-terminal whose last writer closed reads as EIO
+            break
+        if not chunk:
+            break
+        view = memoryview(chunk)
+        while view:
+            view = view[os.write(out, view) :]
+        kept += chunk
+        if len(kept) > 2 * TAIL_BYTES:
+            del kept[:-TAIL_BYTES]
+    return bytes(kept[-TAIL_BYTES:]).decode("utf-8", errors="replace")
 
 
 def _stop(proc: subprocess.Popen, grace: float) -> None:
@@ -154,8 +215,11 @@ class Step:
     cwd: Optional[str] = None
     #: A read-only command; when it succeeds the step is skipped (e.g. "the builder exists").
     unless: Optional[Tuple[str, ...]] = None
-    #: Says why the step failed, from its exit status (default: "see the output above").
-    failure: Optional[Callable[[int], str]] = field(default=None, compare=False, repr=False)
+    #: Says why the step failed, from its exit status and the end of its error output, or
+    #: None to fall back on "see the output above".  Setting it makes execute keep that output.
+    explain: Optional[Callable[[int, str], Optional[str]]] = field(
+        default=None, compare=False, repr=False
+    )
 
     def line(self) -> str:
         """The step as one line of a POSIX shell script (credentials in URLs shown as ***)."""
@@ -268,12 +332,16 @@ def execute(
         if step.env:
             env = dict(os.environ)
             env.update(step.env)
-        status = runner(step.argv, cwd=Path(step.cwd) if step.cwd else root, env=env)
+        cwd = Path(step.cwd) if step.cwd else root
+        if step.explain is None:
+            status = runner(step.argv, cwd=cwd, env=env)
+        else:
+            tail: List[str] = []
+            status = runner(step.argv, cwd=cwd, env=env, tail=tail)
         if status != 0:
+            why = step.explain(status, "".join(tail)) if step.explain else None
             raise ToolkitError(
-                step.failure(status)
-                if step.failure
-                else f"{step.description} failed (exit status {status}); see the output above.",
+                why or f"{step.description} failed (exit status {status}); see the output above.",
                 status=status,
             )
     return time.monotonic() - started

@@ -174,6 +174,19 @@ def test_wrong_architecture_is_caught_before_the_image_is_finished(sessions):
     assert _docker("image", "inspect", tag).returncode != 0
 
 
+def test_an_image_that_cannot_be_pulled_is_named_in_one_sentence(sessions):
+    missing = "registry.invalid/cilium/envoy-archive:none"
+    with pytest.raises(ToolkitError) as err:
+        sessions.run("build", "--archive-image", missing)
+    assert err.value.message.startswith(
+        f"The build could not pull {missing} from registry.invalid (the error is above): "
+    )
+    assert "--archive-image IMAGE or --no-archive" in err.value.message
+    assert "see the output above" not in err.value.message
+    captured = sessions.capfd.readouterr()
+    assert f"load metadata for {missing}" in captured.err  # docker's own error still shown
+
+
 def test_debug_reaches_bazel(sessions):
     output = sessions.run("build", "--no-archive", "--debug")
     assert "mode=[-c dbg]" in stand_in_line(output, "build")

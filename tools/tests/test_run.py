@@ -157,3 +157,63 @@ def test_write_atomic_keeps_unchanged_files(tmp_path: Path):
     assert target.stat().st_mtime_ns == stamp
     assert write_atomic(target, b"two") is True and target.read_text() == "two"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f"]
+
+
+def test_stream_keeps_the_error_output_it_passes_on(capfd):
+    child = "import sys; sys.stderr.write('x' * 100000 + 'the end\\n'); sys.stdout.write('out\\n')"
+    tail: list[str] = []
+    assert stream([PY, "-c", child], tail=tail) == 0
+    captured = capfd.readouterr()
+    assert captured.err == "x" * 100000 + "the end\n"  # passed on whole
+    assert captured.out == "out\n"  # stdout is not touched
+    assert len(tail) == 1 and tail[0].endswith("the end\n")
+    assert len(tail[0]) <= 64 * 1024  # only the end is kept
+
+
+def test_stream_gives_a_terminal_to_a_child_when_ours_is_one(tmp_path, monkeypatch):
+    """On a terminal the child must still see one (docker's live progress needs it)."""
+    import tools.run
+
+    class Terminal:
+        def __init__(self, fd: int) -> None:
+            self.fd = fd
+
+        def isatty(self) -> bool:
+            return True
+
+        def fileno(self) -> int:
+            return self.fd
+
+    out = os.open(tmp_path / "terminal", os.O_WRONLY | os.O_CREAT)
+    try:
+        monkeypatch.setattr(tools.run.sys, "stderr", Terminal(out))
+        child = "import os, sys; sys.stderr.write(f'tty={os.isatty(2)}\\n'); sys.exit(3)"
+        tail: list[str] = []
+        assert stream([PY, "-c", child], tail=tail) == 3
+    finally:
+        os.close(out)
+    assert "tty=True" in tail[0]
+    assert "tty=True" in (tmp_path / "terminal").read_text()
+
+
+def test_a_step_can_explain_its_failure_from_its_output(tmp_path, capfd):
+    said: list[tuple[int, str]] = []
+
+    def explain(status: int, output: str):
+        said.append((status, output))
+        return "The image could not be pulled." if "denied" in output else None
+
+    def failing(message: str) -> Step:
+        code = f"import sys; sys.stderr.write({message!r}); sys.exit(2)"
+        return Step("build", (PY, "-c", code), explain=explain)
+
+    plan = Plan(title="t", root=str(tmp_path), steps=(failing("pull access denied\n"),))
+    with pytest.raises(ToolkitError) as err:
+        execute(plan, out=io.StringIO())
+    assert err.value.message == "The image could not be pulled." and err.value.status == 2
+    assert said == [(2, "pull access denied\n")]
+    assert "pull access denied" in capfd.readouterr().err  # still shown as it happened
+    plan = Plan(title="t", root=str(tmp_path), steps=(failing("compile error\n"),))
+    with pytest.raises(ToolkitError) as err:
+        execute(plan, out=io.StringIO())
+    assert err.value.message == "build failed (exit status 2); see the output above."
