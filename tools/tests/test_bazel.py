@@ -406,8 +406,10 @@ def test_every_platform_has_its_own_cross_toolchain():
 
 
 def test_toolchain_llvm_is_the_builder_images():
-    major = re.search(r'^LLVM_MAJOR = "(\d+)"', (REPO / "envoy" / "toolchains" / "clang.bzl")
-                      .read_text(), re.M).group(1)  # fmt: skip
+    clang_bzl = (REPO / "envoy" / "toolchains" / "clang.bzl").read_text()
+    match = re.search(r'^LLVM_MAJOR = "(\d+)"', clang_bzl, re.M)
+    assert match is not None, "envoy/toolchains/clang.bzl sets no LLVM_MAJOR"
+    major = match.group(1)
     builder = (REPO / "Dockerfile.builder").read_text()
     for package in ("clang", "lld", "llvm"):
         assert re.search(rf"\s{package}-{major}\s", builder), package
@@ -562,7 +564,7 @@ def _tracked(folder: str) -> set[str]:
         ("Dockerfile.tests", "runner", ["envoy", "cilium-filters", "tests"]),
     ],
 )
-def test_build_stages_copy_every_bazel_input(dockerfile, stage, folders):
+def test_build_stages_copy_every_bazel_input(dockerfile, stage, folders, git_checkout):
     copied = copied_files(stage_copies(REPO / dockerfile, stage))
     for folder in folders:
         missing = _tracked(folder) - NOT_BAZEL_INPUTS - copied

@@ -463,7 +463,7 @@ def _copy_sources(dockerfile: Path) -> list:
 
 
 @pytest.mark.engine
-def test_contexts_hold_what_the_dockerfiles_copy(engine, tmp_path):
+def test_contexts_hold_what_the_dockerfiles_copy(engine, tmp_path, git_checkout):
     """The real repository's contexts, as a real engine sends them, hold every COPY source."""
     root = tmp_path / "repo"
     listed = subprocess.run(

@@ -79,7 +79,7 @@ def test_list_starts_no_installer(nox_only):
     assert {"build", "build_multi", "doctor", "compat", "extract", "policy"} <= set(sessions)
 
 
-def test_dry_run_prints_exactly_the_plan(nox_only, fake_docker, tmp_path):
+def test_dry_run_prints_exactly_the_plan(nox_only, fake_docker, tmp_path, git_checkout):
     env = {**fake_docker.env}
     proc = _nox(nox_only, "-s", "build", "--", "--dry-run", f"--docker={fake_docker.path}", env=env)
     assert proc.returncode == 0, proc.stderr

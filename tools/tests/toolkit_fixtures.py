@@ -15,6 +15,7 @@ import sys
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -182,7 +183,7 @@ def dedent(text: str) -> str:
     return textwrap.dedent(text).lstrip()
 
 
-def skip_or_fail(need: str) -> None:
+def skip_or_fail(need: str) -> NoReturn:
     """Something the test needs is missing: a skip on a laptop, a failure in CI."""
     if os.environ.get("CI"):
         pytest.fail(f"CI needs {need}")
@@ -199,6 +200,18 @@ def engine_problem() -> str | None:
     proc = subprocess.run([DISTRO_DOCKER, "info", "--format", "{{.ServerVersion}}"],
                           capture_output=True, text=True, check=False)  # fmt: skip
     return None if proc.returncode == 0 else "no Docker engine answers"
+
+
+@pytest.fixture(scope="session")
+def git_checkout() -> Path:
+    """This repository as a git checkout (for tests that ask git what is tracked): skipped in
+    an exported copy without `.git`, a failure in CI."""
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run(["git", "-C", str(root), "rev-parse", "--show-toplevel"],
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    if proc.returncode != 0 or Path(proc.stdout.strip()).resolve() != root:
+        skip_or_fail(f"a git checkout of this repository ({root} is not one)")
+    return root
 
 
 @pytest.fixture(scope="session")
