@@ -46,8 +46,8 @@ try:  # run as `python3 -m tools.bazel` from the checkout
     from tools import elf
     from tools.arches import ALIASES, ARCHES
 except ImportError:  # pragma: no cover - run as a script from tools/
-    import elf  # type: ignore[no-redef]
-    from arches import ALIASES, ARCHES  # type: ignore[no-redef]
+    import elf  # type: ignore[no-redef,import-not-found]
+    from arches import ALIASES, ARCHES  # type: ignore[no-redef,import-not-found]
 
 #: Bazel platform of each Docker architecture (envoy/platforms/BUILD).
 PLATFORMS = {name: arch.bazel_platform for name, arch in ARCHES.items()}

@@ -65,7 +65,7 @@ class DockerCli:
     def builtin_buildkit(self) -> bool:
         """Docker CLIs before 23.0 build with BuildKit themselves when DOCKER_BUILDKIT=1."""
         match = re.match(r"(\d+)\.", self.client_version)
-        return bool(match) and int(match.group(1)) < 23
+        return match is not None and int(match.group(1)) < 23
 
 
 def _no_docker(docker: str) -> str:

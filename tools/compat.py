@@ -49,6 +49,13 @@ class Row:
         return None if self.is_main else Version(self.cilium)
 
     @property
+    def release(self) -> Version:
+        """The Cilium version of a release row (the (main) row has none): a sort key."""
+        if self.is_main:
+            raise ValueError(f"the {MAIN} row has no release version")
+        return Version(self.cilium)
+
+    @property
     def envoy_series(self) -> tuple[int, int]:
         match = _ENVOY_DATA_RE.fullmatch(self.envoy)
         assert match is not None  # validated by load()
@@ -61,7 +68,7 @@ class Row:
 
 def _newest_first(rows: Sequence[Row]) -> tuple[Row, ...]:
     """(main) first, then the releases from the newest down."""
-    releases = sorted((r for r in rows if not r.is_main), key=lambda r: r.version, reverse=True)
+    releases = sorted((r for r in rows if not r.is_main), key=lambda r: r.release, reverse=True)
     return tuple(r for r in rows if r.is_main) + tuple(releases)
 
 
@@ -156,10 +163,10 @@ def lookup(rows: Sequence[Row], query: str) -> Row:
     for row in releases:
         if row.version == wanted:
             return row
-    older = [r for r in releases if r.version < wanted]  # type: ignore[operator]
-    newer = [r for r in releases if r.version > wanted]  # type: ignore[operator]
-    below = max(older, key=lambda r: r.version) if older else None
-    above = min(newer, key=lambda r: r.version) if newer else None
+    older = [r for r in releases if r.release < wanted]
+    newer = [r for r in releases if r.release > wanted]
+    below = max(older, key=lambda r: r.release) if older else None
+    above = min(newer, key=lambda r: r.release) if newer else None
     shown = query.strip()
     hint = "`nox -s compat` prints the whole table."
     if below and above:

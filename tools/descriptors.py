@@ -30,7 +30,7 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
+from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from tools.errors import ToolkitError
 from tools.files import cache_dir, write_atomic
@@ -124,12 +124,13 @@ def _varint(data: bytes, pos: int) -> Tuple[int, int]:
             return result, pos
 
 
-def _fields(data: bytes) -> Iterator[Tuple[int, object]]:
+def _fields(data: bytes) -> Iterator[Tuple[int, Union[int, bytes]]]:
     """(field number, value) of a protobuf message: ints, or bytes for length-delimited."""
     pos = 0
     while pos < len(data):
         key, pos = _varint(data, pos)
         number, wire = key >> 3, key & 7
+        value: Union[int, bytes]
         if wire == 0:
             value, pos = _varint(data, pos)
         elif wire == 2:

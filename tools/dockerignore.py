@@ -298,8 +298,8 @@ def from_gitignores(root: Path) -> List[str]:
     """The .dockerignore lines of every .gitignore under ``root``, each file introduced."""
     lines: List[str] = []
     for directory, path in gitignore_files(Path(root)):
-        rules = [translate(line, directory) for line in _read(path).split("\n")]
-        rules = [rule for rule in rules if rule is not None]
+        translated = (translate(line, directory) for line in _read(path).split("\n"))
+        rules = [rule for rule in translated if rule is not None]
         if rules:
             lines.append(f"# from {directory + '/' if directory else ''}.gitignore")
             lines += rules

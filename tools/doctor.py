@@ -514,7 +514,7 @@ def check_emulation(f: Findings) -> Check:
             "containers cannot use it",
         }[state.state]
         return Check("emulation", FAIL, detail, fix)
-    if listed and _all_run(listed, foreign):
+    if report is not None and listed and _all_run(listed, foreign):
         return Check("emulation", OK, f"builder `{report.name}` lists {wanted}")
     return Check(
         "emulation",

@@ -17,6 +17,7 @@ Like the image sessions, each computes its plan first; ``--dry-run`` prints it.
 from __future__ import annotations
 
 import functools
+import io
 import json
 import os
 import shutil
@@ -508,11 +509,8 @@ def policy_main(
         )
 
 
-class _Silent:
+class _Silent(io.StringIO):
     """A text stream that drops what the plan runner says about each step."""
 
     def write(self, text: str) -> int:
         return len(text)
-
-    def flush(self) -> None:
-        pass

@@ -103,7 +103,7 @@ def resources_from_info(info: Mapping[str, Any]) -> Resources:
     return Resources(memory, cpus, "engine", engine_kind(info))
 
 
-def client_kwargs(environ: Optional[Mapping[str, str]] = None) -> dict:
+def client_kwargs(environ: Optional[Mapping[str, str]] = None) -> Mapping[str, Any]:
     """Where the docker CLI would connect: DOCKER_HOST, else DOCKER_CONTEXT or the current context.
 
     The SDK's own ``from_env`` reads only DOCKER_HOST, but Docker Desktop and Colima
@@ -146,7 +146,8 @@ def connect(timeout: float = ENGINE_TIMEOUT, environ: Optional[Mapping[str, str]
     endpoint = kwargs.get("base_url") or "unix:///var/run/docker.sock"
     try:
         # version "auto" asks the engine at once, so an absent engine fails here.
-        return docker.DockerClient(version="auto", timeout=timeout, **kwargs)
+        # types-docker says int; the SDK hands the timeout to requests, which takes a float.
+        return docker.DockerClient(version="auto", timeout=timeout, **kwargs)  # type: ignore[arg-type]
     except docker.errors.DockerException as exc:
         raise EngineUnavailable(explain_connect_error(str(exc), endpoint)) from None
 

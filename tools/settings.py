@@ -436,7 +436,7 @@ def applies_to(session: str, name: str) -> bool:
 
 
 def make_parser(
-    session: str, extend: Optional[Callable[[argparse.ArgumentParser], None]] = None
+    session: str, extend: Optional[Callable[[argparse.ArgumentParser], object]] = None
 ) -> argparse.ArgumentParser:
     parser = Parser(session, description=_description(session))
     _add_flags(parser, lambda opt: applies_to(session, opt.name))
@@ -507,7 +507,7 @@ def resolve(
     *,
     root: Path,
     environ: Optional[Mapping[str, str]] = None,
-    extend: Optional[Callable[[argparse.ArgumentParser], None]] = None,
+    extend: Optional[Callable[[argparse.ArgumentParser], object]] = None,
 ) -> Resolved:
     """Parse ``argv`` and fill the rest from the environment, the settings file and defaults.
 

@@ -31,6 +31,7 @@ import sys
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Mapping
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "envoy"
@@ -61,7 +62,7 @@ def _git(source: Path, *args: str, binary: bool = False) -> subprocess.Completed
     )
 
 
-def source_problem(environ: dict | None = None) -> str | None:
+def source_problem(environ: Mapping[str, str] | None = None) -> str | None:
     """Why no Envoy source at the pinned commit is at hand, or None when ENVOY_SOURCE has it."""
     environ = os.environ if environ is None else environ
     source = environ.get("ENVOY_SOURCE")
@@ -113,7 +114,7 @@ class EnvoySource:
                 target.write_bytes(handle.read())
 
 
-def open_source(environ: dict | None = None) -> EnvoySource:
+def open_source(environ: Mapping[str, str] | None = None) -> EnvoySource:
     environ = os.environ if environ is None else environ
     problem = source_problem(environ)
     if problem:

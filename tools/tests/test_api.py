@@ -45,9 +45,10 @@ def go_version() -> tuple[int, int]:
 
 
 def need_go(minimum: tuple[int, int] = api.MIN_GO) -> str:
-    if go_version() < minimum:
+    go = shutil.which("go")
+    if go is None or go_version() < minimum:
         skip_or_fail(f"Go {'.'.join(map(str, minimum))} or newer on PATH (https://go.dev/dl/)")
-    return shutil.which("go")
+    return go
 
 
 @pytest.fixture(scope="session")
@@ -103,8 +104,9 @@ def environment(tmp: Path, *path_dirs: Path, go: bool = False, cache: Path | Non
     tools_bin = tmp / ("tools-bin-go" if go else "tools-bin")
     tools_bin.mkdir(exist_ok=True)
     for tool in ["protoc"] + (["go"] if go else []):
-        if not (tools_bin / tool).exists() and shutil.which(tool):
-            (tools_bin / tool).symlink_to(shutil.which(tool))
+        found = shutil.which(tool)
+        if not (tools_bin / tool).exists() and found:
+            (tools_bin / tool).symlink_to(found)
     env["PATH"] = os.pathsep.join([*map(str, path_dirs), str(tools_bin)])
     env["CGO_ENABLED"] = "0"  # no C compiler on this PATH
     if cache is not None:

@@ -410,7 +410,7 @@ class _CiliumStandIn:
 
 @pytest.fixture
 def cilium(monkeypatch):
-    envoys = {
+    envoys: dict[str, str | None] = {
         f"v1.{minor}.{patch}": f"v1.{minor + 17}.{patch}"
         for minor in (18, 19, 20)
         for patch in range(40)

@@ -143,25 +143,32 @@ def recorded(name: str) -> str:
     return (FIXTURES / name).read_text()
 
 
+def inspected(name: str) -> doctor.BuilderReport:
+    """The report parsed from one recorded `docker buildx inspect`."""
+    report = doctor.parse_inspect(recorded(name))
+    assert report is not None, name
+    return report
+
+
 def test_parse_inspect_docker_driver():
-    report = doctor.parse_inspect(recorded("inspect_default_docker.txt"))
+    report = inspected("inspect_default_docker.txt")
     assert (report.name, report.driver, report.running) == ("default", "docker", True)
     assert report.platforms == ("linux/amd64", "linux/amd64/v2", "linux/amd64/v3", "linux/386")
 
 
 def test_parse_inspect_container_builders():
-    emulated = doctor.parse_inspect(recorded("inspect_container_emulation.txt"))
+    emulated = inspected("inspect_container_emulation.txt")
     assert (emulated.name, emulated.driver) == ("cilium-envoy", "docker-container")
     assert "linux/arm64" in emulated.platforms and emulated.running
-    idle = doctor.parse_inspect(recorded("inspect_container_inactive.txt"))
+    idle = inspected("inspect_container_inactive.txt")
     assert (idle.running, idle.platforms, idle.node_errors) == (False, (), ())
-    broken = doctor.parse_inspect(recorded("inspect_container_error.txt"))
+    broken = inspected("inspect_container_error.txt")
     assert broken.node_errors[0].startswith("Cannot connect to the Docker daemon")
     assert broken.nodes[0].status == "error"
 
 
 def test_parse_inspect_two_nodes_and_manual_platforms():
-    report = doctor.parse_inspect(recorded("inspect_two_nodes.txt"))
+    report = inspected("inspect_two_nodes.txt")
     assert [n.name for n in report.nodes] == ["elated_tesla0", "elated_tesla1"]
     # Labels and GC rules are indented: their keys do not leak into the nodes.
     assert report.platforms == ("linux/amd64", "linux/arm64", "linux/arm/v7", "linux/arm/v6")
@@ -721,6 +728,7 @@ def test_engine_checks_on_the_real_engine(checkout, standin, engine, local_image
     free = shutil.disk_usage(info["DockerRootDir"]).free
     expected = doctor.judge_disk(free, info["DockerRootDir"])
     shown = re.match(r"(\d+) GiB free at (\S+)", checks["disk"]["detail"])
+    assert shown is not None, checks["disk"]["detail"]
     assert (checks["disk"]["status"], shown.group(2)) == (expected.status, info["DockerRootDir"])
     assert abs(int(shown.group(1)) - free / resources.GIB) < 2  # other tests write meanwhile
     assert checks["builder-image"] == {

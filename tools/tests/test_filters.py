@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -187,6 +188,16 @@ def test_clean_configures_afresh(tmp_path):
     assert plan.steps[0].argv[-1] == "--fresh"
 
 
+def _recording(calls: list[tuple]) -> Callable[..., int]:
+    """A runner that records each command it is given and reports success."""
+
+    def runner(*args: object, **kwargs: object) -> int:
+        calls.append(args)
+        return 0
+
+    return runner
+
+
 @pytest.mark.parametrize(
     "argv, sentence",
     [
@@ -196,20 +207,18 @@ def test_clean_configures_afresh(tmp_path):
     ],
 )
 def test_bad_options_stop_before_anything_runs(argv, sentence, tmp_path):
-    calls = []
+    calls: list[tuple] = []
     with pytest.raises(ToolkitError) as error:
-        filters.main(argv, root=tmp_path, runner=lambda *a, **k: calls.append(a) or 0)
+        filters.main(argv, root=tmp_path, runner=_recording(calls))
     assert sentence in error.value.message
     assert calls == [] and not (tmp_path / "build").exists()
 
 
 def test_missing_tools_name_what_to_install(tmp_path):
     """A recording runner stands in for cmake: nothing may run when tools are missing."""
-    calls = []
+    calls: list[tuple] = []
     with pytest.raises(ToolkitError) as error:
-        filters.main(
-            [], root=tmp_path, environ={"PATH": ""}, runner=lambda *a, **k: calls.append(a)
-        )
+        filters.main([], root=tmp_path, environ={"PATH": ""}, runner=_recording(calls))
     assert "apt-get install cmake ninja-build" in error.value.message
     assert "brew install" in error.value.message
     assert calls == [] and not (tmp_path / "build").exists()

@@ -16,6 +16,7 @@ OPTION_SESSIONS = ["build", "build_multi", "raspi", "builder", "archive", "tests
 @pytest.fixture(scope="module")
 def noxfile():
     spec = importlib.util.spec_from_file_location("project_noxfile", NOXFILE)
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -33,6 +33,7 @@ def test_every_option_is_documented_once():
     from tools.settings import OPTIONS
 
     text = readme.read_block(README.read_text(), "settings-table")
+    assert text is not None
     for opt in OPTIONS:
         assert len(re.findall(rf"^\| `{re.escape(opt.flag)}[ `]", text, re.M)) == 1, opt.flag
 
