@@ -10,7 +10,8 @@ Envoy's compile).  For the release build it reports:
   all BuildKit transfers to a cold engine) and what BuildKit reported transferring on
   the first build of this run (less when the engine already holds some of the files),
 - the wall time of a rebuild with nothing changed (median of --runs),
-- for each kind of edit, which build steps ran again (not CACHED).
+- for each kind of edit, which build steps ran again (not CACHED) and, when the Bazel step
+  did, how many entries its disk cache already held (the persistent cache mount at work).
 
     python bench/context_and_cache.py [--runs 5] [--docker /usr/bin/docker]
 """
@@ -96,6 +97,13 @@ def rerun_steps(output: str) -> list[tuple[str, str]]:
     return [steps[n] for n in sorted(steps, key=int) if n not in cached]
 
 
+def disk_cache_found(output: str) -> str:
+    """What the Bazel stand-in found in its --disk_cache ("12 entries": the persistent cache
+    mount kept the earlier builds' work; "empty": the build starts from nothing)."""
+    found = re.findall(r"bazel stand-in: build .* disk_cache=\S* \(([^)]*)\)", output)
+    return found[-1] if found else "not reported"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -155,10 +163,13 @@ def measure(tmp: Path, args: argparse.Namespace) -> int:
             handle.write(
                 f"package cilium // {token}\n" if path.endswith(".go") else f"\n# {token}\n"
             )
-        ran = rerun_steps(run_build(root, images, args.docker, cache))
+        output = run_build(root, images, args.docker, cache)
+        ran = rerun_steps(output)
         bazel = any("tools.bazel prepare-cache build" in step for _, step in ran)
         print(f"edit {kind:<16} re-ran: {', '.join(label for label, _ in ran) or 'nothing'}")
         print(f"{'':21} Bazel build step re-ran: {'yes' if bazel else 'no'}")
+        if bazel:
+            print(f"{'':21} Bazel's disk cache when it started: {disk_cache_found(output)}")
     return 0
 
 
