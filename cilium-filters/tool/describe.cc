@@ -140,6 +140,15 @@ void traceText(std::string& out, const PortTable& table, const PortTable::Piece&
   }
 }
 
+// "allowed by rule #2 (...)": the rule that decided `trace` (whose `decided` is set).
+std::string decidedBy(const FlowQuestion& question, const Explanation& e, const ListTrace& trace) {
+  const auto& table = e.policy->table(question.ingress);
+  const auto& step = trace.steps[static_cast<size_t>(trace.decided)];
+  const PortRule& rule = table.rule(table.slots(*e.piece)[step.slot]);
+  return verdictWord(step.verdict) + " by rule #" + std::to_string(step.slot + 1) + " (" +
+         originText(rule) + ")";
+}
+
 std::string l4Summary(const FlowQuestion& question, const Explanation& e) {
   if (e.policy == nullptr) {
     return "denied: no policy for endpoint " + std::string(question.endpoint_ip);
@@ -151,12 +160,8 @@ std::string l4Summary(const FlowQuestion& question, const Explanation& e) {
   if (e.l4.empty) {
     return "allowed: the port's entry has no rules, so every remote is allowed";
   }
-  const auto& table = e.policy->table(question.ingress);
   if (e.l4.decided >= 0) {
-    const auto& step = e.l4.steps[static_cast<size_t>(e.l4.decided)];
-    const PortRule& rule = table.rule(table.slots(*e.piece)[step.slot]);
-    return verdictWord(step.verdict) + " by rule #" + std::to_string(step.slot + 1) + " (" +
-           originText(rule) + ")";
+    return decidedBy(question, e, e.l4);
   }
   return "denied: no rule applies";
 }
@@ -168,12 +173,8 @@ std::string httpSummary(const FlowQuestion& question, const Explanation& e) {
   if (!e.http_has_rules) {
     return "allowed: the port has no HTTP rules";
   }
-  const auto& table = e.policy->table(question.ingress);
   if (e.http.decided >= 0) {
-    const auto& step = e.http.steps[static_cast<size_t>(e.http.decided)];
-    const PortRule& rule = table.rule(table.slots(*e.piece)[step.slot]);
-    return verdictWord(step.verdict) + " by rule #" + std::to_string(step.slot + 1) + " (" +
-           originText(rule) + ")";
+    return decidedBy(question, e, e.http);
   }
   return "denied: no rule allows the request";
 }
