@@ -35,6 +35,14 @@ std::string_view firstIp(const cilium::NetworkPolicy& policy) {
   return policy.endpoint_ips().empty() ? std::string_view() : policy.endpoint_ips(0);
 }
 
+// Where a policy was in the update, named by its endpoint id and first IP.
+std::string where(size_t index, const cilium::NetworkPolicy& config) {
+  return where(index, config.endpoint_id(), firstIp(config));
+}
+std::string where(size_t index, const EndpointPolicy& policy) {
+  return where(index, policy.config());
+}
+
 // A resource name as xDS carries it: not empty, no white space.
 Status checkName(const std::string& name) {
   if (name.empty()) {
@@ -176,7 +184,7 @@ Status PolicyMap::compile(const google::protobuf::Any& any, const PolicySnapshot
   }
   const std::string* wire = google::protobuf::Arena::Create<std::string>(arena.get(), any.value());
   return EndpointPolicy::create(config, *wire, arena, context, out)
-      .within(where(index, config->endpoint_id(), firstIp(*config)));
+      .within(where(index, *config));
 }
 
 Status PolicyMap::update(const envoy::service::discovery::v3::DiscoveryResponse& response) {
@@ -187,9 +195,7 @@ Status PolicyMap::update(const envoy::service::discovery::v3::DiscoveryResponse&
   const SnapshotPtr previous = snapshot();
   auto next = std::make_shared<PolicySnapshot>();
   const size_t count = static_cast<size_t>(response.resources_size());
-  next->policies_.reserve(count);
-  next->names_.reserve(count);
-  next->by_ip_.reserve(count * 2);
+  next->reserve(count);
   CompileContext context;
   // The policies new in this update, and their encodings, live on one arena.
   const auto arena = std::make_shared<google::protobuf::Arena>();
@@ -219,7 +225,7 @@ Status PolicyMap::update(const envoy::service::discovery::v3::DiscoveryResponse&
       status = next->add(policy, std::move(name));
     }
     if (!status) {
-      return status.within(where(i, policy->endpointId(), firstIp(policy->config())));
+      return status.within(where(i, *policy));
     }
   }
   if (!wrapped_names.empty()) {
@@ -228,8 +234,7 @@ Status PolicyMap::update(const envoy::service::discovery::v3::DiscoveryResponse&
     for (size_t i = 0; i < next->policies_.size(); ++i) {
       status = claimPolicy(keys, next->names_[i], *next->policies_[i]);
       if (!status) {
-        const EndpointPolicy& policy = *next->policies_[i];
-        return status.within(where(i, policy.endpointId(), firstIp(policy.config())));
+        return status.within(where(i, *next->policies_[i]));
       }
     }
   }
@@ -238,12 +243,11 @@ Status PolicyMap::update(const envoy::service::discovery::v3::DiscoveryResponse&
 
 Status PolicyMap::update(std::vector<cilium::NetworkPolicy> policies) {
   auto next = std::make_shared<PolicySnapshot>();
-  next->policies_.reserve(policies.size());
-  next->by_ip_.reserve(policies.size() * 2);
+  next->reserve(policies.size());
   CompileContext context;
   const auto arena = std::make_shared<google::protobuf::Arena>();
   for (size_t i = 0; i < policies.size(); ++i) {
-    const std::string location = where(i, policies[i].endpoint_id(), firstIp(policies[i]));
+    const std::string location = where(i, policies[i]);
     auto* config = google::protobuf::Arena::Create<cilium::NetworkPolicy>(arena.get());
     config->CopyFrom(policies[i]);
     std::shared_ptr<const EndpointPolicy> policy;
@@ -319,14 +323,12 @@ Status PolicyMap::update(const envoy::service::discovery::v3::DeltaDiscoveryResp
     }
     status = claimPolicy(keys, resource.name(), *policy);
     if (!status) {
-      return status.within(where(index, policy->endpointId(), firstIp(policy->config())));
+      return status.within(where(index, *policy));
     }
     resources.emplace(resource.name(), std::move(policy));
   }
   auto next = std::make_shared<PolicySnapshot>();
-  next->policies_.reserve(resources.size());
-  next->names_.reserve(resources.size());
-  next->by_ip_.reserve(resources.size() * 2);
+  next->reserve(resources.size());
   for (auto& [name, policy] : resources) {
     status = next->add(policy, name);
     if (!status) {
@@ -340,8 +342,7 @@ Status PolicyMap::finishAndInstall(std::shared_ptr<PolicySnapshot> next, bool un
   size_t which = 0;
   const Status status = next->finish(unique_ids, which);
   if (!status) {
-    const EndpointPolicy& policy = *next->policies()[which];
-    return status.within(where(which, policy.endpointId(), firstIp(policy.config())));
+    return status.within(where(which, *next->policies()[which]));
   }
   install(std::move(next));
   return Status::ok();

@@ -43,6 +43,12 @@ public:
 private:
   friend class PolicyMap;
 
+  // Room for `count` policies (and about two IPs each).
+  void reserve(size_t count) {
+    policies_.reserve(count);
+    names_.reserve(count);
+    by_ip_.reserve(count * 2);
+  }
   // The lookup again with the address in canonical form (null when that changes nothing).
   const Target* findCanonical(std::string_view endpoint_ip) const;
   // Adds `policy` under resource name `name`; fails (naming the clash) when one of its IPs
