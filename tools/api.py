@@ -40,6 +40,7 @@ from tools.cli import Parser
 from tools.errors import ToolkitError
 from tools.files import cache_dir, write_atomic
 from tools.run import Plan, Step, execute, query, stream
+from tools.settings import load_toml
 
 #: Where the protos live in this checkout ...
 PROTO_DIR = "cilium-filters/api"
@@ -240,17 +241,12 @@ def find_protos(root: Path) -> tuple[str, ...]:
 
 
 def load_pins(root: Path) -> Pins:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - Python 3.9/3.10
-        import tomli as tomllib
     path = root / PINS_FILE
     try:
-        table = tomllib.loads(path.read_text())
+        text = path.read_text()
     except FileNotFoundError:
         raise ToolkitError(f"{PINS_FILE} is missing; restore it from git.") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ToolkitError(f"{PINS_FILE} is not valid TOML ({exc}); fix it.") from None
+    table = load_toml(text, PINS_FILE, fix="fix it")
     plugins = {}
     for use in PLUGINS:
         entry = table.get(use.name)

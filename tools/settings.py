@@ -333,7 +333,7 @@ def host_arch() -> str:
     )
 
 
-def load_toml(text: str, what: str) -> Dict[str, Any]:
+def load_toml(text: str, what: str, fix: str = "fix or remove it") -> Dict[str, Any]:
     """The toolkit's one way to read TOML (tomllib, or tomli before Python 3.11)."""
     try:
         import tomllib  # type: ignore[import-not-found,unused-ignore]
@@ -342,7 +342,7 @@ def load_toml(text: str, what: str) -> Dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ToolkitError(f"{what} is not valid TOML ({exc}); fix or remove it.") from None
+        raise ToolkitError(f"{what} is not valid TOML ({exc}); {fix}.") from None
 
 
 def _load_file(root: Path) -> Dict[str, Any]:
