@@ -1,10 +1,7 @@
 #include "cilium-filters/policy/host_map.h"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <charconv>
-#include <cstring>
 
 #include "cilium/api/nphds.pb.h"
 #include "cilium-filters/policy/delta_names.h"
@@ -84,33 +81,6 @@ bool before(const auto& a, const auto& b) {
 
 } // namespace
 
-bool IpAddress::parse(std::string_view text, IpAddress& out) {
-  char buffer[64];
-  if (text.size() >= sizeof(buffer)) {
-    return false;
-  }
-  std::memcpy(buffer, text.data(), text.size());
-  buffer[text.size()] = '\0';
-  unsigned char bytes[16];
-  if (inet_pton(AF_INET, buffer, bytes) == 1) {
-    out.v6 = false;
-    out.high = 0;
-    out.low = uint64_t{bytes[0]} << 24 | uint64_t{bytes[1]} << 16 | uint64_t{bytes[2]} << 8 |
-              uint64_t{bytes[3]};
-    return true;
-  }
-  if (inet_pton(AF_INET6, buffer, bytes) == 1) {
-    out.v6 = true;
-    out.high = out.low = 0;
-    for (int i = 0; i < 8; ++i) {
-      out.high = out.high << 8 | bytes[i];
-      out.low = out.low << 8 | bytes[8 + i];
-    }
-    return true;
-  }
-  return false;
-}
-
 uint64_t HostMap::hash(uint64_t high, uint64_t low) {
   // splitmix64 finalizer over both halves.
   uint64_t x = high * 0x9e3779b97f4a7c15ULL ^ low;
@@ -187,14 +157,8 @@ Status HostMap::finish(std::vector<Entry> entries, std::shared_ptr<const HostMap
   for (size_t i = 0; i < entries.size(); ++i) {
     const Entry& entry = entries[i];
     if (i > 0 && !before(entries[i - 1], entry)) {
-      char text[INET6_ADDRSTRLEN] = "";
-      unsigned char bytes[16];
-      for (int b = 0; b < 8; ++b) {
-        bytes[b] = static_cast<unsigned char>(entry.high >> (56 - 8 * b));
-        bytes[8 + b] = static_cast<unsigned char>(entry.low >> (56 - 8 * b));
-      }
-      inet_ntop(entry.v6 ? AF_INET6 : AF_INET, entry.v6 ? bytes : bytes + 12, text, sizeof(text));
-      return Status::error("duplicate host entry " + std::string(text) + "/" +
+      const IpAddress address{entry.v6, entry.high, entry.low};
+      return Status::error("duplicate host entry " + address.text() + "/" +
                            std::to_string(entry.length) + " for identity " +
                            std::to_string(entry.identity) + ", already mapped to identity " +
                            std::to_string(entries[i - 1].identity));

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cilium-filters/policy/discovery_fwd.h"
+#include "cilium-filters/policy/ip_address.h"
 #include "cilium-filters/policy/status.h"
 
 namespace cilium {
@@ -20,16 +21,6 @@ namespace Policy {
 
 inline constexpr std::string_view kNetworkPolicyHostsTypeUrl =
     "type.googleapis.com/cilium.NetworkPolicyHosts";
-
-// An IPv4 or IPv6 address as 128 bits (IPv4 in the low 32), for prefix matching.
-struct IpAddress {
-  bool v6{false};
-  uint64_t high{0};
-  uint64_t low{0};
-
-  // Parses an address without prefix; false when it is neither IPv4 nor IPv6.
-  static bool parse(std::string_view text, IpAddress& out);
-};
 
 // Which security identity owns an address (NPHDS): every identity's IPs and CIDR prefixes,
 // answered by longest-prefix match, IPv4 and IPv6 apart. Immutable once built.

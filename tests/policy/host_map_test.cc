@@ -67,6 +67,20 @@ TEST(HostMapTest, NoEntryIsIdentityZero) {
   EXPECT_EQ(map->size(), 0u);
 }
 
+TEST(HostMapTest, AddressesParseWholeOrNotAtAll) {
+  IpAddress address;
+  ASSERT_TRUE(IpAddress::parse("F00D:0::1", address));
+  EXPECT_EQ(address.text(), "f00d::1");
+  ASSERT_TRUE(IpAddress::parse("10.1.2.3", address));
+  EXPECT_EQ(address.text(), "10.1.2.3");
+  // A NUL would end the text for inet_pton: what follows it must not be ignored.
+  EXPECT_FALSE(IpAddress::parse(std::string("10.1.2.3\0junk", 13), address));
+  EXPECT_FALSE(IpAddress::parse("10.1.2.3 ", address));
+  EXPECT_FALSE(IpAddress::parse(std::string(70, '1'), address));
+  EXPECT_EQ(canonicalIp(std::string("10.1.2.3\0x", 10)), std::string("10.1.2.3\0x", 10));
+  EXPECT_EQ(canonicalIp("F00D:0::1"), "f00d::1");
+}
+
 TEST(HostMapTest, StrictEntries) {
   std::shared_ptr<const HostMap> map;
   for (const char* bad : {"10.0.0.1/33", "f00d::/129", "10.0.0.1/24", "10.0.0.0/", "10.0.0.0/08",
