@@ -173,21 +173,14 @@ std::string EvalSession::handle(std::string_view line) {
                       "\"check\" or \"resolve\"");
   }
   const auto& [kind, body] = request.members().front();
-  if (kind == "update") {
+  if (kind == "update" || kind == "delta_update") {
+    const bool delta = kind == "delta_update";
     if (!body.isObject()) {
       return updateReply(Policy::Status::error(
-          "\"update\" must be a DiscoveryResponse object, not " +
-          std::string(Json::typeName(body.type()))));
+          "\"" + kind + "\" must be a " + (delta ? "DeltaDiscoveryResponse" : "DiscoveryResponse") +
+          " object, not " + std::string(Json::typeName(body.type()))));
     }
-    return update(body.raw());
-  }
-  if (kind == "delta_update") {
-    if (!body.isObject()) {
-      return updateReply(Policy::Status::error(
-          "\"delta_update\" must be a DeltaDiscoveryResponse object, not " +
-          std::string(Json::typeName(body.type()))));
-    }
-    return deltaUpdate(body.raw());
+    return delta ? deltaUpdate(body.raw()) : update(body.raw());
   }
   if (kind == "check") {
     return check(body);
