@@ -88,16 +88,8 @@ def main(
 def default_image_ref(
     root: Path | None = None, environ: Mapping[str, str] | None = None, arch: str | None = None
 ) -> str:
-    """The first tag `nox -s build` would give its image (for extract)."""
-    root = root or repo.ROOT
-    return default_image_refs(root, environ, arch)[0]
-
-
-def default_image_refs(
-    root: Path | None = None, environ: Mapping[str, str] | None = None, arch: str | None = None
-) -> tuple[str, ...]:
-    """The tags `nox -s build` gives (with ``--arch arch`` when given)."""
+    """The first tag `nox -s build` (with ``--arch arch`` when given) gives its image (for extract)."""
     root = root or repo.ROOT
     argv = ["--arch", arch] if arch else []
     settings = resolve("build", argv, root=root, environ=environ).settings
-    return images.tags(settings, repo.git_facts(root), repo.bazel_version(root))
+    return images.tags(settings, repo.git_facts(root), repo.bazel_version(root))[0]
