@@ -4,7 +4,7 @@
 #include <charconv>
 
 #include "cilium/api/nphds.pb.h"
-#include "cilium-filters/policy/delta_names.h"
+#include "cilium-filters/policy/xds_resource.h"
 #include "cilium-filters/policy/proto_validate.h"
 #include "envoy/service/discovery/v3/discovery.pb.h"
 
@@ -221,22 +221,13 @@ Status HostMap::apply(const HostMap& base, const std::vector<uint64_t>& removed,
 
 namespace {
 
-constexpr std::string_view kResourceTypeUrl =
-    "type.googleapis.com/envoy.service.discovery.v3.Resource";
-
 Status unpackHosts(const google::protobuf::Any& any, cilium::NetworkPolicyHosts& out,
                    const std::string& where) {
-  const google::protobuf::Any* inner = &any;
   envoy::service::discovery::v3::Resource wrapper;
-  if (any.type_url() == kResourceTypeUrl) {
-    if (!any.UnpackTo(&wrapper)) {
-      return Status::error(where + ": cannot decode its envoy.service.discovery.v3.Resource");
-    }
-    inner = &wrapper.resource();
-  }
-  if (inner->type_url() != kNetworkPolicyHostsTypeUrl) {
-    return Status::error(where + ": type '" + inner->type_url() + "' is not '" +
-                         std::string(kNetworkPolicyHostsTypeUrl) + "'");
+  const google::protobuf::Any* inner = nullptr;
+  Status status = unwrapResource(any, kNetworkPolicyHostsTypeUrl, wrapper, inner);
+  if (!status) {
+    return status.within(where);
   }
   if (!inner->UnpackTo(&out)) {
     return Status::error(where + ": cannot decode its cilium.NetworkPolicyHosts");
@@ -264,9 +255,9 @@ void HostMapStore::install(std::shared_ptr<const HostMap> next) {
 }
 
 Status HostMapStore::update(const envoy::service::discovery::v3::DiscoveryResponse& response) {
-  if (!response.type_url().empty() && response.type_url() != kNetworkPolicyHostsTypeUrl) {
-    return Status::error("type_url is '" + response.type_url() + "', not '" +
-                         std::string(kNetworkPolicyHostsTypeUrl) + "'");
+  Status checked = checkTypeUrl(response.type_url(), kNetworkPolicyHostsTypeUrl);
+  if (!checked) {
+    return checked;
   }
   std::vector<cilium::NetworkPolicyHosts> hosts(response.resources_size());
   std::vector<const cilium::NetworkPolicyHosts*> pointers;
@@ -287,13 +278,12 @@ Status HostMapStore::update(const envoy::service::discovery::v3::DiscoveryRespon
 }
 
 Status HostMapStore::update(const envoy::service::discovery::v3::DeltaDiscoveryResponse& response) {
-  if (!response.type_url().empty() && response.type_url() != kNetworkPolicyHostsTypeUrl) {
-    return Status::error("type_url is '" + response.type_url() + "', not '" +
-                         std::string(kNetworkPolicyHostsTypeUrl) + "'");
+  Status checked = checkTypeUrl(response.type_url(), kNetworkPolicyHostsTypeUrl);
+  if (checked) {
+    checked = checkDeltaNames(response);
   }
-  Status names = checkDeltaNames(response);
-  if (!names) {
-    return names;
+  if (!checked) {
+    return checked;
   }
   std::vector<uint64_t> removed;
   for (const std::string& name : response.removed_resources()) {

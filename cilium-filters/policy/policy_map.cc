@@ -7,16 +7,13 @@
 #include <unordered_map>
 
 #include "cilium-filters/policy/compile_context.h"
-#include "cilium-filters/policy/delta_names.h"
+#include "cilium-filters/policy/xds_resource.h"
 #include "cilium-filters/policy/ip_address.h"
 #include "envoy/service/discovery/v3/discovery.pb.h"
 
 namespace Cilium {
 namespace Policy {
 namespace {
-
-constexpr std::string_view kResourceTypeUrl =
-    "type.googleapis.com/envoy.service.discovery.v3.Resource";
 
 // "resources[3] (endpoint_id 42, 10.1.2.3)": where an error is, built only for one.
 std::string where(size_t index, uint64_t endpoint_id = 0, std::string_view first_ip = {}) {
@@ -54,38 +51,6 @@ Status checkName(const std::string& name) {
   return Status::ok();
 }
 
-// The NetworkPolicy a resource carries (unwrapping envoy.service.discovery.v3.Resource, whose
-// name it also gives).
-Status policyAny(const google::protobuf::Any& resource, envoy::service::discovery::v3::Resource& wrapper,
-                 const google::protobuf::Any*& out, const std::string** name) {
-  out = &resource;
-  if (name) {
-    *name = nullptr;
-  }
-  if (resource.type_url() == kResourceTypeUrl) {
-    if (!resource.UnpackTo(&wrapper)) {
-      return Status::error("cannot decode its envoy.service.discovery.v3.Resource");
-    }
-    out = &wrapper.resource();
-    if (name && !wrapper.name().empty()) {
-      *name = &wrapper.name();
-    }
-  }
-  if (out->type_url() != kNetworkPolicyTypeUrl) {
-    return Status::error("type '" + out->type_url() + "' is not '" +
-                         std::string(kNetworkPolicyTypeUrl) + "'");
-  }
-  return Status::ok();
-}
-
-template <class Response> Status checkTypeUrl(const Response& response) {
-  if (!response.type_url().empty() && response.type_url() != kNetworkPolicyTypeUrl) {
-    return Status::error("type_url is '" + response.type_url() + "', not '" +
-                         std::string(kNetworkPolicyTypeUrl) + "'");
-  }
-  return Status::ok();
-}
-
 // The resource names and endpoint IPs of one update: they share one space, as in Cilium.
 class Keys {
 public:
@@ -96,8 +61,7 @@ public:
       const Owner& other = it->second;
       return Status::error("'" + key + "' is already " +
                            (other.is_ip ? "an endpoint IP of resource '" + other.name + "'"
-                                        : "the name of a resource") +
-                           (other.name == owner ? "" : ""));
+                                        : "the name of a resource"));
     }
     return Status::ok();
   }
@@ -148,7 +112,7 @@ SnapshotPtr PolicyMap::snapshot() const {
 
 Status PolicyMap::unpack(const envoy::service::discovery::v3::DiscoveryResponse& response,
                          std::vector<cilium::NetworkPolicy>& out) {
-  Status status = checkTypeUrl(response);
+  Status status = checkTypeUrl(response.type_url(), kNetworkPolicyTypeUrl);
   if (!status) {
     return status;
   }
@@ -157,7 +121,7 @@ Status PolicyMap::unpack(const envoy::service::discovery::v3::DiscoveryResponse&
   envoy::service::discovery::v3::Resource wrapper;
   for (int i = 0; i < response.resources_size(); ++i) {
     const google::protobuf::Any* any = nullptr;
-    status = policyAny(response.resources(i), wrapper, any, nullptr);
+    status = unwrapResource(response.resources(i), kNetworkPolicyTypeUrl, wrapper, any);
     if (!status) {
       return status.within(where(static_cast<size_t>(i)));
     }
@@ -188,7 +152,7 @@ Status PolicyMap::compile(const google::protobuf::Any& any, const PolicySnapshot
 }
 
 Status PolicyMap::update(const envoy::service::discovery::v3::DiscoveryResponse& response) {
-  Status status = checkTypeUrl(response);
+  Status status = checkTypeUrl(response.type_url(), kNetworkPolicyTypeUrl);
   if (!status) {
     return status;
   }
@@ -204,7 +168,8 @@ Status PolicyMap::update(const envoy::service::discovery::v3::DiscoveryResponse&
   for (size_t i = 0; i < count; ++i) {
     const google::protobuf::Any* any = nullptr;
     const std::string* wrapped = nullptr;
-    status = policyAny(response.resources(static_cast<int>(i)), wrapper, any, &wrapped);
+    status = unwrapResource(response.resources(static_cast<int>(i)), kNetworkPolicyTypeUrl, wrapper, any,
+                            &wrapped);
     if (!status) {
       return status.within(where(i));
     }
@@ -263,7 +228,7 @@ Status PolicyMap::update(std::vector<cilium::NetworkPolicy> policies) {
 }
 
 Status PolicyMap::update(const envoy::service::discovery::v3::DeltaDiscoveryResponse& response) {
-  Status status = checkTypeUrl(response);
+  Status status = checkTypeUrl(response.type_url(), kNetworkPolicyTypeUrl);
   if (status) {
     status = checkDeltaNames(response);
   }

@@ -3,6 +3,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include "cilium-filters/policy/decisions.h"
+#include "cilium-filters/policy/xds_resource.h"
 #include "cilium-filters/tool/json.h"
 #include "envoy/service/discovery/v3/discovery.pb.h"
 
@@ -130,9 +131,6 @@ Policy::Status parseJson(std::string_view json, Message& out, const char* what) 
   return Policy::Status::ok();
 }
 
-constexpr std::string_view kResourceTypeUrl =
-    "type.googleapis.com/envoy.service.discovery.v3.Resource";
-
 // Whether an update is for the host map: its type_url says so, else its first resource.
 template <class Response, class TypeOfFirst>
 bool forHosts(const Response& response, TypeOfFirst type_of_first) {
@@ -196,14 +194,8 @@ std::string EvalSession::update(std::string_view document) {
   envoy::service::discovery::v3::DiscoveryResponse response;
   Policy::Status status = parseDiscoveryResponse(document, response);
   if (status) {
-    const bool hosts = forHosts(response, [](const auto& r) -> std::string {
-      const google::protobuf::Any& first = r.resources(0);
-      if (first.type_url() == kResourceTypeUrl) {
-        envoy::service::discovery::v3::Resource wrapper;
-        return first.UnpackTo(&wrapper) ? wrapper.resource().type_url() : first.type_url();
-      }
-      return first.type_url();
-    });
+    const bool hosts = forHosts(
+        response, [](const auto& r) { return Policy::resourceTypeUrl(r.resources(0)); });
     status = hosts ? hosts_.update(response) : map_.update(response);
   }
   return updateReply(status);
