@@ -95,8 +95,9 @@ def archive_image(settings: Settings) -> str | None:
         return check_reference(settings.archive_image, "--archive-image")
     if settings.no_archive:
         return None
-    tests = settings.session in ("tests", "tests_archive")
-    tag = settings.tests_archive_tag if tests else settings.builder_archive_tag
+    # doctor checks `build`; builder builds start from no archive and never ask.
+    spec = sessions.SESSIONS.get(settings.session, sessions.SESSIONS["build"])
+    tag = getattr(settings, spec.archive_tag or "builder_archive_tag")
     return f"{settings.dev_account}/{BUILDER_IMAGE}:{tag}"
 
 

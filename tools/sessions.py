@@ -49,8 +49,7 @@ class ImageSession:
     summary: str  # what it does, one sentence (--help's description)
     dockerfile: str
     target: Optional[str]  # the Dockerfile stage; None for the last one
-    arches: Tuple[str, ...]  # what --arch may say; a single one is fixed
-    default_arch: Optional[str]  # None: this host's architecture
+    arches: Tuple[str, ...]  # what --arch may say; a single one is fixed (else: this host's)
     tag_rule: str  # how its tags are made, in words (README.md)
     options: FrozenSet[str]
     bazel_opts: str = ""  # Bazel options the session always adds
@@ -77,7 +76,6 @@ SESSIONS: Dict[str, ImageSession] = {
             "Dockerfile",
             None,
             _ANY,
-            None,
             _RELEASE_TAGS,
             COMMON | BAZEL | {"release_debug", "builder_archive_tag", "branch"},
             archive_tag="builder_archive_tag",
@@ -88,7 +86,6 @@ SESSIONS: Dict[str, ImageSession] = {
             "Dockerfile",
             None,
             ("multi",),
-            "multi",
             _RELEASE_TAGS,
             (COMMON - {"arch"}) | BAZEL | {"release_debug", "builder_archive_tag", "branch"},
             archive_tag="builder_archive_tag",
@@ -99,7 +96,6 @@ SESSIONS: Dict[str, ImageSession] = {
             "Dockerfile",
             None,
             ("arm64",),
-            "arm64",
             _RELEASE_TAGS + " (suffix `-arm64-raspi`)",
             (COMMON - {"arch"}) | BAZEL | {"release_debug", "builder_archive_tag", "branch"},
             bazel_opts="--define tcmalloc=gperftools",
@@ -111,7 +107,6 @@ SESSIONS: Dict[str, ImageSession] = {
             "Dockerfile.builder",
             None,
             _ANY,
-            None,
             "`<account>/cilium-envoy-builder:<builder-base-tag>`",
             COMMON,
         ),
@@ -121,7 +116,6 @@ SESSIONS: Dict[str, ImageSession] = {
             "Dockerfile",
             "builder-archive",
             _ANY,
-            None,
             "`<account>/cilium-envoy-builder:<builder-archive-tag>`",
             COMMON | BAZEL | {"release_debug", "builder_archive_tag"},
             archive_tag="builder_archive_tag",
@@ -132,7 +126,6 @@ SESSIONS: Dict[str, ImageSession] = {
             "Dockerfile.tests",
             None,
             _ANY,  # validated: only this host's
-            None,
             "on main `<account>/cilium-envoy:latest<suffix>-testlogs`; elsewhere "
             "`<account>/cilium-envoy-dev:<branch><suffix>-testlogs`",
             (COMMON - {"push", "cache_push"})
@@ -147,7 +140,6 @@ SESSIONS: Dict[str, ImageSession] = {
             "Dockerfile.tests",
             "builder-archive",
             _ANY,
-            None,
             "`<account>/cilium-envoy-builder:<tests-archive-tag>`",
             COMMON | BAZEL | {"tests_archive_tag"},
             archive_tag="tests_archive_tag",
