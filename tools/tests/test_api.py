@@ -14,9 +14,11 @@ installs everything.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -697,3 +699,43 @@ def test_pins_file_mistakes(tree: Path) -> None:
     with pytest.raises(ToolkitError) as err:
         api.load_pins(tree)
     assert "is not valid TOML" in err.value.message
+
+
+def test_readme_steps_point_a_cilium_checkout_at_this_go_module(tmp_path: Path) -> None:
+    """The README's commands, run as written in a stand-in for Cilium's module (which
+    requires the whole repository's module, as Cilium does), make it build against go/."""
+    go = need_go()
+    readme = (REPO / "README.md").read_text()
+    block = readme.split("To try a change from Cilium", 1)[1].split("\n\n")[1]
+    commands = [
+        shlex.split(part.replace("/path/to/proxy/go", str(REPO / "go")))
+        for line in block.replace("\\\n", " ").splitlines()
+        for part in line.split("&&")
+    ]
+    assert [c[:3] for c in commands] == [["go", "mod", "edit"], ["go", "mod", "tidy"],
+                                         ["go", "mod", "vendor"]]  # fmt: skip
+    old = tmp_path / "released" / "go" / "cilium" / "api"
+    old.mkdir(parents=True)
+    (tmp_path / "released" / "go.mod").write_text("module github.com/cilium/proxy\n\ngo 1.22\n")
+    (old / "old.go").write_text("package cilium\n\nconst Released = 1\n")
+    cilium = tmp_path / "cilium"
+    cilium.mkdir()
+    (cilium / "go.mod").write_text(
+        "module github.com/cilium/cilium\n\ngo 1.22\n\nrequire github.com/cilium/proxy v0.0.0\n\n"
+        f"replace github.com/cilium/proxy => {tmp_path / 'released'}\n"
+    )
+    (cilium / "main.go").write_text(
+        'package main\n\nimport cilium "github.com/cilium/proxy/go/cilium/api"\n\n'
+        "func main() { _ = cilium.NetworkPolicyHosts{}.Policy }\n"
+    )
+    build = [go, "build", "./..."]
+    run = functools.partial(subprocess.run, cwd=cilium, capture_output=True, text=True,
+                            check=False)  # fmt: skip
+    assert run(build).returncode != 0  # the released module lacks the new type
+    for argv in commands:
+        proc = run([go, *argv[1:]])
+        assert proc.returncode == 0, f"{shlex.join(argv)}: {proc.stderr}"
+    proc = run(build)
+    assert proc.returncode == 0, proc.stderr
+    assert (cilium / "vendor" / "github.com" / "cilium" / "proxy" / "go" / "cilium" / "api"
+            / "npds.pb.go").is_file()  # fmt: skip
