@@ -13,7 +13,7 @@ import tarfile
 from pathlib import Path, PurePosixPath
 from typing import Any, Mapping, Sequence, TextIO
 
-from tools import elf, repo
+from tools import arches, elf, repo
 from tools.cli import Parser
 from tools.errors import ToolkitError
 from tools.files import write_atomic
@@ -21,7 +21,7 @@ from tools.files import write_atomic
 BINARY = "/usr/bin/cilium-envoy"
 #: Installed beside the proxy when the image has them (a starter, its libraries).
 COMPANIONS = ("/usr/bin/cilium-envoy-starter", "/usr/lib/cilium-envoy")
-PLATFORMS = ("linux/amd64", "linux/arm64")
+PLATFORMS = tuple(a.platform for a in arches.ARCHES.values())
 
 
 def _parser() -> Parser:

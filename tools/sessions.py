@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Dict, FrozenSet, Optional, Tuple
 
+from tools import arches
+
 #: Options every image session takes: where images go, how docker runs, the builder.
 COMMON = frozenset(
     {
@@ -61,7 +63,7 @@ class ImageSession:
         return self.arches[0] if len(self.arches) == 1 else None
 
 
-_ANY = ("amd64", "arm64", "multi")
+_ANY = (*arches.ARCHES, "multi")
 _RELEASE_TAGS = (
     "on main `<account>/cilium-envoy:<sha><suffix>` and `:latest<suffix>`; elsewhere "
     "`<account>/cilium-envoy-dev:<branch><suffix>` and `:<sha><suffix>`"
