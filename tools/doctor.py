@@ -167,12 +167,6 @@ def _normalise_server(key: str) -> str:
     return DOCKER_IO if host in ("index.docker.io", "registry-1.docker.io", DOCKER_IO) else host
 
 
-def docker_config_dir(environ: Mapping[str, str]) -> Path:
-    if environ.get("DOCKER_CONFIG"):
-        return Path(environ["DOCKER_CONFIG"])
-    return Path(environ.get("HOME") or Path.home()) / ".docker"
-
-
 def _is_local_registry(host: str) -> bool:
     name = host.rsplit(":", 1)[0] if not host.startswith("[") else host.split("]")[0] + "]"
     return name in ("localhost", "[::1]") or name.startswith("127.")
@@ -789,7 +783,9 @@ def run_checks(f: Findings, docker: Callable[..., Any] = query) -> list[Check]:
     checks.append(check_emulation(f))
     checks.append(check_memory(f))
     checks.append(check_disk(f))
-    checks.append(check_credentials(push_registries(f), docker_config_dir(f.environ), f.environ))
+    checks.append(
+        check_credentials(push_registries(f), facts.docker_config_dir(f.environ), f.environ)
+    )
     checks.append(check_builder_image(f))
     return checks
 

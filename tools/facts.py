@@ -81,12 +81,16 @@ def engine_state(environ: Mapping[str, str]) -> Optional[str]:
     return "up" if answer.startswith(b"HTTP/1.") else f"down: unix://{path} is not an engine"
 
 
+def docker_config_dir(environ: Mapping[str, str]) -> Path:
+    """The docker client's config folder: ``$DOCKER_CONFIG``, else ``~/.docker``."""
+    if environ.get("DOCKER_CONFIG"):
+        return Path(environ["DOCKER_CONFIG"])
+    return Path(environ.get("HOME") or Path.home()) / ".docker"
+
+
 def _current_context(environ: Mapping[str, str]) -> str:
-    config = Path(
-        environ.get("DOCKER_CONFIG") or Path(environ.get("HOME") or "~").expanduser() / ".docker"
-    )
     try:
-        data = json.loads((config / "config.json").read_text())
+        data = json.loads((docker_config_dir(environ) / "config.json").read_text())
     except (OSError, ValueError):
         return ""
     return str(data.get("currentContext") or "") if isinstance(data, dict) else ""
