@@ -746,7 +746,7 @@ def gather(settings: Settings, root: Path, environ: Mapping[str, str], probes: P
     f.arch = buildx.session_arch(settings)
     gathered = None
     try:
-        gathered = facts.gather(settings, root, environ, fresh_cli=True)
+        gathered = facts.gather(settings, root, environ, fresh_cli=True, ask_engine=False)
     except ToolkitError as exc:  # git, .bazelversion or ENVOY_VERSION
         f.spec_error = exc.message
         try:

@@ -102,10 +102,13 @@ def gather(
     environ: Optional[Mapping[str, str]] = None,
     *,
     fresh_cli: bool = False,
+    ask_engine: bool = True,
 ) -> Facts:
     """Read everything :func:`tools.buildx.plan` needs; fails only on the checkout's own facts.
 
-    ``fresh_cli`` asks the docker CLI afresh instead of the per-machine memory (doctor).
+    ``fresh_cli`` asks the docker CLI afresh instead of the per-machine memory, and
+    ``ask_engine=False`` leaves the engine (its state and resources) unasked: doctor
+    does both, and asks the engine itself.
     """
     environ = os.environ if environ is None else environ
     git_procs = repo.start_git_queries(root)
@@ -140,7 +143,7 @@ def gather(
                 proc.kill()
                 proc.wait()
     found = None
-    if settings.jobs == "auto":
+    if ask_engine and settings.jobs == "auto":
         from tools import resources  # only when asked for: it asks the engine
 
         found = resources.engine_resources(settings.docker)
@@ -152,7 +155,7 @@ def gather(
         docker=docker,
         docker_problem=problem,
         builders=builders,
-        engine=engine_state(environ) if docker is not None else None,
+        engine=engine_state(environ) if ask_engine and docker is not None else None,
         resources=found,
         generated=dockerignore.plan_files(root),
     )
