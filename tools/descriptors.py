@@ -25,7 +25,6 @@ import ast
 import hashlib
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import zipfile
@@ -34,6 +33,7 @@ from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, 
 
 from tools.errors import ToolkitError
 from tools.files import cache_dir, write_atomic
+from tools.run import query
 
 XDS_PROTOS_VERSION = "1.69.0"
 XDS_PROTOS_SHA256 = "a1491ec4487116fe208ac5bc656d648c9b1cc996be07386869af9aeff3250d00"
@@ -86,10 +86,9 @@ def ensure_wheel(environ: Optional[Mapping[str, str]] = None, log=None) -> Path:
         argv = download_argv(Path(tmp))
         if log:
             log(f"downloading xds-protos {XDS_PROTOS_VERSION} (Envoy's API descriptors) once")
-        try:
-            proc = subprocess.run(argv, capture_output=True, text=True, check=False)
-        except OSError as exc:
-            raise ToolkitError(f"Could not run pip to fetch xds-protos: {exc}.") from None
+        proc = query(
+            argv, timeout=None, missing=f"Could not run pip to fetch xds-protos: no {argv[0]}."
+        )
         got = Path(tmp) / WHEEL_NAME
         if proc.returncode != 0 or not got.is_file():
             detail = (proc.stderr or proc.stdout).strip().splitlines()
