@@ -589,7 +589,7 @@ def install(steps: Sequence[Step], env: Mapping[str, str], out: TextIO) -> list[
         target_dir = Path(dict(step.env)["GOBIN"])
         name = target_dir.name.split("@", 1)[0]
         target_dir.mkdir(parents=True, exist_ok=True)
-        print(f"==> {step.description}\n    {step.line()}", file=out, flush=True)
+        step.announce(out)
         with tempfile.TemporaryDirectory(prefix=".go-install-", dir=target_dir) as tmp:
             status = stream(step.argv, cwd=Path(tmp), env={**env, "GOBIN": tmp})
             built = Path(tmp) / name
@@ -605,7 +605,7 @@ def install(steps: Sequence[Step], env: Mapping[str, str], out: TextIO) -> list[
 
 
 def write_descriptor_set(step: Step, root: Path, env: Mapping[str, str], out: TextIO) -> None:
-    print(f"==> {step.description}\n    {step.line()}", file=out, flush=True)
+    step.announce(out)
     # `python -m tools.descriptors` is this toolkit's module, whatever the checkout.
     python_path = os.pathsep.join(p for p in (str(TOOLKIT_ROOT), env.get("PYTHONPATH")) if p)
     answer = query(step.argv, cwd=root, env={**env, "PYTHONPATH": python_path}, timeout=None)
@@ -622,7 +622,7 @@ def run_protoc(steps: Sequence[Step], root: Path, env: Mapping[str, str], out: T
     """Run the independent protoc runs at once; on failure show protoc's own error."""
     jobs = max(1, min(len(steps), os.cpu_count() or 1))
     for step in steps:
-        print(f"==> {step.description}\n    {step.line()}", file=out, flush=True)
+        step.announce(out)
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         answers = list(pool.map(lambda s: query(s.argv, cwd=root, env=env, timeout=None), steps))
     shown = set()
@@ -647,7 +647,7 @@ def build_and_vet(steps: Sequence[Step], root: Path, env: Mapping[str, str], out
     if not (root / GO_DIR / "go.mod").exists():
         return _note(out, f"skipped go build and go vet: {GO_DIR}/go.mod is missing")
     for step in steps:
-        print(f"==> {step.description}\n    {step.line()}", file=out, flush=True)
+        step.announce(out)
         answer = query(step.argv, cwd=Path(step.cwd or root), env=env, timeout=None)
         text = (answer.stdout + answer.stderr).strip()
         trouble = _MODULE_TROUBLE.search(text) if answer.returncode != 0 else None

@@ -233,6 +233,10 @@ class Step:
             cmd = f"{quote(self.unless)} >/dev/null 2>&1 || {cmd}"
         return redact(cmd)
 
+    def announce(self, out: TextIO) -> None:
+        """Say what is about to run: the description, then the command line."""
+        print(f"==> {self.description}\n    {self.line()}", file=out, flush=True)
+
 
 @dataclass(frozen=True)
 class FileWrite:
@@ -327,7 +331,7 @@ def execute(
     for step in plan.steps:
         if step.unless and query(step.unless, cwd=root).returncode == 0:
             continue
-        print(f"==> {step.description}\n    {step.line()}", file=out, flush=True)
+        step.announce(out)
         env = None
         if step.env:
             env = dict(os.environ)
