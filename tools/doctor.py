@@ -48,7 +48,6 @@ BINFMT_DIR = Path("/proc/sys/fs/binfmt_misc")
 #: ELF machine numbers as binfmt_misc's magic shows them, and QEMU's names (one table).
 ELF_MACHINE = {name: a.binfmt_magic for name, a in arches.ARCHES.items()}
 QEMU_NAME = {name: a.qemu for name, a in arches.ARCHES.items()}
-DOCKER_IO = images.DOCKER_IO
 registry_of = images.registry_of
 
 
@@ -163,8 +162,7 @@ def _binfmt_fields(text: str) -> dict[str, str]:
 
 
 def _normalise_server(key: str) -> str:
-    host = re.sub(r"^[a-z]+://", "", key.strip()).split("/", 1)[0]
-    return DOCKER_IO if host in ("index.docker.io", "registry-1.docker.io", DOCKER_IO) else host
+    return images.registry_host(re.sub(r"^[a-z]+://", "", key.strip()).split("/", 1)[0])
 
 
 def _is_local_registry(host: str) -> bool:

@@ -182,13 +182,16 @@ def tags(settings: Settings, facts: GitFacts, bazel_version: str) -> tuple[str, 
 DOCKER_IO = "docker.io"
 
 
+def registry_host(host: str) -> str:
+    """A registry host as Docker names it: Docker Hub's other host names become docker.io."""
+    return DOCKER_IO if host in ("index.docker.io", "registry-1.docker.io") else host
+
+
 def registry_of(reference: str) -> str:
     """The registry host of an image reference (Docker's rule: no dot, colon or localhost -> Docker Hub)."""
     name = reference.split("@", 1)[0]
     first, sep, _ = name.partition("/")
-    if sep and _is_domain(first):
-        return DOCKER_IO if first in ("index.docker.io", "registry-1.docker.io") else first
-    return DOCKER_IO
+    return registry_host(first) if sep and _is_domain(first) else DOCKER_IO
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\r")
@@ -215,8 +218,7 @@ def unpullable_image(output: str) -> str | None:
     urls = list(_MANIFEST_URL.finditer(text))
     if urls:
         host, path, ref = urls[-1].groups()
-        host = DOCKER_IO if host in ("registry-1.docker.io", "index.docker.io") else host
-        return f"{host}/{path}{'@' if ':' in ref else ':'}{ref}"
+        return f"{registry_host(host)}/{path}{'@' if ':' in ref else ':'}{ref}"
     return None
 
 
