@@ -28,7 +28,10 @@ import venv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cilium-envoy-toolkit"
+sys.path.insert(0, str(ROOT))
+
+from tools.files import cache_dir  # noqa: E402
+
 BARE_NOXFILE = "import nox\n\n\n@nox.session(python=False)\ndef bare(session):\n    pass\n"
 LIMIT = 1.5
 
@@ -46,7 +49,7 @@ def timed(argv: list[str], cwd: Path, env: dict) -> float:
 
 def readme_nox() -> Path:
     """`nox` of a venv holding only nox (README's `pip install nox`), made once."""
-    folder = CACHE / "bench-nox"
+    folder = cache_dir() / "bench-nox"
     nox = folder / "bin" / "nox"
     if nox.exists():
         return nox
