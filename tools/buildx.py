@@ -35,10 +35,6 @@ PLATFORMS = {
     "arm64": ("linux/arm64",),
     "multi": ("linux/arm64", "linux/amd64"),
 }
-#: Bazel evaluates these on the machine that builds (a remote builder, Docker Desktop's
-#: VM, a CI runner), so they are passed as written, never computed here.
-MULTI_JOBS = "--jobs=HOST_CPUS*.5"
-TEST_JOBS = "--jobs=HOST_RAM*.0002"
 
 # Options of ours that must not be smuggled in through --docker-build-opts.
 _OWNED_OPTS = {
@@ -334,7 +330,7 @@ def bazel_build_opts(settings: Settings, jobs: int | None) -> str:
     text = " ".join(opts)
     if session_arch(settings) == "multi" and not _has_jobs(text):
         # Both platforms compile at once and share the builder's cores.
-        text = (text + " " if text else "") + MULTI_JOBS
+        text = (text + " " if text else "") + sessions.MULTI_JOBS
     split_opts(text, "--bazel-build-opts")
     return text
 
@@ -343,7 +339,7 @@ def bazel_test_opts(settings: Settings, jobs: int | None) -> str:
     if settings.bazel_test_opts is not None:
         opts = [settings.bazel_test_opts.strip()] if settings.bazel_test_opts.strip() else []
     else:
-        opts = [TEST_JOBS, "--test_timeout=100", "--local_test_jobs=1", "--flaky_test_attempts=3"]
+        opts = list(sessions.DEFAULT_TEST_OPTS)
     if settings.bazel_remote_cache:
         opts.append(f"--remote_cache={settings.bazel_remote_cache}")
     if jobs:

@@ -44,6 +44,18 @@ BAZEL = frozenset(
     }
 )
 
+#: Bazel options passed as written: Bazel evaluates HOST_CPUS and HOST_RAM on the machine
+#: that builds (a remote builder, Docker Desktop's VM, a CI runner), never computed here.
+#: build_multi's job count unless one is set (both platforms compile at once) ...
+MULTI_JOBS = "--jobs=HOST_CPUS*.5"
+#: ... and the Bazel test options of `tests` unless --bazel-test-opts is given.
+DEFAULT_TEST_OPTS = (
+    "--jobs=HOST_RAM*.0002",
+    "--test_timeout=100",
+    "--local_test_jobs=1",
+    "--flaky_test_attempts=3",
+)
+
 
 @dataclass(frozen=True)
 class ImageSession:

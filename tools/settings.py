@@ -125,8 +125,7 @@ OPTIONS: Tuple[Option, ...] = (
     ),
     Option(
         "bazel_test_opts",
-        "Bazel test options for `tests` (default: --jobs=HOST_RAM*.0002 "
-        "--test_timeout=100 --local_test_jobs=1 --flaky_test_attempts=3); "
+        f"Bazel test options for `tests` (default: {' '.join(sessions.DEFAULT_TEST_OPTS)}); "
         "--test_output=errors is always appended",
         "BAZEL_TEST_OPTS",
         metavar="OPTS",
@@ -680,7 +679,7 @@ def sessions_markdown_table() -> str:
             arch = "this host's, or `--arch`"
         bazel = f"`{spec.bazel_opts}`" if spec.bazel_opts else "—"
         if spec.fixed_arch == "multi":
-            bazel = "`--jobs=HOST_CPUS*.5` unless you set a job count"
+            bazel = f"`{sessions.MULTI_JOBS}` unless you set a job count"
         cells = (f"`{spec.name}`", dockerfile, arch, spec.tag_rule, bazel)
         rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(rows) + "\n"
