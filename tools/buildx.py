@@ -15,7 +15,7 @@ import shlex
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 from tools import images, sessions
 from tools.errors import ToolkitError
@@ -23,6 +23,9 @@ from tools.files import cache_dir, write_atomic
 from tools.repo import GitFacts
 from tools.run import FileWrite, Plan, Step, query, start
 from tools.settings import Settings
+
+if TYPE_CHECKING:  # tools.facts imports this module
+    from tools.facts import Facts
 
 #: The docker-container builder this toolkit creates when a build needs one.
 OWN_BUILDER = "cilium-envoy"
@@ -649,14 +652,15 @@ def _install_buildx(docker: str, why: str) -> str:
     )
 
 
-def plan(settings: Settings, facts) -> BuildPlan:  # facts: tools.facts.Facts
+def plan(settings: Settings, facts: Facts) -> BuildPlan:
     """The whole plan of an image session from settings and gathered facts; no I/O."""
     jobs: int | None = None
     jobs_note = None
     if settings.jobs == "auto":
         from tools import resources
 
-        found = facts.resources
+        # The host's figures stand in when none were gathered, as when no engine answers.
+        found = facts.resources or resources.host_resources()
         jobs = resources.recommend_jobs(
             found.memory_bytes, found.cpus, 2 if session_arch(settings) == "multi" else 1
         )
@@ -686,9 +690,9 @@ def plan(settings: Settings, facts) -> BuildPlan:  # facts: tools.facts.Facts
         env: tuple[tuple[str, str], ...] = (("DOCKER_BUILDKIT", "1"),)
         result = result_file(settings.session, True)
     else:
-        known = facts.buildx
-        choice = choose_builder(settings, spec, facts.builders if known else None)
-        notes.append((f"buildx {cli.buildx_version}; " if known else "") + choice.note)
+        version = cli.buildx_version if cli is not None else None
+        choice = choose_builder(settings, spec, facts.builders if version is not None else None)
+        notes.append((f"buildx {version}; " if version is not None else "") + choice.note)
         if choice.create:
             steps.append(choice.create)
         argv = buildx_argv(settings, spec, choice.flag)

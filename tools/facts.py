@@ -17,12 +17,15 @@ import os
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Mapping, Optional, Tuple
 
 from tools import buildx, dockerignore, repo
 from tools.errors import ToolkitError
 from tools.run import FileWrite
 from tools.settings import Settings
+
+if TYPE_CHECKING:  # imported when --jobs=auto asks for it
+    from tools.resources import Resources
 
 #: How long the engine may take to answer a ping before a dry run says it is missing.
 PING_TIMEOUT = 1.0
@@ -41,12 +44,8 @@ class Facts:
     builders: Mapping[str, Optional[buildx.BuilderReport]] = field(default_factory=dict)
     engine: Optional[str] = None  # "up", "down: <why>", or None when not checked
     #: The engine's memory and CPUs (only gathered for --jobs=auto).
-    resources: Optional[object] = None
+    resources: Optional[Resources] = None
     generated: Tuple[FileWrite, ...] = ()  # the .dockerignore files, from the .gitignore files
-
-    @property
-    def buildx(self) -> bool:
-        return self.docker is not None and self.docker.buildx_version is not None
 
 
 def _container_driver_may_be_needed(settings: Settings) -> bool:
