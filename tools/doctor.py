@@ -27,7 +27,7 @@ from typing import Any, Callable, Mapping, Optional, Sequence, TextIO
 from tools import arches, buildx, facts, images, repo, resources
 from tools.errors import ToolkitError
 from tools.run import query
-from tools.settings import ARCH_ALIASES, Settings, resolve
+from tools.settings import Settings, resolve
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 
@@ -313,7 +313,7 @@ def check_engine(f: Findings) -> Check:
     where = resources.engine_kind(info)
     kind = "" if where == "the engine" else f", {where}"
     machine = str(info.get("Architecture", "?"))
-    arch = ARCH_ALIASES.get(machine.lower(), machine)
+    arch = arches.normalise(machine) or machine
     return Check(
         "engine",
         OK,

@@ -22,9 +22,7 @@ from tools.run import redact
 
 SETTINGS_FILE = "nox-settings.toml"
 
-IMAGE_SESSIONS = tuple(sessions.SESSIONS)
 ARCHES = (*arches.ARCHES, "multi")
-ARCH_ALIASES = arches.ALIASES
 FALSE_WORDS = ("", "0", "false", "no")
 #: URL schemes Bazel's --remote_cache accepts; a bare host:port means grpcs.
 REMOTE_CACHE_SCHEMES = ("grpc", "grpcs", "http", "https", "unix")
