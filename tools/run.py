@@ -197,12 +197,16 @@ def _stop(proc: subprocess.Popen, grace: float) -> None:
         proc.wait()
 
 
-_CREDENTIALS = re.compile(r"(?a)\b([a-z][a-z0-9+.-]*://)[^/\s@'\"]+@")
+# user info in a URL (`scheme://user:secret@`), or a bare `user:secret@` before a host
+_CREDENTIALS = re.compile(
+    r"(?a)\b([a-z][a-z0-9+.-]*://)[^/\s@'\"`]+@|(?<![\w.:/@-])[^\s/@'\"`:=]+:[^\s/@'\"`]+@(?=[\w\[])"
+)
 
 
 def redact(text: str) -> str:
-    """``scheme://user:secret@host`` -> ``scheme://***@host``: credentials are never printed."""
-    return _CREDENTIALS.sub(r"\1***@", text)
+    """``scheme://user:secret@host`` -> ``scheme://***@host`` and ``user:secret@host`` ->
+    ``***@host``: credentials are never printed."""
+    return _CREDENTIALS.sub(lambda m: f"{m[1] or ''}***@", text)
 
 
 @dataclass(frozen=True)

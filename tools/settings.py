@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple
@@ -59,13 +60,30 @@ def _jobs(value: str) -> Any:
     return int(text)
 
 
+def _remote_cache_url_ok(text: str) -> bool:
+    """A URL Bazel's --remote_cache takes: a known scheme, a host (a path for unix://), a
+    port in range, and no white space."""
+    if any(c.isspace() for c in text):
+        return False
+    try:
+        url = urllib.parse.urlsplit(text)
+        url.port  # noqa: B018 - raises ValueError when out of range or not a number
+    except ValueError:
+        return False
+    if url.scheme.lower() not in REMOTE_CACHE_SCHEMES:
+        return False
+    if url.scheme.lower() == "unix":
+        return bool(url.path.strip("/") or url.netloc)
+    return bool(url.hostname)
+
+
 def _remote_cache(value: str) -> str:
     text = value.strip()
-    scheme, sep, rest = text.partition("://")
-    if sep:
-        ok = scheme.lower() in REMOTE_CACHE_SCHEMES and bool(rest.strip("/"))
+    if "://" in text:
+        ok = _remote_cache_url_ok(text)
     else:
-        ok = bool(re.fullmatch(r"(?a)[A-Za-z0-9.-]+:\d{1,5}|\[[0-9A-Fa-f:]+\]:\d{1,5}", text))
+        match = re.fullmatch(r"(?a)(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\]):(\d{1,5})", text)
+        ok = match is not None and int(match[1]) <= 65535
     if not ok:
         raise ValueError(
             "is not a cache Bazel accepts; use a grpc://, grpcs://, http://, https:// or unix:// "

@@ -108,6 +108,11 @@ CASES = [
         ["--bazel-remote-cache `ftp://cache:21`", "grpc://", "host:port"],
     ),  # fmt: skip
     ("tests", [], {"BAZEL_REMOTE_CACHE": "cache"}, ["BAZEL_REMOTE_CACHE `cache`"]),
+    ("build", ["--bazel-remote-cache=http://u:pw@"], {}, ["`http://***@` is not valid"]),
+    ("build", ["--bazel-remote-cache=https://h:99999"], {}, ["`https://h:99999` is not valid"]),
+    ("build", ["--bazel-remote-cache=grpcs://h:1 x"], {}, ["`grpcs://h:1 x` is not valid"]),
+    ("build", ["--bazel-remote-cache=unix://"], {}, ["`unix://` is not valid"]),
+    ("build", ["--bazel-remote-cache=cache:70000"], {}, ["`cache:70000` is not valid"]),
     # Options that do not apply to the session.
     ("builder", ["--debug"], {}, ["--debug does not apply to `nox -s builder`", "drop it"]),
     ("tests", ["--push"], {}, ["--push does not apply to `nox -s tests`"]),
@@ -209,6 +214,9 @@ def test_credentials_in_a_remote_cache_url_are_never_printed(checkout, fake_dock
                 "--bazel-remote-cache=https://me:s3cret@cache.example:443"], "build",
                root=checkout.root, environ=fake_docker.env, out=out)  # fmt: skip
     assert "s3cret" not in out.getvalue() and "https://***@cache.example:443" in out.getvalue()
+    # host:port with credentials (not a form Bazel takes) is refused without showing them
+    message = attempt(checkout, fake_docker, "build", "--bazel-remote-cache=me:s3cret@c:443")
+    assert "s3cret" not in message and "`***@c:443` is not valid" in message
 
 
 def test_empty_environment_variables_mean_unset(checkout, fake_docker):

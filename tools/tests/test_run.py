@@ -15,7 +15,7 @@ import pytest
 
 from tools.errors import ToolkitError
 from tools.files import write_atomic
-from tools.run import FileWrite, Plan, Step, execute, query, stream
+from tools.run import FileWrite, Plan, Step, execute, query, redact, stream
 
 PY = sys.executable
 
@@ -146,6 +146,10 @@ def test_printed_plan_is_a_shell_script_that_does_what_execute_does(tmp_path):
 def test_credentials_in_urls_are_never_printed():
     step = Step("s", ("docker", "build", "--build-arg", "B=--remote_cache=https://me:s3cret@c:9"))
     assert "s3cret" not in step.line() and "https://***@c:9" in step.line()
+    # without a scheme too; an address without user info is left as it is
+    assert redact("--remote_cache=me:s3cret@c:9 and git@github.com:x") == (
+        "--remote_cache=***@c:9 and git@github.com:x"
+    )
 
 
 def test_write_atomic_keeps_unchanged_files(tmp_path: Path):
