@@ -51,8 +51,9 @@ def summary(bp: BuildPlan, seconds: float, digest: str | None) -> str:
         *(f"    {tag}" for tag in bp.tags),
         f"    digest: {digest or 'unknown'}",
         f"    platforms: {', '.join(bp.platforms)}",
-        f"    Bazel options: {redact(bp.bazel_opts) or '(none)'}",
     ]
+    if bp.bazel_opts or bp.test_opts is None:
+        lines.append(f"    Bazel options: {redact(bp.bazel_opts) or '(none)'}")
     if bp.test_opts is not None:
         lines.append(f"    Bazel test options: {redact(bp.test_opts)}")
     if bp.jobs_note:

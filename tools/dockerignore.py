@@ -343,17 +343,19 @@ def write(root: Path) -> List[str]:
     ]
 
 
-def stale(root: Path) -> List[str]:
-    """Names of the files that are missing or differ from what :func:`render` gives."""
-    names = []
+def stale(root: Path) -> Dict[str, str]:
+    """The files that are "missing" or "out of date" (differ from what :func:`render` gives)."""
+    states = {}
     for name, content in render(root).items():
         try:
-            current = (Path(root) / name).read_bytes()
+            current: Optional[bytes] = (Path(root) / name).read_bytes()
         except FileNotFoundError:
             current = None
-        if current != content.encode():
-            names.append(name)
-    return names
+        if current is None:
+            states[name] = "missing"
+        elif current != content.encode():
+            states[name] = "out of date"
+    return states
 
 
 def main(argv: List[str]) -> None:
@@ -363,7 +365,7 @@ def main(argv: List[str]) -> None:
         description="Generate the <Dockerfile>.dockerignore files from every .gitignore.",
     )
     parser.add_argument(
-        "--check", action="store_true", help="write nothing; fail naming the stale files"
+        "--check", action="store_true", help="write nothing; fail naming missing or outdated files"
     )
     parser.add_argument(
         "root", nargs="?", type=Path, default=REPO_ROOT, help="repository root (default: this one)"
@@ -373,11 +375,16 @@ def main(argv: List[str]) -> None:
     if not root.is_dir():
         raise ToolkitError(f"{root} is not a directory; pass the repository's root.", status=2)
     if args.check:
-        names = stale(root)
-        if names:
+        states = stale(root)
+        if states:
+            said = "; ".join(
+                f"{', '.join(n for n in states if states[n] == state)} {state}"
+                for state in ("missing", "out of date")
+                if state in states.values()
+            )
             raise ToolkitError(
-                f"Stale in {root}: {', '.join(names)}; run `python -m tools.dockerignore` "
-                "(image sessions do) to regenerate them."
+                f"In {root}: {said}; run `python -m tools.dockerignore` (image sessions do) to "
+                "write them."
             )
         print(f"{root}: the .dockerignore files are up to date.")
         return

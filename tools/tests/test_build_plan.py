@@ -265,6 +265,12 @@ def test_tests_default_options_and_release_tag(checkout, fake_docker):
     ]
     assert args["ARCHIVE_IMAGE"] == f"{ACCT}/cilium-envoy-builder:test-main-archive-latest"
     assert bp.tags == (f"{ACCT}/cilium-envoy:latest-{host()}-debug-testlogs",)
+    # The summary shows the test options, not "Bazel options: (none)" beside them.
+    text = build.summary(bp, 1.0, None)
+    assert "Bazel options: (none)" not in text
+    assert f"Bazel test options: {args['BAZEL_TEST_OPTS']}" in text
+    plain, _ = dry(checkout, fake_docker, "build")
+    assert "Bazel options: (none)" in build.summary(plain, 1.0, None)
 
 
 def test_tests_archive_session(checkout, fake_docker):

@@ -264,7 +264,8 @@ def test_command_line_check_and_write(tmp_path):
     _make(tmp_path, SMALL_TREE)
     stale = _cli("--check", str(tmp_path))
     assert stale.returncode == 1
-    assert ", ".join(NAMES) in stale.stderr and "python -m tools.dockerignore" in stale.stderr
+    assert f"{', '.join(NAMES)} missing;" in stale.stderr and "stale" not in stale.stderr.lower()
+    assert "python -m tools.dockerignore" in stale.stderr
     assert not list(tmp_path.glob("*.dockerignore"))  # --check writes nothing
 
     wrote = _cli(str(tmp_path))
@@ -275,8 +276,11 @@ def test_command_line_check_and_write(tmp_path):
     (tmp_path / "Dockerfile.tests.dockerignore").write_text("edited by hand\n")
     edited = _cli("--check", str(tmp_path))
     assert edited.returncode == 1
-    assert "Dockerfile.tests.dockerignore;" in edited.stderr
+    assert "Dockerfile.tests.dockerignore out of date;" in edited.stderr
     assert "Dockerfile.dockerignore" not in edited.stderr
+    (tmp_path / "Dockerfile.dockerignore").unlink()
+    both = _cli("--check", str(tmp_path)).stderr
+    assert "Dockerfile.dockerignore missing; Dockerfile.tests.dockerignore out of date;" in both
 
 
 @pytest.mark.parametrize(
