@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
@@ -149,7 +150,31 @@ def connect(timeout: float = ENGINE_TIMEOUT, environ: Optional[Mapping[str, str]
         # types-docker says int; the SDK hands the timeout to requests, which takes a float.
         return docker.DockerClient(version="auto", timeout=timeout, **kwargs)  # type: ignore[arg-type]
     except docker.errors.DockerException as exc:
+        _close_orphaned_sockets(exc)
         raise EngineUnavailable(explain_connect_error(str(exc), endpoint)) from None
+
+
+def _close_orphaned_sockets(exc: BaseException) -> None:
+    """Close the sockets left in the frames a failed connection attempt unwound.
+
+    The SDK's unix-socket connection (docker 7.1 ``UnixHTTPConnection.connect``) does not
+    close its socket when ``connect()`` fails (an open fix: docker/docker-py#3356), and the
+    client that would own it was never built: only the exception's traceback still holds it.
+    """
+    seen: set[int] = set()
+    pending: list[Optional[BaseException]] = [exc]
+    while pending:
+        error = pending.pop()
+        if error is None or id(error) in seen:
+            continue
+        seen.add(id(error))
+        pending += [error.__cause__, error.__context__]
+        tb = error.__traceback__
+        while tb is not None:
+            for value in tb.tb_frame.f_locals.values():
+                if isinstance(value, socket.socket):
+                    value.close()
+            tb = tb.tb_next
 
 
 def explain_connect_error(text: str, endpoint: str) -> str:
