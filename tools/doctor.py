@@ -269,6 +269,12 @@ class Findings:
     recommended_jobs: int = 1
     builders: dict = field(default_factory=dict)  # `buildx inspect` answers (tools.facts)
 
+    def close(self) -> None:
+        """Let go of the engine connection (the docker SDK client), if there is one."""
+        if self.client is not None:
+            self.client.close()
+            self.client = None
+
     @property
     def engine_local(self) -> bool:
         """Does the engine share this machine's kernel and disks (no VM, no remote host)?"""
@@ -766,7 +772,8 @@ def gather(settings: Settings, root: Path, environ: Mapping[str, str], probes: P
     except resources.EngineUnavailable as exc:
         f.engine_error = str(exc)
     except Exception as exc:  # the engine answered /version but not /info
-        f.client, f.engine_error = None, f"the engine did not answer /info ({exc})"
+        f.close()
+        f.engine_error = f"the engine did not answer /info ({exc})"
     if f.info:
         try:
             f.found = resources.resources_from_info(f.info)
@@ -835,7 +842,10 @@ def main(
         ),
     )
     f = gather(resolved.settings, root, environ, probes or Probes())
-    checks = run_checks(f)
+    try:
+        checks = run_checks(f)
+    finally:
+        f.close()
     if resolved.args.json:
         print(report_json(f, checks), file=out, flush=True)
     else:
