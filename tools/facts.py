@@ -136,11 +136,14 @@ def gather(
                 settings.docker, buildx.OWN_BUILDER
             )
         git = repo.git_facts(root, git_procs)
-    finally:
+    finally:  # a checkout fact may fail before git_facts read the answers
         for proc in git_procs:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+            for pipe in (proc.stdout, proc.stderr):
+                if pipe is not None:
+                    pipe.close()
     found = None
     if ask_engine and settings.jobs == "auto":
         from tools import resources  # only when asked for: it asks the engine
