@@ -344,6 +344,7 @@ def _fetch(url: str) -> str:
         with urllib.request.urlopen(request, timeout=UPDATE_TIMEOUT) as answer:  # noqa: S310
             return answer.read().decode("utf-8", "replace")
     except urllib.error.HTTPError as exc:
+        exc.close()  # the error is also the response: let go of its connection
         raise ToolkitError(
             f"compat --update could not read {url} (HTTP {exc.code}); nothing was changed, "
             "try again later."

@@ -422,6 +422,7 @@ def cilium(monkeypatch):
         monkeypatch.setenv(key, value)
     yield stand_in
     stand_in.server.shutdown()
+    stand_in.server.server_close()
 
 
 def test_update_dry_run_reads_supported_minors_and_writes_nothing(tmp_path, cilium):
