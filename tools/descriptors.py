@@ -196,6 +196,15 @@ class Wheel(Mapping[str, Descriptor]):
                 f"Could not read {path}: {exc}; delete it to download it again."
             ) from None
 
+    def close(self) -> None:
+        self._zip.close()
+
+    def __enter__(self) -> Wheel:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     @staticmethod
     def module_of(proto: str) -> str:
         return proto[: -len(".proto")] + "_pb2.py" if proto.endswith(".proto") else proto
@@ -277,9 +286,9 @@ def build(protos: Sequence[Path], out: Path, listing: Optional[Path] = None, log
     roots: List[str] = []
     for proto in protos:
         roots.extend(proto_imports(proto))
-    available = Wheel(ensure_wheel(log=log))
-    files = closure(sorted(set(roots)), available)
-    write_atomic(out, descriptor_set(files, available))
+    with Wheel(ensure_wheel(log=log)) as available:
+        files = closure(sorted(set(roots)), available)
+        write_atomic(out, descriptor_set(files, available))
     if listing is not None:
         write_atomic(listing, "".join(f"{name}\n" for name in files))
     return files
