@@ -37,6 +37,17 @@ def test_stream_returns_exit_status():
     assert stream([PY, "-c", "raise SystemExit(7)"]) == 7
 
 
+@pytest.fixture
+def ctrl_c_raises():
+    """Python's own SIGINT handler, as in a terminal: a process started in the background by
+    a shell without job control (some CI runners) inherits SIGINT ignored, and Python then
+    never turns it into KeyboardInterrupt."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.usefixtures("ctrl_c_raises")
 def test_ctrl_c_reaches_the_child_which_stops_cleanly(tmp_path):
     marker = tmp_path / "stopped"
     ready = tmp_path / "ready"
@@ -63,6 +74,7 @@ def test_ctrl_c_reaches_the_child_which_stops_cleanly(tmp_path):
     assert time.monotonic() - started < 10
 
 
+@pytest.mark.usefixtures("ctrl_c_raises")
 def test_ctrl_c_terminates_a_child_that_ignores_it(tmp_path):
     ready = tmp_path / "ready"
     child = (
