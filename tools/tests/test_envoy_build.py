@@ -544,7 +544,9 @@ def test_gperftools_is_configured_for_the_target_cpu(source, tmp_path):
     assert "configure_xcompile = True," in rule.group(0)
     locations = source.read("bazel/repository_locations.bzl")
     version = re.search(r"rules_foreign_cc = dict\(.*?version = \"(\d+)\.(\d+)", locations, re.S)
-    assert version and (int(version[1]), int(version[2])) >= (0, 12), "configure_xcompile needs 0.12"
+    assert version and (int(version[1]), int(version[2])) >= (0, 12), (
+        "configure_xcompile needs 0.12"
+    )
 
 
 # --- the pin -------------------------------------------------------------------------------
