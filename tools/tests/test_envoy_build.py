@@ -505,19 +505,24 @@ def toolchains() -> dict[str, tuple[str, str]]:
     }
 
 
-def test_liburing_is_built_for_each_target_cpu(source, tmp_path):
-    tree = tmp_path / "envoy"
+def patched_rule(source: envoy_source.EnvoySource, tree: Path, name: str) -> str:
+    """The configure_make rule ``name`` of Envoy's bazel/foreign_cc/BUILD, our patches applied."""
     apply_patches(source, tree)
     build = (tree / "bazel" / "foreign_cc" / "BUILD").read_text()
-    rule = re.search(r'configure_make\(\s*name = "liburing",.*?\n\)', build, re.S)
-    assert rule, "no configure_make rule for liburing in bazel/foreign_cc/BUILD"
+    rule = re.search(rf'configure_make\(\s*name = "{name}",.*?\n\)', build, re.S)
+    assert rule, f"no configure_make rule for {name} in bazel/foreign_cc/BUILD"
+    return rule.group(0)
+
+
+def test_liburing_is_built_for_each_target_cpu(source, tmp_path):
+    rule = patched_rule(source, tmp_path / "envoy", "liburing")
     settings = source.read("bazel/BUILD")
     assert toolchains()
     for name, (cpu, triple) in toolchains().items():
         key = f"linux_{'x86_64' if cpu == 'k8' else cpu}"
         # Envoy's config_setting that the select names matches the --cpu of our platform.
         assert re.search(rf'name = "{key}",\s*values = {{"cpu": "{cpu}"}}', settings), key
-        branch = re.search(rf'"//bazel:{key}": {{(.*?)}}', rule.group(0), re.S)
+        branch = re.search(rf'"//bazel:{key}": {{(.*?)}}', rule, re.S)
         assert branch, f"liburing has no settings for {key} ({name})"
         env = dict(re.findall(r'"(\w+)": "([^"]*)"', branch.group(1)))
         assert f"--target={triple}" in env.get("LIBURING_CFLAGS", "").split(), name
@@ -536,12 +541,8 @@ def test_there_is_a_gperftools_patch():
 def test_gperftools_is_configured_for_the_target_cpu(source, tmp_path):
     # The raspi build (--define tcmalloc=gperftools, arm64 on amd64) needs configure to know
     # it cross-compiles: configure_xcompile passes --host/--build (rules_foreign_cc 0.12+).
-    tree = tmp_path / "envoy"
-    apply_patches(source, tree)
-    build = (tree / "bazel" / "foreign_cc" / "BUILD").read_text()
-    rule = re.search(r'configure_make\(\s*name = "gperftools_build",.*?\n\)', build, re.S)
-    assert rule, "no configure_make rule for gperftools in bazel/foreign_cc/BUILD"
-    assert "configure_xcompile = True," in rule.group(0)
+    rule = patched_rule(source, tmp_path / "envoy", "gperftools_build")
+    assert "configure_xcompile = True," in rule
     locations = source.read("bazel/repository_locations.bzl")
     version = re.search(r"rules_foreign_cc = dict\(.*?version = \"(\d+)\.(\d+)", locations, re.S)
     assert version and (int(version[1]), int(version[2])) >= (0, 12), (
