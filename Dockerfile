@@ -8,7 +8,7 @@
 # Every RUN that does real work is a step of tools/bazel.py.
 
 # The builder image (Dockerfile.builder, `nox -s builder`); the sessions always set it.
-ARG BUILDER_BASE=quay.io/cilium/cilium-envoy-builder:6.5.0-latest
+ARG BUILDER_BASE=quay.io/cilium/cilium-envoy-builder:7.7.1-latest
 # The Bazel cache to start from: an image built from the builder-archive target, or the
 # builder-fresh stage below (the sessions' --no-archive).
 ARG ARCHIVE_IMAGE=builder-fresh

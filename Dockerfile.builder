@@ -43,8 +43,8 @@ RUN apt-get update \
 # Bazel, the exact release .bazelversion names, checked against its published sha256
 # (update both sums when .bazelversion changes; the check fails until then).
 COPY .bazelversion /tmp/.bazelversion
-ARG BAZEL_SHA256_AMD64=a40ac69263440761199fcb8da47ad4e3f328cbe79ffbf4ecc14e5ba252857307
-ARG BAZEL_SHA256_ARM64=5afe973cadc036496cac66f1414ca9be36881423f576db363d83afc9084c0c2f
+ARG BAZEL_SHA256_AMD64=115a1b62be95f29e5821d4dddffba1b058905a48019b499919c285e7f708d5e2
+ARG BAZEL_SHA256_ARM64=71df04ec724f1b577f1f47ec9a6b81d13f39683f6c3215cacf45fdaf40b2c5c1
 RUN version="$(cat /tmp/.bazelversion)" \
  && case "$TARGETARCH" in \
       amd64) file=bazel-$version-linux-x86_64; sum=$BAZEL_SHA256_AMD64 ;; \

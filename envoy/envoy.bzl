@@ -7,15 +7,15 @@ at) together, refresh the patches (README.md, "Envoy patches"), then rebuild the
 (`nox -s archive`).
 """
 
-ENVOY_VERSION = "1.32.3"
+ENVOY_VERSION = "1.38.3"
 
-# The commit tagged v1.32.3, and the whole pin: Bazel fetches exactly this commit with
+# The commit tagged v1.38.3, and the whole pin: Bazel fetches exactly this commit with
 # git, and git checks every object it receives against its id, so the source cannot
 # differ from what this id names.  No archive checksum is needed, and none is kept (a
 # GitHub archive's bytes are not promised to stay the same; a commit's content is).
 # tools/tests/test_envoy_build.py checks, with an Envoy clone at hand, that this is the
 # release ENVOY_VERSION names.
-ENVOY_COMMIT = "58bd599ebd5918d4d005de60954fcd2cb00abd95"
+ENVOY_COMMIT = "0ebfcfe5b0484b89ca85b761da9e05ce75dbda8d"
 
 ENVOY_REMOTE = "https://github.com/envoyproxy/envoy.git"
 
@@ -23,4 +23,5 @@ ENVOY_REMOTE = "https://github.com/envoyproxy/envoy.git"
 # same order (a unit test checks that the list and envoy/patches/*.patch agree).
 ENVOY_PATCHES = [
     "0001-liburing-build-for-the-target-cpu.patch",
+    "0002-gperftools-cross-compile-for-the-target-cpu.patch",
 ]

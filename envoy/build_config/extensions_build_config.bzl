@@ -18,6 +18,7 @@ CILIUM_FEATURES = {
     "ingress": "Ingress and Gateway API: the listeners, routes and clusters Cilium's operator writes",
     "l7lb": "L7 service load balancing: Services annotated service.cilium.io/lb-l7, with the algorithm of service.cilium.io/lb-l7-algorithm",
     "cec": "CiliumEnvoyConfig and CiliumClusterwideEnvoyConfig: Envoy resources users write, handed to the proxy as they are",
+    "cilium": "Cilium's own filters (cilium-filters/module): one Envoy dynamic module that Envoy loads at the listener, network and HTTP levels through these extensions",
 }
 
 # (name, Envoy's label for it, FEATURE, what it is used for), grouped as Envoy groups them.
@@ -28,6 +29,7 @@ EXTENSION_TABLE = [
     ("envoy.filters.listener.proxy_protocol", "//source/extensions/filters/listener/proxy_protocol:config", "ingress", "listeners behind a load balancer that sends PROXY protocol headers"),
     ("envoy.filters.listener.http_inspector", "//source/extensions/filters/listener/http_inspector:config", "cec", "filter chains chosen by HTTP version"),
     ("envoy.filters.listener.local_ratelimit", "//source/extensions/filters/listener/local_ratelimit:config", "cec", "rate limits on new connections of a listener"),
+    ("envoy.filters.listener.dynamic_modules", "//source/extensions/filters/listener/dynamic_modules:config", "cilium", "Cilium's listener filter (the BPF metadata of redirected connections) from the cilium-filters module"),
 
     # Network filters.
     ("envoy.filters.network.http_connection_manager", "//source/extensions/filters/network/http_connection_manager:config", "policy", "every HTTP listener: L7 policy, Ingress, Gateway API, the metrics and health listeners of the bootstrap"),
@@ -43,6 +45,7 @@ EXTENSION_TABLE = [
     ("envoy.filters.network.wasm", "//source/extensions/filters/network/wasm:config", "cec", "Wasm network filters"),
     ("envoy.filters.network.mongo_proxy", "//source/extensions/filters/network/mongo_proxy:config", "cec", "MongoDB protocol statistics and access logs"),
     ("envoy.filters.network.mysql_proxy", "//contrib/mysql_proxy/filters/network/source:config", "cec", "MySQL protocol statistics"),
+    ("envoy.filters.network.dynamic_modules", "//source/extensions/filters/network/dynamic_modules:config", "cilium", "Cilium's network filter (L3/L4 policy, Kafka and other L7 parsers) from the cilium-filters module"),
 
     # UDP listener and session filters.
     ("envoy.filters.udp_listener.udp_proxy", "//source/extensions/filters/udp/udp_proxy:config", "cec", "UDP forwarding"),
@@ -68,6 +71,10 @@ EXTENSION_TABLE = [
     ("envoy.filters.http.set_filter_state", "//source/extensions/filters/http/set_filter_state:config", "cec", "request filter state for upstream selection and logging"),
     ("envoy.filters.http.set_metadata", "//source/extensions/filters/http/set_metadata:config", "cec", "dynamic metadata for later filters, routes and logs"),
     ("envoy.filters.http.wasm", "//source/extensions/filters/http/wasm:config", "cec", "Wasm HTTP filters"),
+    ("envoy.filters.http.buffer", "//source/extensions/filters/http/buffer:config", "cec", "whole requests buffered before they are forwarded"),
+    ("envoy.filters.http.ext_proc", "//source/extensions/filters/http/ext_proc:config", "cec", "requests and responses handed to an external processing service"),
+    ("envoy.filters.http.stateful_session", "//source/extensions/filters/http/stateful_session:config", "cec", "session persistence: a client keeps the backend it was sent to first"),
+    ("envoy.filters.http.dynamic_modules", "//source/extensions/filters/http/dynamic_modules:factory_registration", "cilium", "Cilium's HTTP filter (L7 policy: header rules, access logs) from the cilium-filters module"),
 
     # Compression libraries of the compressor filter.
     ("envoy.compression.gzip.compressor", "//source/extensions/compression/gzip/compressor:config", "cec", "gzip for the compressor filter"),
@@ -81,6 +88,7 @@ EXTENSION_TABLE = [
     ("envoy.clusters.strict_dns", "//source/extensions/clusters/strict_dns:strict_dns_cluster_lib", "cec", "backends named by DNS, every address used"),
     ("envoy.clusters.logical_dns", "//source/extensions/clusters/logical_dns:logical_dns_cluster_lib", "cec", "backends named by DNS, one address at a time"),
     ("envoy.clusters.dynamic_forward_proxy", "//source/extensions/clusters/dynamic_forward_proxy:cluster", "cec", "the cluster of the dynamic forward proxy filters"),
+    ("envoy.clusters.dns", "//source/extensions/clusters/dns:dns_cluster_lib", "cec", "backends named by DNS, configured through the DnsCluster extension type"),
 
     # Load balancing policies.
     ("envoy.load_balancing_policies.cluster_provided", "//source/extensions/load_balancing_policies/cluster_provided:config", "bootstrap", "the CLUSTER_PROVIDED policy of the bootstrap's original destination clusters"),
@@ -91,6 +99,7 @@ EXTENSION_TABLE = [
     ("envoy.load_balancing_policies.ring_hash", "//source/extensions/load_balancing_policies/ring_hash:config", "cec", "consistent hashing by ring hash (session affinity)"),
     ("envoy.load_balancing_policies.subset", "//source/extensions/load_balancing_policies/subset:config", "cec", "load balancing over endpoint subsets chosen by metadata"),
     ("envoy.load_balancing_policies.client_side_weighted_round_robin", "//source/extensions/load_balancing_policies/client_side_weighted_round_robin:config", "cec", "weights reported by the backends"),
+    ("envoy.load_balancing_policies.override_host", "//source/extensions/load_balancing_policies/override_host:config", "cec", "the backend a request or its metadata names, before any other policy"),
 
     # Transport sockets and upstream protocols.
     ("envoy.transport_sockets.raw_buffer", "//source/extensions/transport_sockets/raw_buffer:config", "bootstrap", "plain connections: the transport socket of every cluster and filter chain that names none"),
@@ -135,6 +144,7 @@ EXTENSION_TABLE = [
     ("envoy.bootstrap.internal_listener", "//source/extensions/bootstrap/internal_listener:config", "bootstrap", "Cilium's bootstrap enables internal listeners; Envoy refuses the bootstrap without it"),
     ("envoy.resource_monitors.global_downstream_max_connections", "//source/extensions/resource_monitors/downstream_connections:config", "bootstrap", "the overload manager's cap on downstream connections; Envoy refuses the bootstrap without it"),
     ("envoy.resource_monitors.cpu_utilization", "//source/extensions/resource_monitors/cpu_utilization:config", "bootstrap", "overload actions on CPU use in a bootstrap operators extend"),
+    ("envoy.resource_monitors.cgroup_memory", "//source/extensions/resource_monitors/cgroup_memory:config", "bootstrap", "overload actions on the container's memory limit in a bootstrap operators extend"),
     ("envoy.stat_sinks.metrics_service", "//source/extensions/stat_sinks/metrics_service:config", "bootstrap", "statistics pushed to a gRPC metrics service from a bootstrap operators extend"),
     ("envoy.stat_sinks.open_telemetry", "//source/extensions/stat_sinks/open_telemetry:config", "bootstrap", "statistics pushed to an OpenTelemetry collector from a bootstrap operators extend"),
     ("envoy.stat_sinks.wasm", "//source/extensions/stat_sinks/wasm:config", "bootstrap", "Wasm statistics sinks"),
@@ -152,6 +162,18 @@ EXTENSION_TABLE = [
     ("envoy.path.match.uri_template.uri_template_matcher", "//source/extensions/path/match/uri_template:config", "cec", "routes matched by URI templates"),
     ("envoy.path.rewrite.uri_template.uri_template_rewriter", "//source/extensions/path/rewrite/uri_template:config", "cec", "paths rewritten by URI templates"),
     ("envoy.route.early_data_policy.default", "//source/extensions/early_data:default_early_data_policy_lib", "cec", "routes that configure their early data (0-RTT) policy"),
+    ("envoy.http.stateful_session.cookie", "//source/extensions/http/stateful_session/cookie:config", "cec", "session persistence kept in a cookie, for the stateful session filter"),
+    ("envoy.rbac.principals.mtls_authenticated", "//source/extensions/filters/common/rbac/principals/mtls_authenticated:config", "cec", "RBAC principals matched by the client certificate of an mTLS connection"),
+
+    # HTTP/3: QUIC listeners need the crypto stream and proof source; the others are their options.
+    ("envoy.quic.crypto_stream.server.quiche", "//source/extensions/quic/crypto_stream:envoy_quic_default_crypto_server_stream", "cec", "the QUIC handshake of HTTP/3 listeners"),
+    ("envoy.quic.proof_source.filter_chain", "//source/extensions/quic/proof_source:envoy_quic_default_proof_source", "cec", "certificates of HTTP/3 listeners, taken from their filter chains"),
+    ("envoy.quic.deterministic_connection_id_generator", "//source/extensions/quic/connection_id_generator/deterministic:envoy_deterministic_connection_id_generator_config", "cec", "QUIC connection ids of HTTP/3 listeners"),
+    ("envoy.quic.connection_id_generator.quic_lb", "//source/extensions/quic/connection_id_generator/quic_lb:quic_lb_config", "cec", "QUIC connection ids that a QUIC-aware load balancer can route"),
+    ("envoy.quic.server_preferred_address.fixed", "//source/extensions/quic/server_preferred_address:fixed_server_preferred_address_config_factory_config", "cec", "a fixed preferred address announced to HTTP/3 clients"),
+    ("envoy.quic.server_preferred_address.datasource", "//source/extensions/quic/server_preferred_address:datasource_server_preferred_address_config_factory_config", "cec", "a preferred address for HTTP/3 clients read from a data source"),
+    ("envoy.quic.connection_debug_visitor.basic", "//source/extensions/quic/connection_debug_visitor/basic:envoy_quic_connection_debug_visitor_basic", "cec", "debug logs of QUIC connections"),
+    ("envoy.quic.connection_debug_visitor.quic_stats", "//source/extensions/quic/connection_debug_visitor/quic_stats:config", "cec", "statistics of QUIC connections"),
 ]
 
 # What Envoy reads: extension name -> label.
@@ -164,6 +186,9 @@ LEFT_OUT = {
     "envoy.filters.generic.router": "plugs into the generic_proxy network filter, which neither the Cilium proxy nor this one compiles, so no configuration can reach it",
     "envoy.generic_proxy.codecs.dubbo": "a codec of the generic_proxy network filter, which is not compiled (see envoy.filters.generic.router)",
     "envoy.generic_proxy.codecs.http1": "a codec of the generic_proxy network filter, which is not compiled (see envoy.filters.generic.router)",
+    "envoy.compression.gzip.decompressor": "a library of the decompressor HTTP filter, which neither the Cilium proxy nor this one compiles, so no configuration can reach it",
+    "envoy.compression.brotli.decompressor": "a library of the decompressor HTTP filter, which is not compiled (see envoy.compression.gzip.decompressor)",
+    "envoy.compression.zstd.decompressor": "a library of the decompressor HTTP filter, which is not compiled (see envoy.compression.gzip.decompressor)",
 }
 
 # Names Envoy's build reads from this file besides EXTENSIONS.  Public visibility lets

