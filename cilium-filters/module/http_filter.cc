@@ -182,6 +182,15 @@ envoy_dynamic_module_on_http_filter_request_headers(
     filter->request_entry = Cilium::Policy::httpDeniedEntry(connection, version, headers, header_log);
     log(config, *filter->request_entry);
     sendResponse(envoy_ptr, 403, config.settings.denied_body, "");
+    // Envoy does not run this filter's response hooks for its own local reply: the Response
+    // entry is written here, with the headers Envoy's local reply carries at that point.
+    if (config.access_log) {
+      log(config, Cilium::Policy::httpResponseEntry(
+                      *filter->request_entry, Runtime::nowNs(),
+                      {{":status", "403"},
+                       {"content-length", std::to_string(config.settings.denied_body.size())},
+                       {"content-type", "text/plain"}}));
+    }
     return envoy_dynamic_module_type_on_http_filter_request_headers_status_StopIteration;
   }
   filter->request_entry = Cilium::Policy::httpRequestEntry(connection, version, headers, header_log);

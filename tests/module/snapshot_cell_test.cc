@@ -21,13 +21,18 @@ TEST(SnapshotCell, ReplacedSnapshotsAreFreedByTheWriterOnceNoReaderHoldsThem) {
   SnapshotCell<int> cell(std::make_shared<const int>(1));
   std::weak_ptr<const int> first = cell.load();
   // Another thread reads (and so holds) the first snapshot, then stops reading.
+  std::atomic<bool> has_read{false};
   std::atomic<bool> read_more{false};
   std::thread reader([&] {
     EXPECT_EQ(*cell.read(), 1);
+    has_read = true;
     while (!read_more) {
       std::this_thread::yield();
     }
   });
+  while (!has_read) {
+    std::this_thread::yield();
+  }
   // The main thread reads too, then the writer replaces it.
   EXPECT_EQ(*cell.read(), 1);
   cell.publish(std::make_shared<const int>(2));

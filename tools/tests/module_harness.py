@@ -92,9 +92,18 @@ class Api:
     def to_dict(self, message: Any) -> Dict[str, Any]:
         from google.protobuf import json_format
 
-        return json_format.MessageToDict(
-            message, preserving_proto_field_name=True, descriptor_pool=self.pool
-        )
+        # Defaults printed too (entry_type Request is the enum's zero); the option's name
+        # changed in protobuf 5.26.
+        try:
+            return json_format.MessageToDict(
+                message, preserving_proto_field_name=True, descriptor_pool=self.pool,
+                always_print_fields_with_no_presence=True,
+            )  # fmt: skip
+        except TypeError:
+            return json_format.MessageToDict(  # type: ignore[call-arg]
+                message, preserving_proto_field_name=True, descriptor_pool=self.pool,
+                including_default_value_fields=True,
+            )  # fmt: skip
 
     def response(self, type_url: str, version: str, resources: List[Dict[str, Any]]) -> Any:
         """A DiscoveryResponse of `resources` (dicts as proto3 JSON) of `type_url`."""

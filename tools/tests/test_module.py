@@ -296,8 +296,10 @@ def test_a_real_request_is_allowed_or_denied_by_policy(running):
     response = mh.http_request(port, ok4, "/other")
     assert response is not None and response.startswith(b"HTTP/1.1 403"), response
     assert response.endswith(b"\r\n\r\nAccess denied\r\n")
-    denied, answer = log.take(2)
-    assert denied["entry_type"] == "Denied" and answer["http"]["status"] == 403
+    denied = log.take(1)[0]
+    assert denied["entry_type"] == "Denied", denied
+    answer = log.take(1)[0]
+    assert answer["entry_type"] == "Response" and answer["http"]["status"] == 403, answer
 
     # IPv6, and a remote with no host entry (WORLD) refused at L4.
     ok6 = mh.proxy_v2("2001:db8:1::7", 40000, "2001:db8::10", 80)
