@@ -262,8 +262,13 @@ def plan_filters(
         targets = (
             [TEST_BINARY, TOOL_BINARY, MODULE_TARGET, MODULE_TEST_BINARY]
             if variant is DEV
-            else [TEST_BINARY, THREADS_BINARY, MODULE_TEST_BINARY, MODULE_THREADS_BINARY,
-                  *FUZZ_TARGETS]  # fmt: skip
+            else [
+                TEST_BINARY,
+                THREADS_BINARY,
+                MODULE_TEST_BINARY,
+                MODULE_THREADS_BINARY,
+                *FUZZ_TARGETS,
+            ]  # fmt: skip
         )
         steps += build_steps(
             variant, root, targets, jobs=options.jobs, environ=environ, clean=options.clean

@@ -127,8 +127,8 @@ bool ConnectionFacts::decode(std::string_view text, ConnectionFacts& out) {
   facts.destination_port_ = record.destination_port;
   facts.source_identity_ = record.source_identity;
   facts.source_ = Policy::IpAddress{record.source_v6 != 0, record.source_high, record.source_low};
-  facts.destination_ =
-      Policy::IpAddress{record.destination_v6 != 0, record.destination_high, record.destination_low};
+  facts.destination_ = Policy::IpAddress{record.destination_v6 != 0, record.destination_high,
+                                          record.destination_low};
   facts.fillEndpoint();
   out = std::move(facts);
   return true;

@@ -110,9 +110,9 @@ using namespace Cilium::Module;
 extern "C" {
 
 envoy_dynamic_module_type_http_filter_config_module_ptr
-envoy_dynamic_module_on_http_filter_config_new(envoy_dynamic_module_type_http_filter_config_envoy_ptr,
-                                               envoy_dynamic_module_type_envoy_buffer name,
-                                               envoy_dynamic_module_type_envoy_buffer config) {
+envoy_dynamic_module_on_http_filter_config_new(
+    envoy_dynamic_module_type_http_filter_config_envoy_ptr,
+    envoy_dynamic_module_type_envoy_buffer name, envoy_dynamic_module_type_envoy_buffer config) {
   auto& runtime = Runtime::get();
   if (view(name) != kFilterName) {
     runtime.log(LogLevel::Error, "libcilium: unknown HTTP filter \"" + std::string(view(name)) +
@@ -134,9 +134,9 @@ void envoy_dynamic_module_on_http_filter_config_destroy(
   delete static_cast<const HttpConfig*>(config_ptr);
 }
 
-envoy_dynamic_module_type_http_filter_module_ptr
-envoy_dynamic_module_on_http_filter_new(envoy_dynamic_module_type_http_filter_config_module_ptr config_ptr,
-                                        envoy_dynamic_module_type_http_filter_envoy_ptr) {
+envoy_dynamic_module_type_http_filter_module_ptr envoy_dynamic_module_on_http_filter_new(
+    envoy_dynamic_module_type_http_filter_config_module_ptr config_ptr,
+    envoy_dynamic_module_type_http_filter_envoy_ptr) {
   return new HttpFilter{static_cast<const HttpConfig*>(config_ptr), std::nullopt};
 }
 
@@ -154,8 +154,8 @@ envoy_dynamic_module_on_http_filter_request_headers(
 
   ConnectionFacts facts;
   envoy_dynamic_module_type_envoy_buffer state{nullptr, 0};
-  if (!envoy_dynamic_module_callback_http_get_filter_state_bytes(envoy_ptr,
-                                                                 buffer(kConnectionFactsKey), &state) ||
+  if (!envoy_dynamic_module_callback_http_get_filter_state_bytes(
+          envoy_ptr, buffer(kConnectionFactsKey), &state) ||
       !ConnectionFacts::decode(view(state), facts)) {
     // As Cilium's filter: a local error, not a policy verdict.
     sendResponse(envoy_ptr, 500, "", "cilium.l7policy:_Cilium_policy_filter_state_not_found");
@@ -179,7 +179,8 @@ envoy_dynamic_module_on_http_filter_request_headers(
   const auto connection = facts.logConnection(destination_identity, Runtime::nowNs());
   const auto version = httpVersion(envoy_ptr);
   if (!allowed) {
-    filter->request_entry = Cilium::Policy::httpDeniedEntry(connection, version, headers, header_log);
+    filter->request_entry =
+        Cilium::Policy::httpDeniedEntry(connection, version, headers, header_log);
     log(config, *filter->request_entry);
     sendResponse(envoy_ptr, 403, config.settings.denied_body, "");
     // Envoy does not run this filter's response hooks for its own local reply: the Response
@@ -193,7 +194,8 @@ envoy_dynamic_module_on_http_filter_request_headers(
     }
     return envoy_dynamic_module_type_on_http_filter_request_headers_status_StopIteration;
   }
-  filter->request_entry = Cilium::Policy::httpRequestEntry(connection, version, headers, header_log);
+  filter->request_entry =
+      Cilium::Policy::httpRequestEntry(connection, version, headers, header_log);
   log(config, *filter->request_entry);
   return envoy_dynamic_module_type_on_http_filter_request_headers_status_Continue;
 }

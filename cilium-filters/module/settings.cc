@@ -39,8 +39,9 @@ Policy::Status xdsTarget(const cilium::BpfMetadata& config, std::string& out) {
   if (!service.has_google_grpc()) {
     return Policy::Status::error(
         "cilium_config_source: the module reaches the agent through "
-        "grpc_services[0].google_grpc.target_uri (e.g. unix:/var/run/cilium/envoy/sockets/xds.sock);"
-        " an envoy_grpc cluster is not available to a dynamic module");
+        "grpc_services[0].google_grpc.target_uri (e.g. "
+        "unix:/var/run/cilium/envoy/sockets/xds.sock); an envoy_grpc cluster is not available "
+        "to a dynamic module");
   }
   if (service.google_grpc().target_uri().empty()) {
     return Policy::Status::error("cilium_config_source: google_grpc.target_uri is empty");

@@ -91,9 +91,8 @@ private:
   size_t collectLocked() {
     // use_count() == 1: only this list holds it, and nobody can get a new reference to a
     // snapshot that is no longer current.
-    retired_.erase(std::remove_if(retired_.begin(), retired_.end(),
-                                  [](const std::shared_ptr<const T>& s) { return s.use_count() == 1; }),
-                   retired_.end());
+    auto unused = [](const std::shared_ptr<const T>& s) { return s.use_count() == 1; };
+    retired_.erase(std::remove_if(retired_.begin(), retired_.end(), unused), retired_.end());
     return retired_.size();
   }
 

@@ -36,8 +36,9 @@ struct XdsClient::Subscription {
 XdsClient::XdsClient(XdsClientOptions options) : options_(std::move(options)) {
   grpc::ChannelArguments args;
   // gRPC's own reconnects follow the same backoff as our stream retries.
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, static_cast<int>(options_.initial_backoff.count()));
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, static_cast<int>(options_.initial_backoff.count()));
+  const int first = static_cast<int>(options_.initial_backoff.count());
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, first);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, first);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, static_cast<int>(options_.max_backoff.count()));
   channel_ = grpc::CreateCustomChannel(options_.target, grpc::InsecureChannelCredentials(), args);
 }
@@ -189,9 +190,11 @@ void XdsClient::run(Subscription& subscription) {
       failures = 0;
     }
     // Said once per lost stream, then once a minute or so while the agent stays away.
-    if (failures++ % 60 == 0) say("stream ended (" + (finished.error_message().empty() ? std::string("no detail")
-                                                               : finished.error_message()) +
-        "); retrying in " + std::to_string(backoff.count()) + " ms");
+    if (failures++ % 60 == 0) {
+      const std::string why =
+          finished.error_message().empty() ? "no detail" : finished.error_message();
+      say("stream ended (" + why + "); retrying in " + std::to_string(backoff.count()) + " ms");
+    }
     if (options_.idle) {
       options_.idle();
     }

@@ -165,7 +165,8 @@ protected:
     options.node_id = "test-node";
     options.log = [](const std::string&) {};
     client_ = std::make_unique<XdsClient>(std::move(options));
-    client_->subscribePolicies([this](const DiscoveryResponse& r) { return store_.updatePolicies(r); });
+    client_->subscribePolicies(
+        [this](const DiscoveryResponse& r) { return store_.updatePolicies(r); });
     client_->subscribeHosts([this](const DiscoveryResponse& r) { return store_.updateHosts(r); });
     client_->start();
   }

@@ -63,7 +63,9 @@ class Api:
         descriptors, staged = build / "module-api.pb", build / "proto"
         protoc = shutil.which("protoc")
         if not protoc or not descriptors.is_file():
-            skip_or_fail(f"protoc and {descriptors} (written when the module's build is configured)")
+            skip_or_fail(
+                f"protoc and {descriptors} (written when the module's build is configured)"
+            )
         out = tmp / "cilium-api.pb"
         subprocess.run(
             [protoc, f"--descriptor_set_in={descriptors}", f"-I{staged}", "--include_imports",

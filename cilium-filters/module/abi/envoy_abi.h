@@ -278,9 +278,6 @@ bool envoy_dynamic_module_callback_listener_filter_get_remote_address(
 bool envoy_dynamic_module_callback_listener_filter_get_local_address(
     envoy_dynamic_module_type_listener_filter_envoy_ptr filter_envoy_ptr,
     envoy_dynamic_module_type_envoy_buffer* address_out, uint32_t* port_out);
-envoy_dynamic_module_type_address_type
-envoy_dynamic_module_callback_listener_filter_get_address_type(
-    envoy_dynamic_module_type_listener_filter_envoy_ptr filter_envoy_ptr);
 bool envoy_dynamic_module_callback_listener_filter_set_filter_state(
     envoy_dynamic_module_type_listener_filter_envoy_ptr filter_envoy_ptr,
     envoy_dynamic_module_type_module_buffer key, envoy_dynamic_module_type_module_buffer value);

@@ -69,10 +69,6 @@ typedef enum envoy_dynamic_module_type_attribute_id {
   envoy_dynamic_module_type_attribute_id_RequestProtocol = 10,
 } envoy_dynamic_module_type_attribute_id;
 
-typedef enum envoy_dynamic_module_type_address_type {
-  envoy_dynamic_module_type_address_type_Ip = 1,
-} envoy_dynamic_module_type_address_type;
-
 // --- HTTP filter ---------------------------------------------------------------------------
 typedef void* envoy_dynamic_module_type_http_filter_config_envoy_ptr;
 typedef const void* envoy_dynamic_module_type_http_filter_config_module_ptr;
