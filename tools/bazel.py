@@ -425,12 +425,13 @@ def step_install(cfg: Config) -> None:
         if not built.is_file():
             raise StepError(f"{built} does not exist; run the build step first.")
     arches = [check_machine(built, cfg.arch) for built, _, _ in pieces]
+    said = []
     for (built, target, mode), arch in zip(pieces, arches):
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(built, target)
         target.chmod(mode)
-        size = target.stat().st_size / 2**20
-        _say("install", f"{target} ({arch} ELF, {size:.1f} MiB)")
+        said.append(f"{target} ({arch} ELF, {target.stat().st_size / 2**20:.1f} MiB)")
+    _say("install", ", ".join(said))
 
 
 def _failed_tests(testlogs: Path) -> List[Path]:
