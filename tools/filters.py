@@ -45,6 +45,7 @@ BENCH_BINARY = "policy_benchmark"
 MODULE_TARGET = "cilium_module"
 MODULE_TEST_BINARY = "module_test"
 MODULE_THREADS_BINARY = "module_threads_test"
+SNAPSHOT_BENCH_BINARY = "module/snapshot_read_benchmark"
 #: Each benchmark runs this often; the summary takes the best (machines are noisy).
 BENCH_REPETITIONS = 5
 #: Seconds each fuzz target runs in a `--sanitize` run (what CI runs).
@@ -240,7 +241,7 @@ def plan_filters(
             steps += build_steps(
                 variant,
                 root,
-                (BENCH_BINARY,),
+                (BENCH_BINARY, os.path.basename(SNAPSHOT_BENCH_BINARY)),
                 jobs=options.jobs,
                 environ=environ,
                 clean=options.clean,
@@ -255,6 +256,16 @@ def plan_filters(
                         "--benchmark_display_aggregates_only=true",
                         f"--benchmark_out={bench_json}",
                         "--benchmark_out_format=json",
+                    ),
+                )
+            )
+            steps.append(
+                Step(
+                    "run the module's snapshot-read benchmark (compare CPU times at equal threads)",
+                    (
+                        f"{rel}/{SNAPSHOT_BENCH_BINARY}",
+                        f"--benchmark_repetitions={BENCH_REPETITIONS}",
+                        "--benchmark_report_aggregates_only=true",
                     ),
                 )
             )

@@ -10,13 +10,16 @@
   upstream and the access log gets Cilium's entries. The full end-to-end suite is
   `nox -s e2e`'s.
 
-Without the built module or Envoy 1.38.3 these skip on a laptop and fail in CI.
+Without the built module or Envoy 1.38.3 these skip on a laptop and fail in CI. The
+compile check of our ABI declarations against Envoy's abi.h needs that header (ENVOY_ABI_HEADER,
+or an ENVOY_SOURCE clone holding v1.38.0) and skips without it, in CI too.
 """
 
 from __future__ import annotations
 
 import http.server
 import json
+import os
 import re
 import shutil
 import socket
@@ -363,3 +366,55 @@ def test_install_refuses_a_build_without_the_module(tmp_path):
     env = {"CILIUM_INSTALL_ROOT": str(tmp_path / "install"), "HOME": str(tmp_path)}
     assert bazel.main(["install"], env, root) == 1
     assert not (tmp_path / "install").exists()  # nothing installed, the binary neither
+
+
+# --- our ABI declarations against Envoy's abi.h ----------------------------------------------
+
+#: Envoy's v1.38.0 tag; abi.h there is the ABI Envoy 1.38.3 has (ABI version v0.1.0).
+ENVOY_138_REFS = ("v1.38.0", "f1dd21b16c244bda00edfb5ffce577e12d0d2ec2")
+ABI_PATH = "source/extensions/dynamic_modules/abi/abi.h"
+
+
+def _envoy_abi_header() -> bytes:
+    """Envoy 1.38's abi.h: ENVOY_ABI_HEADER (a file), else from the ENVOY_SOURCE clone."""
+    path = os.environ.get("ENVOY_ABI_HEADER")
+    if path:
+        return Path(path).read_bytes()
+    clone = os.environ.get("ENVOY_SOURCE")
+    if clone:
+        for ref in ENVOY_138_REFS:
+            shown = subprocess.run(["git", "-C", clone, "show", f"{ref}:{ABI_PATH}"],
+                                   capture_output=True, check=False)  # fmt: skip
+            if shown.returncode == 0:
+                return shown.stdout
+    # No registry serves Envoy's source: this skips in CI too, like the other ENVOY_SOURCE tests.
+    pytest.skip("needs Envoy 1.38's abi.h: ENVOY_ABI_HEADER, or ENVOY_SOURCE holding v1.38.0")
+
+
+def _compile_check(tmp: Path, ours: Path) -> subprocess.CompletedProcess:
+    compiler = shutil.which("g++") or shutil.which("clang++")
+    if not compiler:
+        skip_or_fail("a C++ compiler")
+    return subprocess.run(
+        [compiler, "-std=c++20", "-fsyntax-only", f"-I{ours}", f"-I{tmp / 'envoy'}",
+         str(MODULE / "abi" / "abi_check.cc")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+
+def test_our_abi_declarations_compile_against_envoys_header(tmp_path):
+    header = tmp_path / "envoy" / ABI_PATH
+    header.parent.mkdir(parents=True)
+    header.write_bytes(_envoy_abi_header())
+    proc = _compile_check(tmp_path, REPO)
+    assert proc.returncode == 0, proc.stderr
+    # A drifted signature in our header fails the same check.
+    copy = tmp_path / "ours" / "cilium-filters" / "module" / "abi"
+    shutil.copytree(MODULE / "abi", copy)
+    text = (copy / "envoy_abi.h").read_text()
+    drifted = text.replace("size_t envoy_dynamic_module_callback_http_get_headers_size(",
+                           "uint32_t envoy_dynamic_module_callback_http_get_headers_size(")  # fmt: skip
+    assert drifted != text
+    (copy / "envoy_abi.h").write_text(drifted)
+    proc = _compile_check(tmp_path, tmp_path / "ours")
+    assert proc.returncode != 0 and "get_headers_size" in proc.stderr
