@@ -304,6 +304,12 @@ def test_a_real_request_is_allowed_or_denied_by_policy(running):
     answer = log.take(1)[0]
     assert answer["entry_type"] == "Response" and answer["http"]["status"] == 403, answer
 
+    def request_id(entry: Dict[str, Any]) -> List[str]:
+        return [h["value"] for h in entry["http"]["headers"] if h["key"] == "x-request-id"]
+
+    # The agent pairs a Response with its request by x-request-id, as in Cilium's own tests.
+    assert request_id(denied) and request_id(denied) == request_id(answer)
+
     # IPv6, and a remote with no host entry (WORLD) refused at L4.
     ok6 = mh.proxy_v2("2001:db8:1::7", 40000, "2001:db8::10", 80)
     response = mh.http_request(port, ok6, "/allowed")
