@@ -34,6 +34,10 @@ TEST(StoreThreads, LookupsRaceUpdates) {
         if (Policy::allowedL4(store.policies(), question)) {
           allowed.fetch_add(1);
         }
+        // The counted path too (it reads the shared pointer every time, so that an unsafe
+        // swap in publish() overlaps reads often enough for ThreadSanitizer to see it).
+        EXPECT_LE(store.policySnapshot()->policies().size(), 1u);
+        EXPECT_NE(store.hostSnapshot(), nullptr);
         lookups.fetch_add(1);
       }
       store.collect(); // harmless from any thread
