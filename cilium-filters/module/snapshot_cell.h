@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <utility>
@@ -11,96 +12,137 @@
 namespace Cilium {
 namespace Module {
 
-// The snapshot in force, read by Envoy's worker threads without a lock on the request path.
+// The snapshot in force, read by Envoy's worker threads without a lock and without touching
+// a reference count on the request path.
 //
-// A reader keeps, per thread, a counted reference to the snapshot it last read and the
-// version it had; a read compares that version with the cell's (one atomic load) and only
-// when the cell has been published to since does it take the new snapshot (an atomic
-// shared_ptr load, once per update and thread). The pointer a read returns stays valid
-// until the same thread reads the same cell again, so a filter reads once per decision.
+// The writer publishes a snapshot as a plain pointer next to a version counter and keeps
+// ownership of every snapshot a reader may still use. A reader keeps, per thread, the pointer
+// and version it last read: a read is one atomic load of the version while nothing changed;
+// after an update it announces the version it is about to use (its "seen" version) and then
+// loads the pointer, which is at least that new. The pointer stays valid until the same thread
+// reads the same cell again, so a filter reads once per decision.
 //
-// A replaced snapshot is kept on a retired list by the writer, and collect() (called by the
-// writer, on the xDS thread) lets it go once no reader holds it any more: the last reference,
-// and with it the cost of freeing thousands of compiled policies, is normally dropped there
-// and not on a worker in the middle of a request. (A worker idle since the update keeps its
-// old snapshot until its next read; that one it then frees itself.)
+// Replaced snapshots are freed by the writer (collect(), on the xDS thread) once every reader
+// thread has announced a newer version: the last reference, and with it the cost of freeing
+// thousands of compiled policies, is dropped there and never on a worker in the middle of a
+// request. A worker idle since an update holds its old snapshot until its next read; a thread
+// that exits holds nothing. Each thread registers once per cell (its first read takes a mutex).
 template <class T> class SnapshotCell {
 public:
-  explicit SnapshotCell(std::shared_ptr<const T> initial)
-      : id_(nextId()), current_(std::move(initial)) {}
+  explicit SnapshotCell(std::shared_ptr<const T> initial) : shared_(std::make_shared<Shared>()) {
+    shared_->pointer.store(initial.get(), std::memory_order_seq_cst);
+    current_ = std::move(initial);
+  }
   SnapshotCell(const SnapshotCell&) = delete;
   SnapshotCell& operator=(const SnapshotCell&) = delete;
 
   // Any thread; the snapshot is valid until this thread's next read() of this cell.
   const T* read() const {
-    Cached& cached = slot();
-    const uint64_t version = version_.load(std::memory_order_acquire);
-    if (cached.version != version || !cached.snapshot) {
-      cached.snapshot = current_.load(std::memory_order_acquire);
-      cached.version = version;
+    Reader& reader = slot();
+    const uint64_t version = shared_->version.load(std::memory_order_acquire);
+    if (reader.version != version) {
+      // Announce first, then load: the writer keeps everything from this version on.
+      reader.state->seen.store(version, std::memory_order_seq_cst);
+      reader.pointer = shared_->pointer.load(std::memory_order_seq_cst);
+      reader.version = version;
     }
-    return cached.snapshot.get();
+    return reader.pointer;
   }
 
-  // A counted reference (for callers that keep the snapshot past the next read).
-  std::shared_ptr<const T> load() const { return current_.load(std::memory_order_acquire); }
+  // A counted reference (for callers that keep the snapshot past their next read; not for
+  // the request path: it takes the writer's lock).
+  std::shared_ptr<const T> load() const {
+    std::lock_guard<std::mutex> lock(shared_->writer_mutex);
+    return current_;
+  }
 
-  // The writer: `next` replaces the snapshot in force; the old one is retired.
+  // The writer: `next` replaces the snapshot in force; the old one is retired until no
+  // reader can hold it.
   void publish(std::shared_ptr<const T> next) {
-    std::lock_guard<std::mutex> lock(writer_mutex_);
-    std::shared_ptr<const T> old = current_.exchange(std::move(next), std::memory_order_acq_rel);
-    version_.fetch_add(1, std::memory_order_acq_rel);
-    if (old) {
-      retired_.push_back(std::move(old));
-    }
+    std::lock_guard<std::mutex> lock(shared_->writer_mutex);
+    const uint64_t old_version = shared_->version.load(std::memory_order_relaxed);
+    shared_->pointer.store(next.get(), std::memory_order_seq_cst);
+    shared_->version.store(old_version + 1, std::memory_order_seq_cst);
+    retired_.emplace_back(old_version, std::exchange(current_, std::move(next)));
     collectLocked();
   }
 
-  // Frees the retired snapshots no reader holds; returns how many are still held.
+  // Frees the retired snapshots no reader can hold; returns how many are still kept.
   size_t collect() {
-    std::lock_guard<std::mutex> lock(writer_mutex_);
+    std::lock_guard<std::mutex> lock(shared_->writer_mutex);
     return collectLocked();
   }
 
-  uint64_t version() const { return version_.load(std::memory_order_acquire); }
+  uint64_t version() const { return shared_->version.load(std::memory_order_acquire); }
 
 private:
-  struct Cached {
-    uint64_t cell{0};
-    uint64_t version{0};
-    std::shared_ptr<const T> snapshot;
+  // What one reader thread announces.
+  struct ReaderState {
+    std::atomic<uint64_t> seen{0}; // 0: registered, nothing read yet (everything is kept)
+    std::atomic<bool> active{true};
   };
-
-  static uint64_t nextId() {
-    static std::atomic<uint64_t> ids{0};
-    return ids.fetch_add(1, std::memory_order_relaxed) + 1;
-  }
-
-  // This thread's cache entry for this cell (few cells exist: a short scan).
-  Cached& slot() const {
-    thread_local std::vector<Cached> cache;
-    for (Cached& cached : cache) {
-      if (cached.cell == id_) {
-        return cached;
+  // What the writer and the readers share; readers keep it alive through their thread-local
+  // entries, so a cell may go before the threads that read it.
+  struct Shared {
+    std::atomic<const T*> pointer{nullptr};
+    std::atomic<uint64_t> version{1};
+    std::mutex writer_mutex; // the writer, registrations and collect(); never a read
+    std::vector<std::shared_ptr<ReaderState>> readers;
+  };
+  // This thread's view of one cell.
+  struct Reader {
+    std::shared_ptr<Shared> cell;
+    std::shared_ptr<ReaderState> state;
+    uint64_t version{0};
+    const T* pointer{nullptr};
+  };
+  // The thread's entries; at thread exit its readers stop counting.
+  struct Readers {
+    std::vector<Reader> entries;
+    ~Readers() {
+      for (Reader& reader : entries) {
+        reader.state->active.store(false, std::memory_order_seq_cst);
       }
     }
-    cache.push_back(Cached{id_, 0, nullptr});
-    return cache.back();
+  };
+
+  Reader& slot() const {
+    thread_local Readers readers;
+    for (Reader& reader : readers.entries) {
+      if (reader.cell == shared_) {
+        return reader;
+      }
+    }
+    auto state = std::make_shared<ReaderState>();
+    {
+      std::lock_guard<std::mutex> lock(shared_->writer_mutex);
+      shared_->readers.push_back(state);
+    }
+    readers.entries.push_back(Reader{shared_, std::move(state), 0, nullptr});
+    return readers.entries.back();
   }
 
   size_t collectLocked() {
-    // use_count() == 1: only this list holds it, and nobody can get a new reference to a
-    // snapshot that is no longer current.
-    auto unused = [](const std::shared_ptr<const T>& s) { return s.use_count() == 1; };
-    retired_.erase(std::remove_if(retired_.begin(), retired_.end(), unused), retired_.end());
+    auto& readers = shared_->readers;
+    readers.erase(std::remove_if(readers.begin(), readers.end(),
+                                 [](const std::shared_ptr<ReaderState>& r) {
+                                   return !r->active.load(std::memory_order_seq_cst);
+                                 }),
+                  readers.end());
+    uint64_t oldest = std::numeric_limits<uint64_t>::max();
+    for (const auto& reader : readers) {
+      oldest = std::min(oldest, reader->seen.load(std::memory_order_seq_cst));
+    }
+    // A reader that announced version v holds a snapshot of version v or newer.
+    retired_.erase(std::remove_if(retired_.begin(), retired_.end(),
+                                  [oldest](const auto& r) { return r.first < oldest; }),
+                   retired_.end());
     return retired_.size();
   }
 
-  const uint64_t id_;
-  std::atomic<uint64_t> version_{1};
-  std::atomic<std::shared_ptr<const T>> current_;
-  std::mutex writer_mutex_; // writers only; readers never take it
-  std::vector<std::shared_ptr<const T>> retired_;
+  const std::shared_ptr<Shared> shared_;
+  std::shared_ptr<const T> current_; // guarded by shared_->writer_mutex
+  std::vector<std::pair<uint64_t, std::shared_ptr<const T>>> retired_; // likewise
 };
 
 } // namespace Module
