@@ -125,7 +125,9 @@ func (s *Server) read(conn *net.UnixConn) {
 		_ = conn.Close()
 	}()
 	buf := make([]byte, maxEntry)
-	printer := protojson.MarshalOptions{UseProtoNames: true}
+	// Proto field names; fields at their default value too (entry_type "Request", status 0,
+	// empty lists), so a reader need not know proto3 JSON leaves them out.
+	printer := protojson.MarshalOptions{UseProtoNames: true, EmitDefaultValues: true}
 	for s.waitReadable(conn) {
 		n, err := conn.Read(buf)
 		if err != nil {

@@ -55,6 +55,9 @@ func TestEntriesArriveAsProtoJSONAndStatesHold(t *testing.T) {
 		if fields["entry_type"] != "Denied" || fields["source_address"] != "198.51.100.7:40000" || http["path"] != "/a" {
 			t.Fatalf("proto field names expected: %s", text)
 		}
+		if fields["is_ingress"] != false || http["missing_headers"] == nil {
+			t.Fatalf("fields at their default value expected: %s", text)
+		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("no entry")
 	}

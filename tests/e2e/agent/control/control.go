@@ -13,7 +13,8 @@
 //
 // Events: {"event": "ready"} once both sockets listen; {"event": "stream", ...} for each
 // stream opened or closed and each DiscoveryRequest (xds.Event); {"event": "log",
-// "entry": <cilium.LogEntry as proto3 JSON, proto field names>}; {"event": "error", ...}.
+// "entry": <cilium.LogEntry as proto3 JSON: proto field names, defaults included>};
+// {"event": "error", ...}.
 package control
 
 import (
