@@ -86,3 +86,6 @@ FROM ${RUNTIME_BASE}
 LABEL org.opencontainers.image.title="cilium-envoy" \
       org.opencontainers.image.description="Envoy with Cilium's policy filters"
 COPY --from=builder /cilium/install/ /
+# Cilium's filters as an Envoy dynamic module (/usr/lib/cilium/libcilium.so), found by name:
+# dynamic_module_config: {name: cilium}.
+ENV ENVOY_DYNAMIC_MODULES_SEARCH_PATH=/usr/lib/cilium

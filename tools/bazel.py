@@ -53,6 +53,12 @@ except ImportError:  # pragma: no cover - run as a script from tools/
 PLATFORMS = {name: arch.bazel_platform for name, arch in ARCHES.items()}
 MACHINE_ARCH = dict(ALIASES)
 TARGET = "//:cilium-envoy"
+#: Built with the proxy: Cilium's filters as an Envoy dynamic module, and the check of its ABI
+#: declarations against Envoy's abi.h. The module is installed where the image's
+#: ENVOY_DYNAMIC_MODULES_SEARCH_PATH points.
+MODULE_TARGETS = ("//cilium-filters/module:libcilium.so", "//cilium-filters/module:abi_check")
+MODULE_BUILT = "cilium-filters/module/libcilium.so"
+MODULE_INSTALLED = "usr/lib/cilium/libcilium.so"
 TEST_TARGETS = ("//tests/...",)
 #: What `fetch` downloads before any of our own sources are copied in.
 FETCH_TARGETS = ("@envoy//source/exe:envoy_main_entry_lib",)
@@ -164,6 +170,7 @@ def build_argv(cfg: Config) -> List[str]:
         *cfg.caches(),
         *cfg.build_opts,
         TARGET,
+        *MODULE_TARGETS,
     ]
 
 
@@ -409,16 +416,22 @@ def check_machine(path: Path, arch: str) -> str:
 
 
 def step_install(cfg: Config) -> None:
-    built = cfg.root / "bazel-bin" / BINARY
-    if not built.is_file():
-        raise StepError(f"{built} does not exist; run the build step first.")
-    arch = check_machine(built, cfg.arch)
-    target = cfg.install_root / "usr" / "bin" / BINARY
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(built, target)
-    target.chmod(0o755)
-    size = target.stat().st_size / 2**20
-    _say("install", f"{target} ({arch} ELF, {size:.1f} MiB)")
+    """The proxy and the dynamic module into the install root, both checked before either."""
+    pieces = (
+        (cfg.root / "bazel-bin" / BINARY, cfg.install_root / "usr" / "bin" / BINARY, 0o755),
+        (cfg.root / "bazel-bin" / MODULE_BUILT, cfg.install_root / MODULE_INSTALLED, 0o644),
+    )
+    for built, _, _ in pieces:
+        if not built.is_file():
+            raise StepError(f"{built} does not exist; run the build step first.")
+    arches = [check_machine(built, cfg.arch) for built, _, _ in pieces]
+    said = []
+    for (built, target, mode), arch in zip(pieces, arches):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(built, target)
+        target.chmod(mode)
+        said.append(f"{target} ({arch} ELF, {target.stat().st_size / 2**20:.1f} MiB)")
+    _say("install", ", ".join(said))
 
 
 def _failed_tests(testlogs: Path) -> List[Path]:

@@ -41,6 +41,11 @@ TEST_BINARY = "policy_engine_test"
 TOOL_BINARY = "cilium-policy"
 THREADS_BINARY = "policy_threads_test"
 BENCH_BINARY = "policy_benchmark"
+#: libcilium.so (cilium-filters/module), its unit tests and its ThreadSanitizer test.
+MODULE_TARGET = "cilium_module"
+MODULE_TEST_BINARY = "module_test"
+MODULE_THREADS_BINARY = "module_threads_test"
+SNAPSHOT_BENCH_BINARY = "module/snapshot_read_benchmark"
 #: Each benchmark runs this often; the summary takes the best (machines are noisy).
 BENCH_REPETITIONS = 5
 #: Seconds each fuzz target runs in a `--sanitize` run (what CI runs).
@@ -50,8 +55,8 @@ SHORT_FUZZ_SECONDS = 15
 INSTALL_HINT = (
     "install them (Debian/Ubuntu: `apt-get install cmake ninja-build g++ clang pkg-config "
     "protobuf-compiler libprotobuf-dev libre2-dev libyaml-cpp-dev libgtest-dev "
-    "libbenchmark-dev`; macOS: `brew install cmake ninja pkg-config protobuf re2 yaml-cpp "
-    "googletest google-benchmark`)"
+    "libbenchmark-dev libgrpc++-dev protobuf-compiler-grpc`; macOS: `brew install cmake ninja "
+    "pkg-config protobuf re2 yaml-cpp googletest google-benchmark grpc`)"
 )
 
 
@@ -69,7 +74,7 @@ class Variant:
         return root / BUILD_ROOT / self.name
 
 
-_LIBS = ("protobuf", "re2", "yaml-cpp")
+_LIBS = ("protobuf", "re2", "yaml-cpp", "grpc++")
 DEV = Variant(
     "dev",
     "unit tests and the cilium-policy tool",
@@ -130,7 +135,8 @@ def missing(variant: Variant, environ: Optional[Mapping[str, str]] = None) -> Li
     def which(tool: str) -> Optional[str]:
         return shutil.which(tool, path=path)
 
-    lacking = [tool for tool in ("cmake", "ninja", "protoc", "pkg-config") if not which(tool)]
+    tools = ("cmake", "ninja", "protoc", "pkg-config", "grpc_cpp_plugin")
+    lacking = [tool for tool in tools if not which(tool)]
     compiler = _compiler_for(variant, environ)
     if compiler is None or not which(compiler):
         lacking.append(compiler or "a C++ compiler")
@@ -235,7 +241,7 @@ def plan_filters(
             steps += build_steps(
                 variant,
                 root,
-                (BENCH_BINARY,),
+                (BENCH_BINARY, os.path.basename(SNAPSHOT_BENCH_BINARY)),
                 jobs=options.jobs,
                 environ=environ,
                 clean=options.clean,
@@ -253,11 +259,27 @@ def plan_filters(
                     ),
                 )
             )
+            steps.append(
+                Step(
+                    "run the module's snapshot-read benchmark (compare CPU times at equal threads)",
+                    (
+                        f"{rel}/{SNAPSHOT_BENCH_BINARY}",
+                        f"--benchmark_repetitions={BENCH_REPETITIONS}",
+                        "--benchmark_report_aggregates_only=true",
+                    ),
+                )
+            )
             continue
         targets = (
-            [TEST_BINARY, TOOL_BINARY]
+            [TEST_BINARY, TOOL_BINARY, MODULE_TARGET, MODULE_TEST_BINARY]
             if variant is DEV
-            else [TEST_BINARY, THREADS_BINARY, *FUZZ_TARGETS]
+            else [
+                TEST_BINARY,
+                THREADS_BINARY,
+                MODULE_TEST_BINARY,
+                MODULE_THREADS_BINARY,
+                *FUZZ_TARGETS,
+            ]  # fmt: skip
         )
         steps += build_steps(
             variant, root, targets, jobs=options.jobs, environ=environ, clean=options.clean
@@ -266,13 +288,18 @@ def plan_filters(
         if options.gtest_filter:
             test.append(f"--gtest_filter={options.gtest_filter}")
         steps.append(Step(f"run the unit tests ({variant.name})", tuple(test)))
+        module_test = [f"{rel}/{MODULE_TEST_BINARY}", "--gtest_brief=1"]
+        if options.gtest_filter:
+            module_test.append(f"--gtest_filter={options.gtest_filter}")
+        steps.append(Step(f"run the module's unit tests ({variant.name})", tuple(module_test)))
         if variant is SANITIZE:
-            steps.append(
-                Step(
-                    "run the threaded tests under ThreadSanitizer",
-                    (f"{rel}/{THREADS_BINARY}", "--gtest_brief=1"),
+            for binary in (THREADS_BINARY, MODULE_THREADS_BINARY):
+                steps.append(
+                    Step(
+                        "run the threaded tests under ThreadSanitizer",
+                        (f"{rel}/{binary}", "--gtest_brief=1"),
+                    )
                 )
-            )
             seconds = options.fuzz_seconds or SHORT_FUZZ_SECONDS
             corpora = [f"{rel}/fuzz-corpus/{target}" for target in FUZZ_TARGETS]
             steps.append(

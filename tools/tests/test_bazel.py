@@ -69,6 +69,8 @@ def test_release_build_command_in_order(tmp_path):
         "--define",
         "x=y",
         "//:cilium-envoy",
+        "//cilium-filters/module:libcilium.so",
+        "//cilium-filters/module:abi_check",
     ]
 
 
@@ -231,6 +233,9 @@ def test_build_and_install_on_a_host(tmp_path, tree):
     installed = tmp_path / "install" / "usr" / "bin" / "cilium-envoy"
     assert installed.stat().st_mode & stat.S_IXUSR
     assert elf.arch_of(installed) == bazel.MACHINE_ARCH[os.uname().machine]
+    module = tmp_path / "install" / "usr" / "lib" / "cilium" / "libcilium.so"
+    assert elf.arch_of(module) == bazel.MACHINE_ARCH[os.uname().machine]
+    assert str(module) in next(line for line in lines if line.startswith("tools.bazel install"))
     assert not (tmp_path / "output").exists() and not (tree / "bazel-bin").is_symlink()
     assert list((tmp_path / "cache" / "disk").rglob("*"))  # the stand-in used the disk cache
 

@@ -109,8 +109,10 @@ def test_dev_plan_on_a_fresh_checkout(tmp_path):
     lines = [step.line() for step in plan.steps]
     assert lines == [
         "cmake -S cilium-filters -B build/filters/dev -G Ninja -DCMAKE_BUILD_TYPE=Debug",
-        "cmake --build build/filters/dev --target policy_engine_test cilium-policy",
+        "cmake --build build/filters/dev --target policy_engine_test cilium-policy cilium_module "
+        "module_test",
         "build/filters/dev/policy_engine_test --gtest_brief=1",
+        "build/filters/dev/module_test --gtest_brief=1",
     ]
     assert "dev" in lacking and "cmake" in lacking["dev"]
 
@@ -123,8 +125,10 @@ def test_configured_folder_is_only_built(tmp_path):
     options = filters.Options(gtest_filter="RuleOrder*", jobs=3)
     plan, lacking = filters.plan_filters(options, tmp_path, environ={})
     assert [s.line() for s in plan.steps] == [
-        "cmake --build build/filters/dev --target policy_engine_test cilium-policy --parallel 3",
+        "cmake --build build/filters/dev --target policy_engine_test cilium-policy cilium_module "
+        "module_test --parallel 3",
         "build/filters/dev/policy_engine_test --gtest_brief=1 '--gtest_filter=RuleOrder*'",
+        "build/filters/dev/module_test --gtest_brief=1 '--gtest_filter=RuleOrder*'",
     ]
     assert lacking == {}
 
@@ -136,8 +140,12 @@ def test_sanitize_plan_uses_clang_and_fuzzes_briefly(tmp_path):
         "-DCILIUM_SANITIZE=ON -DCILIUM_FUZZ=ON -DCILIUM_TSAN=ON -DCMAKE_CXX_COMPILER=clang++"
         in text
     )
-    assert "--target policy_engine_test policy_threads_test update_fuzz eval_fuzz" in text
+    assert (
+        "--target policy_engine_test policy_threads_test module_test module_threads_test "
+        "update_fuzz eval_fuzz" in text
+    )
     assert "build/filters/sanitize/policy_threads_test --gtest_brief=1" in text
+    assert "build/filters/sanitize/module_threads_test --gtest_brief=1" in text
     for target in filters.FUZZ_TARGETS:
         assert (
             f"build/filters/sanitize/{target} -max_total_time={filters.SHORT_FUZZ_SECONDS} "
@@ -368,4 +376,4 @@ def test_which_tools_are_looked_for(monkeypatch, tmp_path):
         (bin_dir / tool).chmod(0o755)
     monkeypatch.setenv("PATH", str(bin_dir))
     lacking = filters.missing(filters.SANITIZE, environ={"PATH": str(bin_dir)})
-    assert lacking == ["protoc", "pkg-config", "clang++"]
+    assert lacking == ["protoc", "pkg-config", "grpc_cpp_plugin", "clang++"]

@@ -1,0 +1,65 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "cilium-filters/module/policy_store.h"
+#include "cilium-filters/module/xds_client.h"
+#include "cilium-filters/policy/access_log_client.h"
+
+namespace Cilium {
+namespace Module {
+
+enum class LogLevel { Debug, Info, Warn, Error };
+
+// What the module shares across filter configurations in one Envoy: the policy store, the
+// xDS client feeding it, and one access-log client per socket path.
+//
+// The first cilium.bpf_metadata configuration starts the xDS client on the target it names
+// (later ones naming another target are told so in the log; Cilium's agent serves one); the
+// last one to be destroyed stops it, so no thread of ours outlives the filters. In Envoy's
+// validation mode nothing is started.
+class Runtime {
+public:
+  // The one instance (never destroyed: its threads are stopped by detachListener()).
+  static Runtime& get();
+
+  PolicyStore& store() { return store_; }
+
+  void attachListener(const std::string& xds_target);
+  void detachListener();
+
+  // The shared client of `path`; null for "".
+  std::shared_ptr<Policy::AccessLogClient> accessLog(const std::string& path);
+
+  // Where the module's messages go (set once, by the ABI layer, before any filter exists).
+  void setLogSink(std::function<void(LogLevel, std::string_view)> sink) {
+    log_sink_ = std::move(sink);
+  }
+  void log(LogLevel level, std::string_view text) const;
+  // No xDS client is started (Envoy only validates its configuration).
+  void setValidationOnly(bool value) { validation_only_ = value; }
+
+  // Nanoseconds since the Unix epoch, for access-log entries.
+  static uint64_t nowNs();
+
+private:
+  Runtime() = default;
+
+  PolicyStore store_;
+  std::function<void(LogLevel, std::string_view)> log_sink_;
+  bool validation_only_{false};
+
+  std::mutex mutex_; // guards what follows (configuration time only, never the request path)
+  size_t listeners_{0};
+  std::unique_ptr<XdsClient> xds_;
+  std::map<std::string, std::weak_ptr<Policy::AccessLogClient>> access_logs_;
+};
+
+} // namespace Module
+} // namespace Cilium

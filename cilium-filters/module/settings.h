@@ -1,0 +1,45 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "cilium-filters/policy/status.h"
+
+namespace Cilium {
+namespace Module {
+
+// Cilium's agent socket for xDS when BpfMetadata names none (Cilium's default).
+inline constexpr std::string_view kDefaultXdsTarget = "unix:/var/run/cilium/envoy/sockets/xds.sock";
+// What a denied request gets when L7Policy.denied_403_body is empty (Cilium's default).
+inline constexpr std::string_view kDefaultDeniedBody = "Access denied";
+
+// cilium.bpf_metadata's configuration: what the module uses of cilium.BpfMetadata.
+struct ListenerSettings {
+  bool ingress{false};
+  uint16_t proxy_id{0};
+  // Where NPDS and NPHDS are served: a gRPC target such as "unix:/run/cilium/xds.sock".
+  std::string xds_target{kDefaultXdsTarget};
+};
+
+// cilium.network's configuration (cilium.NetworkFilter).
+struct NetworkSettings {
+  std::string access_log_path; // "": no access log
+};
+
+// cilium.l7policy's configuration (cilium.L7Policy).
+struct HttpSettings {
+  std::string access_log_path; // "": no access log
+  // The body of a 403 answer, ending in CRLF as Cilium sends it.
+  std::string denied_body;
+};
+
+// Each reads the filter_config Envoy hands over: the message as proto3 JSON (a
+// google.protobuf.StringValue's text, or a google.protobuf.Struct that Envoy serialized to
+// JSON). Empty text is the message's defaults. Unknown fields are refused, naming the field.
+Policy::Status parseListenerSettings(std::string_view json, ListenerSettings& out);
+Policy::Status parseNetworkSettings(std::string_view json, NetworkSettings& out);
+Policy::Status parseHttpSettings(std::string_view json, HttpSettings& out);
+
+} // namespace Module
+} // namespace Cilium

@@ -1,0 +1,60 @@
+#include "cilium-filters/module/snapshot_cell.h"
+
+#include <atomic>
+#include <thread>
+
+#include "gtest/gtest.h"
+
+namespace Cilium {
+namespace Module {
+namespace {
+
+TEST(SnapshotCell, ReadsTheLatestPublished) {
+  SnapshotCell<int> cell(std::make_shared<const int>(1));
+  EXPECT_EQ(*cell.read(), 1);
+  cell.publish(std::make_shared<const int>(2));
+  EXPECT_EQ(*cell.read(), 2);
+  EXPECT_EQ(*cell.load(), 2);
+}
+
+TEST(SnapshotCell, ReplacedSnapshotsAreFreedByTheWriterOnceNoReaderHoldsThem) {
+  SnapshotCell<int> cell(std::make_shared<const int>(1));
+  std::weak_ptr<const int> first = cell.load();
+  // Another thread reads (and so holds) the first snapshot, then stops reading.
+  std::atomic<bool> has_read{false};
+  std::atomic<bool> read_more{false};
+  std::thread reader([&] {
+    EXPECT_EQ(*cell.read(), 1);
+    has_read = true;
+    while (!read_more) {
+      std::this_thread::yield();
+    }
+  });
+  while (!has_read) {
+    std::this_thread::yield();
+  }
+  // The main thread reads too, then the writer replaces it.
+  EXPECT_EQ(*cell.read(), 1);
+  cell.publish(std::make_shared<const int>(2));
+  EXPECT_EQ(*cell.read(), 2); // this thread moved on...
+  EXPECT_EQ(cell.collect(), 1u); // ...the reader still holds the old one: kept
+  EXPECT_FALSE(first.expired());
+  read_more = true;
+  reader.join(); // the reader's thread-local reference goes with its thread
+  EXPECT_EQ(cell.collect(), 0u);
+  EXPECT_TRUE(first.expired());
+}
+
+TEST(SnapshotCell, ManyCellsOnOneThread) {
+  SnapshotCell<int> a(std::make_shared<const int>(1));
+  SnapshotCell<int> b(std::make_shared<const int>(2));
+  EXPECT_EQ(*a.read(), 1);
+  EXPECT_EQ(*b.read(), 2);
+  b.publish(std::make_shared<const int>(3));
+  EXPECT_EQ(*a.read(), 1);
+  EXPECT_EQ(*b.read(), 3);
+}
+
+} // namespace
+} // namespace Module
+} // namespace Cilium
