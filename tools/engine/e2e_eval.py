@@ -15,8 +15,8 @@ One JSON request per line on stdin, exactly one JSON reply per line on stdout:
 
 Access-log entries belong to a request when their ``source_address`` is the request's
 source address and port (each request gets a port of its own).  After the reply arrived
-(or the connection ended) the entries are collected until none arrived for QUIET seconds,
-at most LOG_BOUND seconds.
+(or the connection ended) they are collected until an HTTP request's Response entry came
+(Cilium writes it last), else until none arrived for QUIET seconds; at most LOG_BOUND s.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from tools.engine.e2e_stack import Stack
 from tools.errors import ToolkitError
 
 #: Access-log collection: quiet period and upper bound, in seconds.
-QUIET = 0.15
+QUIET = 0.3
 LOG_BOUND = 2.0
 #: Seconds to wait for Envoy's answer to an update, and for the module to resubscribe.
 UPDATE_TIMEOUT = 15.0
@@ -202,13 +202,17 @@ class Session:
         sock.sendall(proxy_v2_header(body["source"], port, body["destination"], body["port"]))
         return sock, port, mark
 
-    def _entries(self, body: Dict[str, Any], port: int, mark: int) -> List[dict]:
+    def _entries(self, body: Dict[str, Any], port: int, mark: int, http: bool) -> List[dict]:
         agent = self.stack.agent
         if agent is None:
             return []
         source = body["source"]
         return agent.wait_entries(
-            lambda e: _same_address(e.get("source_address"), source, port), mark, QUIET, LOG_BOUND
+            lambda e: _same_address(e.get("source_address"), source, port),
+            mark,
+            QUIET,
+            LOG_BOUND,
+            complete=lambda found: http and any(e.get("entry_type") == "Response" for e in found),
         )
 
     def request(self, body: Any, logs: bool = True) -> Dict[str, Any]:
@@ -223,7 +227,7 @@ class Session:
         return {
             "status": status,
             "upstream_headers": upstream,
-            "access_log": self._entries(body, port, mark) if logs else [],
+            "access_log": self._entries(body, port, mark, http=True) if logs else [],
         }
 
     def connect(self, body: Any, logs: bool = True) -> Dict[str, Any]:
@@ -246,7 +250,7 @@ class Session:
             pass
         finally:
             sock.close()
-        entries = self._entries(body, port, mark) if logs else []
+        entries = self._entries(body, port, mark, http=False) if logs else []
         return {"connected": received == payload, "access_log": entries}
 
 

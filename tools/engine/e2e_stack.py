@@ -157,10 +157,17 @@ class Agent:
             raise ToolkitError("The stand-in agent ended unexpectedly.")
         return reply
 
-    def wait_entries(self, match: Callable[[dict], bool], start: int, quiet: float,
-                     bound: float) -> List[dict]:  # fmt: skip
-        """The entries from index `start` on that `match`, once none arrived for `quiet`
-        seconds (counted from now or from the last match), or `bound` seconds passed."""
+    def wait_entries(
+        self,
+        match: Callable[[dict], bool],
+        start: int,
+        quiet: float,
+        bound: float,
+        complete: Callable[[List[dict]], bool] = lambda found: False,
+    ) -> List[dict]:
+        """The entries from index `start` on that `match`: once `complete` says they are all
+        there, or none arrived for `quiet` seconds (counted from now or from the last match),
+        or `bound` seconds passed."""
         began = time.monotonic()
         deadline = began + bound
         with self._cond:
@@ -168,8 +175,9 @@ class Agent:
                 found = [(t, e) for t, e in self.entries[start:] if match(e)]
                 now = time.monotonic()
                 last = max([began] + [t for t, _ in found])
-                if now >= deadline or now - last >= quiet:
-                    return [e for _, e in found]
+                entries = [e for _, e in found]
+                if complete(entries) or now >= deadline or now - last >= quiet:
+                    return entries
                 self._cond.wait(min(deadline, last + quiet) - now)
 
     @property
