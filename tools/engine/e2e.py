@@ -209,6 +209,11 @@ def options_from(argv: Sequence[str]) -> Options:
         raise ToolkitError("`nox -s e2e -- bench` is not built yet (issue 18).", status=2)
     if ns.module and not Path(ns.module).is_file():
         raise ToolkitError(f"--module {ns.module}: no such file; build it or give its path.")
+    if ns.module and Path(ns.module).name != MODULE_FILE:
+        raise ToolkitError(
+            f"--module {ns.module}: Envoy loads the module `cilium` as {MODULE_FILE}; "
+            "give a file of that name."
+        )
     if ns.envoy and not os.access(ns.envoy, os.X_OK):
         raise ToolkitError(f"--envoy {ns.envoy}: not an executable file.")
     if ns.jobs is not None and ns.jobs < 1:

@@ -123,6 +123,7 @@ def test_dry_run_prints_the_plan(tmp_path):
         (["--router-only"], "applies to eval only"),
         (["eval", "-k", "x"], "does not apply to eval"),
         (["--module", "/no/such/libcilium.so"], "no such file"),
+        (["--module", __file__], "give a file of that name"),
         (["--envoy", "/no/such/envoy"], "not an executable"),
         (["--jobs", "0"], "positive"),
         (["--dryrun"], "did you mean --dry-run"),
