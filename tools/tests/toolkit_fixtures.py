@@ -190,6 +190,15 @@ def skip_or_fail(need: str) -> NoReturn:
     pytest.skip(f"needs {need}")
 
 
+def process_running(pid: int) -> bool:
+    """Whether `pid` runs (a zombie, ended but not yet reaped by its parent, does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
 DISTRO_DOCKER = "/usr/bin/docker"  # Debian's CLI: built-in BuildKit, no buildx plugin
 
 
