@@ -9,7 +9,7 @@ import nox
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from tools.entry import call, use_sdk  # noqa: E402
-from tools.settings import document  # noqa: E402
+from tools.image.settings import document  # noqa: E402
 
 nox.needs_version = ">=2026.10.20"
 nox.options.sessions = ["lint", "filters", "sanitize", "selftest"]
@@ -30,49 +30,49 @@ sdk_session = nox.session(reuse_venv=True)
 @document("build")
 def build(session: nox.Session) -> None:
     """Build the release image (host architecture unless --arch)."""
-    call(session, "build:main", "build")
+    call(session, "image.build:main", "build")
 
 
 @tool_session
 @document("build_multi")
 def build_multi(session: nox.Session) -> None:
     """Build and push the release image for linux/arm64 and linux/amd64."""
-    call(session, "build:main", "build_multi")
+    call(session, "image.build:main", "build_multi")
 
 
 @tool_session
 @document("raspi")
 def raspi(session: nox.Session) -> None:
     """Build the arm64 release image with gperftools, for Raspberry Pi kernels."""
-    call(session, "build:main", "raspi")
+    call(session, "image.build:main", "raspi")
 
 
 @tool_session
 @document("builder")
 def builder(session: nox.Session) -> None:
     """Build the builder image (compilers and Bazel) from Dockerfile.builder."""
-    call(session, "build:main", "builder")
+    call(session, "image.build:main", "builder")
 
 
 @tool_session
 @document("archive")
 def archive(session: nox.Session) -> None:
     """Build the Bazel cache image (builder-archive) used to speed up builds."""
-    call(session, "build:main", "archive")
+    call(session, "image.build:main", "archive")
 
 
 @tool_session
 @document("tests")
 def tests(session: nox.Session) -> None:
     """Run the integration tests in Dockerfile.tests and keep their logs."""
-    call(session, "build:main", "tests")
+    call(session, "image.build:main", "tests")
 
 
 @tool_session
 @document("tests_archive")
 def tests_archive(session: nox.Session) -> None:
     """Build the Bazel cache image for the integration tests."""
-    call(session, "build:main", "tests_archive")
+    call(session, "image.build:main", "tests_archive")
 
 
 @tool_session
@@ -80,7 +80,7 @@ def api(session: nox.Session) -> None:
     """Regenerate the Go API in go/ from cilium-filters/api/*.proto.
 
     Envoy's API comes from the pinned xds-protos descriptors; the plugins pinned in
-    tools/api_plugins.toml are go-installed into the toolkit's cache when missing.
+    tools/api/api_plugins.toml are go-installed into the toolkit's cache when missing.
     Options go after `--`:
       --check            change nothing; fail when go/ is not what generation gives
                          e.g. nox -s api -- --check
@@ -92,7 +92,7 @@ def api(session: nox.Session) -> None:
                          e.g. nox -s api -- --protoc /opt/protobuf/bin/protoc --proto-path ../api
       --proto-path DIR   folder of imported protos instead of the descriptors; repeatable
     """
-    call(session, "api:main")
+    call(session, "api.generate:main")
 
 
 @tool_session
@@ -113,7 +113,7 @@ def filters(session: nox.Session) -> None:
       --dry-run          print the cmake and test commands, run nothing
                          e.g. nox -s filters -- --sanitize --dry-run
     """
-    call(session, "filters:main", "filters")
+    call(session, "engine.filters:main", "filters")
 
 
 @tool_session
@@ -122,7 +122,7 @@ def sanitize(session: nox.Session) -> None:
 
     The same as `nox -s filters -- --sanitize` (CI runs it); takes the same options.
     """
-    call(session, "filters:main", "sanitize")
+    call(session, "engine.filters:main", "sanitize")
 
 
 @tool_session
@@ -140,7 +140,7 @@ def policy(session: nox.Session) -> None:
       --dry-run          print the build and run commands, run nothing
                          e.g. nox -s policy -- eval --dry-run
     """
-    call(session, "filters:policy_main")
+    call(session, "engine.filters:policy_main")
 
 
 @sdk_session
@@ -153,7 +153,7 @@ def doctor(session: nox.Session) -> None:
                          e.g. nox -s doctor -- --json
     """
     use_sdk(session)
-    call(session, "doctor:main")
+    call(session, "image.doctor:main")
 
 
 @tool_session
@@ -171,7 +171,7 @@ def compat(session: nox.Session) -> None:
       --dry-run          with --update: print the new rows, change nothing
                          e.g. nox -s compat -- --update --dry-run
     """
-    call(session, "compat:main")
+    call(session, "envoy.compat:main")
 
 
 @sdk_session
@@ -189,7 +189,7 @@ def extract(session: nox.Session) -> None:
                          e.g. nox -s extract -- --docker /usr/bin/docker
     """
     use_sdk(session)
-    call(session, "extract:main")
+    call(session, "image.extract:main")
 
 
 @nox.session

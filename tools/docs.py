@@ -9,7 +9,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from tools import compat, readme, settings
+from tools import readme
+from tools.envoy import compat
+from tools.image import settings
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tools import build
 from tools.errors import ToolkitError
+from tools.image import build
 
 NOXFILE_DIR = Path(__file__).resolve().parents[2]
 
@@ -135,7 +135,7 @@ def test_bad_input(checkout, fake_docker, session, args, env, words):
 
 @pytest.mark.parametrize("arch", ["amd64", "multi"])
 def test_arm64_host_cannot_build_amd64(checkout, fake_docker, monkeypatch, arch):
-    monkeypatch.setattr("tools.settings.host_arch", lambda: "arm64")
+    monkeypatch.setattr("tools.image.settings.host_arch", lambda: "arm64")
     message = attempt(checkout, fake_docker, "build", f"--arch={arch}")
     assert f"--arch {arch} cannot be built on an arm64 host" in message
 

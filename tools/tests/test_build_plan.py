@@ -12,8 +12,8 @@ import subprocess
 
 import pytest
 
-from tools import build, resources
 from tools.errors import ToolkitError
+from tools.image import build, resources
 from tools.tests.toolkit_fixtures import BAZEL_VERSION
 
 ACCT = "quay.io/cilium"
@@ -36,12 +36,14 @@ def commands(text):
         shlex.split(line)
         for line in text.splitlines()
         if line
-        and not line.startswith(("#", "printf ", "python3 -m tools.dockerignore", "mkdir -p "))
+        and not line.startswith(
+            ("#", "printf ", "python3 -m tools.image.dockerignore", "mkdir -p ")
+        )
     ]
 
 
 def host():
-    from tools.settings import host_arch
+    from tools.image.settings import host_arch
 
     return host_arch()
 
@@ -464,7 +466,7 @@ SAMPLES = {
 
 
 def test_every_setting_with_an_environment_variable_has_a_sample():
-    from tools.settings import OPTIONS
+    from tools.image.settings import OPTIONS
 
     # --docker is the stand-in in every test here; DOCKER is read by the same code.
     assert {o.name for o in OPTIONS if o.env} - {"docker"} == set(SAMPLES)
@@ -472,7 +474,7 @@ def test_every_setting_with_an_environment_variable_has_a_sample():
 
 @pytest.mark.parametrize("name", sorted(SAMPLES))
 def test_flag_and_environment_forms_give_the_same_command(checkout, fake_docker, name):
-    from tools.settings import BY_NAME
+    from tools.image.settings import BY_NAME
 
     opt = BY_NAME[name]
     value, session, *extra = SAMPLES[name]

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tools import compat, repo
+from tools import repo
+from tools.envoy import compat
 from tools.errors import ToolkitError
 
 DATA = repo.ROOT / compat.DATA_FILE
@@ -348,7 +349,7 @@ def test_nox_session_prints_the_envoy_version():
 
 
 def test_module_runs_without_the_sdk():
-    code = "import sys, tools.compat; print('docker' in sys.modules)"
+    code = "import sys, tools.envoy.compat; print('docker' in sys.modules)"
     proc = subprocess.run(
         [sys.executable, "-c", code], cwd=repo.ROOT, capture_output=True, text=True, check=True
     )

@@ -30,10 +30,10 @@ from pathlib import Path
 
 import pytest
 
-from tools import doctor, resources
-from tools.doctor import FAIL, OK, WARN, Findings, Probes
 from tools.errors import ToolkitError
-from tools.settings import resolve
+from tools.image import doctor, resources
+from tools.image.doctor import FAIL, OK, WARN, Findings, Probes
+from tools.image.settings import resolve
 from tools.tests.toolkit_fixtures import DISTRO_DOCKER, engine_problem, skip_or_fail
 
 FIXTURES = Path(__file__).parent / "fixtures" / "doctor"
@@ -106,7 +106,7 @@ def engine(env):
 
 @pytest.fixture
 def amd64_host():
-    from tools.settings import host_arch
+    from tools.image.settings import host_arch
 
     if host_arch() != "amd64":
         pytest.skip("the recorded emulation cases are written for an amd64 host")

@@ -17,7 +17,7 @@ from typing import Callable
 
 import pytest
 
-from tools import filters
+from tools.engine import filters
 from tools.errors import ToolkitError
 from tools.tests.toolkit_fixtures import skip_or_fail
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tools import resources
-from tools.resources import GIB, recommend_jobs
+from tools.image import resources
+from tools.image.resources import GIB, recommend_jobs
 from tools.tests.toolkit_fixtures import DISTRO_DOCKER, engine_problem, skip_or_fail
 
 FIXTURES = Path(__file__).parent / "fixtures" / "doctor"
@@ -91,7 +91,7 @@ def test_no_engine_means_host_figures(monkeypatch, tmp_path):
 
 
 def test_module_does_not_import_the_sdk():
-    code = "import sys, tools.resources; print('docker' in sys.modules)"
+    code = "import sys, tools.image.resources; print('docker' in sys.modules)"
     root = Path(__file__).resolve().parents[2]
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True

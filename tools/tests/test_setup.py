@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from tools import build, repo
+from tools import repo
+from tools.image import build
 from tools.tests.toolkit_fixtures import skip_or_fail
 
 #: What an installer prints; none of it may appear in any output of these sessions.
@@ -50,7 +51,7 @@ def nox_only(tmp_path_factory) -> Path:
 
 def _env() -> dict:
     """The caller's environment without a venv of its own or the toolkit's variables."""
-    from tools.settings import OPTIONS
+    from tools.image.settings import OPTIONS
 
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
     for opt in OPTIONS:
@@ -98,7 +99,7 @@ def test_policy_eval_dry_run_stdout_is_the_sessions_own(nox_only):
     _no_installer(proc)
     direct = subprocess.run(
         [sys.executable, "-c",
-         "from tools.filters import policy_main; policy_main(['eval', '--dry-run'])"],
+         "from tools.engine.filters import policy_main; policy_main(['eval', '--dry-run'])"],
         cwd=repo.ROOT, capture_output=True, text=True, env=_env(), check=True,
     )  # fmt: skip
     assert proc.stdout == direct.stdout and proc.stdout.strip()

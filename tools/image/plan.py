@@ -17,15 +17,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping, Sequence
 
-from tools import images, sessions
 from tools.errors import ToolkitError
 from tools.files import cache_dir, write_atomic
+from tools.image import images, sessions
+from tools.image.settings import Settings
 from tools.repo import GitFacts
 from tools.run import FileWrite, Plan, Step, query, start
-from tools.settings import Settings
 
 if TYPE_CHECKING:  # tools.facts imports this module
-    from tools.facts import Facts
+    from tools.image.facts import Facts
 
 #: The docker-container builder this toolkit creates when a build needs one.
 OWN_BUILDER = "cilium-envoy"
@@ -657,7 +657,7 @@ def plan(settings: Settings, facts: Facts) -> BuildPlan:
     jobs: int | None = None
     jobs_note = None
     if settings.jobs == "auto":
-        from tools import resources
+        from tools.image import resources
 
         # The host's figures stand in when none were gathered, as when no engine answers.
         found = facts.resources or resources.host_resources()

@@ -19,13 +19,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping, Optional, Tuple
 
-from tools import buildx, dockerignore, repo
+from tools import repo
 from tools.errors import ToolkitError
+from tools.image import dockerignore
+from tools.image import plan as buildx
+from tools.image.settings import Settings
 from tools.run import FileWrite
-from tools.settings import Settings
 
 if TYPE_CHECKING:  # imported when --jobs=auto asks for it
-    from tools.resources import Resources
+    from tools.image.resources import Resources
 
 #: How long the engine may take to answer a ping before a dry run says it is missing.
 PING_TIMEOUT = 1.0
@@ -146,7 +148,7 @@ def gather(
                     pipe.close()
     found = None
     if ask_engine and settings.jobs == "auto":
-        from tools import resources  # only when asked for: it asks the engine
+        from tools.image import resources  # only when asked for: it asks the engine
 
         found = resources.engine_resources(settings.docker)
     return Facts(

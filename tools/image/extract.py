@@ -99,7 +99,7 @@ def extract(
     except ImportError:
         raise _sdk_missing() from None
 
-    from tools import resources
+    from tools.image import resources
 
     arch = platform.split("/", 1)[1]
     try:
@@ -172,7 +172,7 @@ def main(
     root = root or repo.ROOT
     environ = dict(os.environ if environ is None else environ)
     args = _parser().parse_args(list(argv))
-    from tools.settings import host_arch
+    from tools.image.settings import host_arch
 
     platform = args.platform or f"linux/{host_arch()}"
     if platform not in PLATFORMS:
@@ -180,11 +180,11 @@ def main(
             f"--platform `{platform}` is not one we build; use {' or '.join(PLATFORMS)}."
         )
     if args.image:
-        from tools.images import check_reference
+        from tools.image.images import check_reference
 
         image = check_reference(args.image, "--image")
     else:
-        from tools.build import default_image_ref
+        from tools.image.build import default_image_ref
 
         # The image `nox -s build -- --arch ARCH` gives for the platform asked for.
         image = default_image_ref(root, environ, platform.split("/", 1)[1])

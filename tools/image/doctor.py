@@ -24,10 +24,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Optional, Sequence, TextIO
 
-from tools import arches, buildx, facts, images, repo, resources
+from tools import arches, repo
 from tools.errors import ToolkitError
+from tools.image import facts, images, resources
+from tools.image import plan as buildx
+from tools.image.settings import Settings, resolve
 from tools.run import query
-from tools.settings import Settings, resolve
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 

@@ -1,13 +1,13 @@
 """`nox -s api`: regenerate the Go API in go/ from cilium-filters/api/*.proto.
 
 Envoy's API (with protoc-gen-validate's rules, xds and googleapis) comes from the
-descriptor set tools/descriptors.py writes out of PyPI's pinned xds-protos wheel;
+descriptor set tools/api/descriptors.py writes out of PyPI's pinned xds-protos wheel;
 ``protoc --descriptor_set_in`` compiles our protos against it, finding protobuf's
 own google/protobuf/*.proto in protoc's include folder.  ``--proto-path`` uses
 folders of .proto files instead.
 
 The plugins (protoc-gen-go, protoc-gen-go-grpc, protoc-gen-validate) are pinned in
-tools/api_plugins.toml and installed by version with ``go install`` into the
+tools/api/api_plugins.toml and installed by version with ``go install`` into the
 toolkit's cache when missing; nothing on PATH is used, so the output does not
 depend on what the machine happens to have.
 
@@ -35,12 +35,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Optional, Sequence, TextIO
 
-from tools import descriptors, repo
+from tools import repo
+from tools.api import descriptors
 from tools.cli import Parser
 from tools.errors import ToolkitError
 from tools.files import cache_dir, write_atomic
+from tools.image.settings import load_toml
 from tools.run import Plan, Step, execute, query, stream
-from tools.settings import load_toml
 
 #: Where the protos live in this checkout ...
 PROTO_DIR = "cilium-filters/api"
@@ -50,11 +51,11 @@ PROTO_DIR = "cilium-filters/api"
 IMPORT_DIR = "cilium/api"
 GO_DIR = "go"
 GO_MODULE = "github.com/cilium/proxy/go"
-PINS_FILE = "tools/api_plugins.toml"
+PINS_FILE = "tools/api/api_plugins.toml"
 #: The oldest Go that builds the pinned plugins and go/ (go/go.mod says `go 1.22`).
 MIN_GO = (1, 22)
 #: The folder that holds this toolkit (the `tools` package), for `python -m tools...`.
-TOOLKIT_ROOT = Path(__file__).resolve().parent.parent
+TOOLKIT_ROOT = Path(__file__).resolve().parents[2]
 DESCRIPTOR_SET = "envoy-api.pb"
 
 #: Names of the files the generators write.  "_grpc.pb.go" ends in ".pb.go".
@@ -115,7 +116,7 @@ PLUGINS = (
 
 @dataclass(frozen=True)
 class Pin:
-    """A plugin version pinned in tools/api_plugins.toml."""
+    """A plugin version pinned in tools/api/api_plugins.toml."""
 
     name: str
     module: str
@@ -354,7 +355,14 @@ def descriptor_step(protos: Sequence[str], tmp: str) -> Step:
     return Step(
         f"write the descriptor set of Envoy's API that the protos import "
         f"(xds-protos {descriptors.XDS_PROTOS_VERSION})",
-        (sys.executable, "-m", "tools.descriptors", *protos, "--out", f"{tmp}/{DESCRIPTOR_SET}"),
+        (
+            sys.executable,
+            "-m",
+            "tools.api.descriptors",
+            *protos,
+            "--out",
+            f"{tmp}/{DESCRIPTOR_SET}",
+        ),
     )
 
 
@@ -446,7 +454,7 @@ def make_plan(
 
 def protoc_skew(found: str, pinned: str) -> str:
     return (
-        f"protoc {found} is not the pinned {pinned} (tools/api_plugins.toml): "
+        f"protoc {found} is not the pinned {pinned} (tools/api/api_plugins.toml): "
         "the `// protoc` version lines of the .pb.go files will differ"
     )
 
@@ -606,7 +614,7 @@ def install(steps: Sequence[Step], env: Mapping[str, str], out: TextIO) -> list[
 
 def write_descriptor_set(step: Step, root: Path, env: Mapping[str, str], out: TextIO) -> None:
     step.announce(out)
-    # `python -m tools.descriptors` is this toolkit's module, whatever the checkout.
+    # `python -m tools.api.descriptors` is this toolkit's module, whatever the checkout.
     python_path = os.pathsep.join(p for p in (str(TOOLKIT_ROOT), env.get("PYTHONPATH")) if p)
     answer = query(step.argv, cwd=root, env={**env, "PYTHONPATH": python_path}, timeout=None)
     text = (answer.stderr or "").strip()

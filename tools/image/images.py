@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from tools import sessions
 from tools.errors import ToolkitError
+from tools.image import sessions
+from tools.image.settings import Settings
 from tools.repo import GitFacts
-from tools.settings import Settings
 
 # Docker's reference grammar (distribution/reference), written out.
 _DOMAIN_PART = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"

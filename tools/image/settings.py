@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple
 
-from tools import arches, sessions
+from tools import arches
 from tools.cli import Parser
 from tools.errors import ToolkitError
+from tools.image import sessions
 from tools.run import redact
 
 SETTINGS_FILE = "nox-settings.toml"

@@ -8,9 +8,11 @@ import time
 from pathlib import Path
 from typing import Mapping, Sequence, TextIO
 
-from tools import buildx, facts, images, repo
+from tools import repo
+from tools.image import facts, images
+from tools.image import plan as buildx
+from tools.image.settings import Settings, resolve
 from tools.run import execute, redact
-from tools.settings import Settings, resolve
 
 BuildPlan = buildx.BuildPlan
 

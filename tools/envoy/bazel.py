@@ -1,4 +1,4 @@
-"""The steps the build containers run: ``python3 -m tools.bazel STEP [STEP ...]``.
+"""The steps the build containers run: ``python3 -m tools.envoy.bazel STEP [STEP ...]``.
 
 Standard library only, Python 3.8+: the same code runs in Dockerfile, Dockerfile.tests
 and on a developer's Linux host (run it from the top of the checkout).  Everything it
@@ -42,12 +42,9 @@ import sys
 from pathlib import Path
 from typing import Callable, Dict, List, Mapping, Optional, Sequence
 
-try:  # run as `python3 -m tools.bazel` from the checkout
-    from tools import elf
-    from tools.arches import ALIASES, ARCHES
-except ImportError:  # pragma: no cover - run as a script from tools/
-    import elf  # type: ignore[no-redef,import-not-found]
-    from arches import ALIASES, ARCHES  # type: ignore[no-redef,import-not-found]
+# Run as `python3 -m tools.envoy.bazel` from the top of the checkout.
+from tools import elf
+from tools.arches import ALIASES, ARCHES
 
 #: Bazel platform of each Docker architecture (envoy/platforms/BUILD).
 PLATFORMS = {name: arch.bazel_platform for name, arch in ARCHES.items()}
