@@ -8,8 +8,9 @@ import nox
 # The nox console script does not put this folder on sys.path.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from tools.entry import call, use_sdk  # noqa: E402
-from tools.image.settings import document  # noqa: E402
+from tools.entry import call  # noqa: E402
+from tools.image.sessions import SESSIONS  # noqa: E402
+from tools.image.usage import document  # noqa: E402
 
 nox.needs_version = ">=2026.10.20"
 nox.options.sessions = ["lint", "filters", "sanitize", "selftest"]
@@ -18,61 +19,25 @@ PYPROJECT = nox.project.load_toml(
     os.path.join(os.path.dirname(os.path.abspath(__file__)), "pyproject.toml")
 )
 
-# Image and helper sessions drive docker, bazel and protoc: no virtualenv needed, so
-# they start without any installer.
+# Sessions that drive docker, bazel and protoc need no virtualenv, so they start without
+# any installer; the docker SDK doctor and extract use is installed beside nox (README).
 tool_session = nox.session(python=False)
-# doctor and extract ask the engine through the docker SDK: it lives in their own venv,
-# made once and reused (nothing is installed on later calls).
-sdk_session = nox.session(reuse_venv=True)
 
 
-@tool_session
-@document("build")
-def build(session: nox.Session) -> None:
-    """Build the release image (host architecture unless --arch)."""
-    call(session, "image.build:main", "build")
+def _image_session(name: str) -> object:
+    """`nox -s NAME`: one row of the session table (tools/image/sessions.py)."""
+
+    def session(session: nox.Session) -> None:
+        call(session, "image.build:main", name)
+
+    session.__name__ = session.__qualname__ = name
+    session.__doc__ = SESSIONS[name].summary
+    return nox.session(python=False, name=name)(document(name)(session))
 
 
-@tool_session
-@document("build_multi")
-def build_multi(session: nox.Session) -> None:
-    """Build and push the release image for linux/arm64 and linux/amd64."""
-    call(session, "image.build:main", "build_multi")
-
-
-@tool_session
-@document("raspi")
-def raspi(session: nox.Session) -> None:
-    """Build the arm64 release image with gperftools, for Raspberry Pi kernels."""
-    call(session, "image.build:main", "raspi")
-
-
-@tool_session
-@document("builder")
-def builder(session: nox.Session) -> None:
-    """Build the builder image (compilers and Bazel) from Dockerfile.builder."""
-    call(session, "image.build:main", "builder")
-
-
-@tool_session
-@document("archive")
-def archive(session: nox.Session) -> None:
-    """Build the Bazel cache image (builder-archive) used to speed up builds."""
-    call(session, "image.build:main", "archive")
-
-
-@tool_session
-@document("tests")
-def tests(session: nox.Session) -> None:
-    """Run the integration tests in Dockerfile.tests and keep their logs."""
-    call(session, "image.build:main", "tests")
-
-
-@tool_session
-@document("tests_archive")
-def tests_archive(session: nox.Session) -> None:
-    """Build the Bazel cache image for the integration tests."""
-    call(session, "image.build:main", "tests_archive")
+# The image sessions: build, build_multi, raspi, builder, archive, tests, tests_archive.
+for _name in SESSIONS:
+    globals()[_name] = _image_session(_name)
 
 
 @tool_session
@@ -143,7 +108,7 @@ def policy(session: nox.Session) -> None:
     call(session, "engine.filters:policy_main")
 
 
-@sdk_session
+@tool_session
 @document("doctor")
 def doctor(session: nox.Session) -> None:
     """Check docker, buildx, emulation, memory, disk and registry login before a long build.
@@ -152,7 +117,6 @@ def doctor(session: nox.Session) -> None:
       --json             print one JSON document instead of the lines
                          e.g. nox -s doctor -- --json
     """
-    use_sdk(session)
     call(session, "image.doctor:main")
 
 
@@ -174,7 +138,7 @@ def compat(session: nox.Session) -> None:
     call(session, "envoy.compat:main")
 
 
-@sdk_session
+@tool_session
 def extract(session: nox.Session) -> None:
     """Copy /usr/bin/cilium-envoy out of a built image into out/<arch>/.
 
@@ -188,7 +152,6 @@ def extract(session: nox.Session) -> None:
       --docker PATH      the docker CLI whose engine and context to use (env DOCKER)
                          e.g. nox -s extract -- --docker /usr/bin/docker
     """
-    use_sdk(session)
     call(session, "image.extract:main")
 
 

@@ -39,8 +39,7 @@ from tools import repo
 from tools.api import descriptors
 from tools.cli import Parser
 from tools.errors import ToolkitError
-from tools.files import cache_dir, write_atomic
-from tools.image.settings import load_toml
+from tools.files import cache_dir, load_toml, write_atomic
 from tools.run import Plan, Step, execute, query, stream
 
 #: Where the protos live in this checkout ...

@@ -22,7 +22,7 @@ import pytest
 
 from tools.errors import ToolkitError
 from tools.image import build
-from tools.image.plan import SYSTEM_PLUGIN_DIRS
+from tools.image.facts import SYSTEM_PLUGIN_DIRS
 from tools.tests.toolkit_fixtures import DISTRO_DOCKER, git, make_checkout, skip_or_fail
 
 TINY_DOCKERFILE = """\

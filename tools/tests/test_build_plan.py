@@ -13,7 +13,7 @@ import subprocess
 import pytest
 
 from tools.errors import ToolkitError
-from tools.image import build, resources
+from tools.image import build, docker, resources
 from tools.tests.toolkit_fixtures import BAZEL_VERSION
 
 ACCT = "quay.io/cilium"
@@ -430,7 +430,7 @@ def test_cli_facts_are_remembered_until_the_cli_changes(checkout, fake_docker):
 
 @pytest.mark.parametrize("session,platforms", [("build", 1), ("build_multi", 2)])
 def test_jobs_auto_uses_the_engine_figures(checkout, fake_docker, session, platforms):
-    found = resources.engine_resources("/usr/bin/docker")
+    found = docker.engine_resources("/usr/bin/docker")
     expected = resources.recommend_jobs(found.memory_bytes, found.cpus, platforms)
     for args, env in ((["--jobs=auto"], {}), ([], {"JOBS": "auto"})):
         bp, text = dry(checkout, fake_docker, session, *args, env=env)
@@ -444,6 +444,9 @@ SAMPLES = {
     "bazel_build_opts": ("--copt=-O1", "build"),
     "bazel_test_opts": ("--test_timeout=9", "tests"),
     "bazel_remote_cache": ("grpc://cache:9092", "build"),
+    "bazel_remote_executor": ("grpcs://rbe.example:443", "build"),
+    "bazel_remote_instance_name": ("main", "build", "--bazel-remote-executor=grpc://rbe:8980"),
+    "bazel_remote_header": ("x-api-key=k", "build", "--bazel-remote-cache=grpc://cache:9092"),
     "jobs": ("3", "build"),
     "dev_account": ("docker.io/me", "build"),
     "docker_build_opts": ("--build-arg X=1", "build"),

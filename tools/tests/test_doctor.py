@@ -31,9 +31,9 @@ from pathlib import Path
 import pytest
 
 from tools.errors import ToolkitError
-from tools.image import doctor, resources
+from tools.image import answers, doctor, doctor_facts, doctor_machine, images, resources
 from tools.image.doctor import FAIL, OK, WARN, Findings, Probes
-from tools.image.settings import resolve
+from tools.image.resolve import resolve
 from tools.tests.toolkit_fixtures import DISTRO_DOCKER, engine_problem, skip_or_fail
 
 FIXTURES = Path(__file__).parent / "fixtures" / "doctor"
@@ -143,9 +143,9 @@ def recorded(name: str) -> str:
     return (FIXTURES / name).read_text()
 
 
-def inspected(name: str) -> doctor.BuilderReport:
+def inspected(name: str) -> answers.BuilderReport:
     """The report parsed from one recorded `docker buildx inspect`."""
-    report = doctor.parse_inspect(recorded(name))
+    report = answers.parse_inspect(recorded(name))
     assert report is not None, name
     return report
 
@@ -175,8 +175,8 @@ def test_parse_inspect_two_nodes_and_manual_platforms():
 
 
 def test_parse_inspect_rejects_other_text():
-    assert doctor.parse_inspect('ERROR: no builder "x" found\n') is None
-    assert doctor.parse_inspect("") is None
+    assert answers.parse_inspect('ERROR: no builder "x" found\n') is None
+    assert answers.parse_inspect("") is None
 
 
 # --- recorded binfmt_misc ------------------------------------------------------------------
@@ -195,13 +195,13 @@ def test_parse_inspect_rejects_other_text():
     ],
 )
 def test_read_binfmt(case, arch, state, entry):
-    found = doctor.read_binfmt(arch, BINFMT / case)
+    found = doctor_facts.read_binfmt(arch, BINFMT / case)
     assert (found.state, found.entry) == (state, entry)
 
 
 def test_read_binfmt_unmounted(tmp_path):
-    assert doctor.read_binfmt("arm64", tmp_path).state == "unmounted"
-    assert doctor.read_binfmt("arm64", tmp_path / "absent").state == "unmounted"
+    assert doctor_facts.read_binfmt("arm64", tmp_path).state == "unmounted"
+    assert doctor_facts.read_binfmt("arm64", tmp_path / "absent").state == "unmounted"
 
 
 # --- judging recorded engine figures -------------------------------------------------------
@@ -232,7 +232,7 @@ def findings(checkout, *args, info_fixture=None) -> Findings:
 )
 def test_memory_on_recorded_engines(amd64_host, checkout, fixture, args, status, jobs, words):
     f = findings(checkout, *args, info_fixture=fixture)
-    check = doctor.check_memory(f)
+    check = doctor_machine.check_memory(f)
     assert (check.status, f.recommended_jobs) == (status, jobs), check
     for word in words:
         assert word in check.line()
@@ -242,7 +242,7 @@ def test_memory_on_recorded_engines(amd64_host, checkout, fixture, args, status,
 
 def test_memory_without_engine_uses_host_figures(checkout):
     f = findings(checkout)
-    check = doctor.check_memory(f)
+    check = doctor_machine.check_memory(f)
     assert check.status == WARN and "the engine did not answer" in check.detail
     host = resources.host_resources()
     assert f.recommended_jobs == resources.recommend_jobs(host.memory_bytes, host.cpus)
@@ -252,27 +252,27 @@ def test_memory_without_engine_uses_host_figures(checkout):
     ("gib", "status"), [(5, FAIL), (9.9, FAIL), (10, WARN), (39, WARN), (40, OK), (300, OK)]
 )
 def test_disk_thresholds(gib, status):
-    check = doctor.judge_disk(int(gib * resources.GIB), "/var/lib/docker")
+    check = doctor_machine.judge_disk(int(gib * resources.GIB), "/var/lib/docker")
     assert check.status == status
     assert check.detail.startswith(f"{gib:.0f} GiB free at /var/lib/docker")
 
 
 def test_disk_inside_a_vm_is_not_measured(checkout):
-    check = doctor.check_disk(findings(checkout, info_fixture="info_desktop_8g"))
+    check = doctor_machine.check_disk(findings(checkout, info_fixture="info_desktop_8g"))
     assert check.status == WARN
     assert "inside Docker Desktop VM" in check.detail and "disk limit" in check.fix
 
 
 def test_emulation_on_docker_desktop(amd64_host, checkout):
     f = findings(checkout, "--arch", "multi", info_fixture="info_desktop_8g")
-    f.report = doctor.parse_inspect(recorded("inspect_desktop_docker.txt"))
-    assert doctor.check_emulation(f).status == OK
+    f.report = answers.parse_inspect(recorded("inspect_desktop_docker.txt"))
+    assert doctor_machine.check_emulation(f).status == OK
 
 
 def test_emulation_on_a_remote_engine_cannot_be_told(amd64_host, checkout):
     f = findings(checkout, "--arch", "arm64", info_fixture="info_linux_server")
     f.endpoint = "tcp://buildhost:2376"
-    check = doctor.check_emulation(f)
+    check = doctor_machine.check_emulation(f)
     assert check.status == WARN and "exec format error" in check.fix
 
 
@@ -290,7 +290,7 @@ def test_emulation_on_a_remote_engine_cannot_be_told(amd64_host, checkout):
     ],
 )
 def test_registry_of(reference, registry):
-    assert doctor.registry_of(reference) == registry
+    assert images.registry_of(reference) == registry
 
 
 # --- end to end, no engine (the stand-in CLI answers) --------------------------------------
@@ -728,7 +728,7 @@ def test_engine_checks_on_the_real_engine(checkout, standin, engine, local_image
     }  # fmt: skip
     assert document["recommended_jobs"] == resources.recommend_jobs(info["MemTotal"], info["NCPU"])
     free = shutil.disk_usage(info["DockerRootDir"]).free
-    expected = doctor.judge_disk(free, info["DockerRootDir"])
+    expected = doctor_machine.judge_disk(free, info["DockerRootDir"])
     shown = re.match(r"(\d+) GiB free at (\S+)", checks["disk"]["detail"])
     assert shown is not None, checks["disk"]["detail"]
     assert (checks["disk"]["status"], shown.group(2)) == (expected.status, info["DockerRootDir"])
