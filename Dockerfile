@@ -26,7 +26,7 @@ WORKDIR /cilium/proxy
 USER 1337:1337
 # Only what decides the dependencies: editing the proxy's own sources keeps this stage.
 COPY --chown=1337:1337 tools/__init__.py tools/arches.py tools/elf.py tools/
-COPY --chown=1337:1337 tools/envoy/__init__.py tools/envoy/bazel.py tools/envoy/
+COPY --chown=1337:1337 tools/envoy/__init__.py tools/envoy/bazel.py tools/envoy/cache.py tools/envoy/
 COPY --chown=1337:1337 WORKSPACE .bazelrc .bazelversion ENVOY_VERSION ./
 # Only what Bazel reads of envoy/ (not, e.g., the Cilium/Envoy table beside it).
 COPY --chown=1337:1337 envoy/BUILD envoy/*.bzl envoy/bazelrc envoy/workspace_status.sh envoy/
@@ -45,7 +45,7 @@ ENV CILIUM_BAZEL_CACHE=/cilium/bazel-cache CILIUM_OUTPUT_ROOT=/cilium/output \
 WORKDIR /cilium/proxy
 USER 1337:1337
 COPY --chown=1337:1337 tools/__init__.py tools/arches.py tools/elf.py tools/
-COPY --chown=1337:1337 tools/envoy/__init__.py tools/envoy/bazel.py tools/envoy/
+COPY --chown=1337:1337 tools/envoy/__init__.py tools/envoy/bazel.py tools/envoy/cache.py tools/envoy/
 # SOURCE_VERSION (the commit, written by the session) only when the context holds it.
 COPY --chown=1337:1337 WORKSPACE BUILD .bazelrc .bazelversion ENVOY_VERSION SOURCE_VERSIO[N] ./
 # Only what Bazel reads of envoy/ (not, e.g., the Cilium/Envoy table beside it).

@@ -57,7 +57,7 @@ def api(session: nox.Session) -> None:
                          e.g. nox -s api -- --protoc /opt/protobuf/bin/protoc --proto-path ../api
       --proto-path DIR   folder of imported protos instead of the descriptors; repeatable
     """
-    call(session, "api.generate:main")
+    call(session, "api.session:main")
 
 
 @tool_session
@@ -105,7 +105,7 @@ def policy(session: nox.Session) -> None:
       --dry-run          print the build and run commands, run nothing
                          e.g. nox -s policy -- eval --dry-run
     """
-    call(session, "engine.filters:policy_main")
+    call(session, "engine.policy:main")
 
 
 @tool_session
@@ -135,7 +135,7 @@ def compat(session: nox.Session) -> None:
       --dry-run          with --update: print the new rows, change nothing
                          e.g. nox -s compat -- --update --dry-run
     """
-    call(session, "envoy.compat:main")
+    call(session, "envoy.compat_session:main")
 
 
 @tool_session

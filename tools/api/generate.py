@@ -18,9 +18,11 @@ that nothing produces any more are removed.  A file without a generator's
 clause is hand-written: it is never written, moved or removed.  Afterwards, when
 Go is installed, the module is built and vetted.
 
-Facts are gathered once (read-only), then one plan is made: ``--dry-run`` prints
-it with one line naming whatever is missing, and a real run refuses to start
-while anything is.
+Facts are gathered once (read-only), then one plan is made (``tools.api.plan``, no
+I/O): ``--dry-run`` prints it with one line naming whatever is missing, a real run
+refuses to start while anything is, and otherwise carries out that same plan's steps
+(``tools.api.session``); ``tools.api.gofiles`` compares and writes go/.  This module
+holds what they share: the layout, the pins, the options and the facts.
 """
 
 from __future__ import annotations
@@ -28,19 +30,16 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import sys
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Optional, Sequence, TextIO
+from typing import Mapping, Optional, Sequence
 
-from tools import repo
 from tools.api import descriptors
 from tools.cli import Parser
 from tools.errors import ToolkitError
-from tools.files import cache_dir, load_toml, write_atomic
-from tools.run import Plan, Step, execute, query, stream
+from tools.files import cache_dir, load_toml
+from tools.run import Plan, query
 
 #: Where the protos live in this checkout ...
 PROTO_DIR = "cilium-filters/api"
@@ -160,6 +159,7 @@ class Facts:
     go_version: Optional[str]  # e.g. "go1.26.8"
     plugins: Mapping[str, str]  # name -> path in the toolkit's cache
     to_install: tuple[str, ...]  # pinned plugins not in the cache yet
+    wheel_cached: bool = False  # the pinned xds-protos wheel is in the toolkit's cache
 
     @property
     def go_usable(self) -> bool:
@@ -175,7 +175,7 @@ class Result:
     unchanged: list[str] = field(default_factory=list)
     installed: list[str] = field(default_factory=list)
     go: str = ""  # "built and vetted", or why that was skipped
-    plan: Optional[Plan] = None
+    plan: Optional[Plan] = None  # what --dry-run printed; a run carried out the same steps
     missing: tuple[str, ...] = ()
 
 
@@ -300,7 +300,7 @@ def gather(opts: Options, pins: Pins, env: Mapping[str, str]) -> Facts:
         answer = query([protoc, "--version"], env=env)
         words = answer.stdout.split() if answer.returncode == 0 else []
         protoc_version = words[-1] if words else None
-        include = None if _has_wkt(opts.proto_path) else protoc_include(protoc)
+        include = None if has_wkt(opts.proto_path) else protoc_include(protoc)
     go = shutil.which("go", path=path)
     go_version = None
     if go:
@@ -308,7 +308,8 @@ def gather(opts: Options, pins: Pins, env: Mapping[str, str]) -> Facts:
         go_version = answer.stdout.strip() if answer.returncode == 0 else None
     plugins = {name: str(pin.path(env)) for name, pin in pins.plugins.items()}
     to_install = tuple(use.name for use in PLUGINS if not os.access(plugins[use.name], os.X_OK))
-    return Facts(protoc, protoc_version, include, go, go_version, plugins, to_install)
+    cached = descriptors.wheel_path(env).is_file()
+    return Facts(protoc, protoc_version, include, go, go_version, plugins, to_install, cached)
 
 
 def missing(opts: Options, facts: Facts, env: Mapping[str, str]) -> tuple[str, ...]:
@@ -319,7 +320,7 @@ def missing(opts: Options, facts: Facts, env: Mapping[str, str]) -> tuple[str, .
             found.append(f"an executable protoc at `{opts.protoc}` (given with --protoc)")
         elif facts.protoc is None:
             found.append(INSTALL_PROTOC)
-        elif facts.include is None and not _has_wkt(opts.proto_path):
+        elif facts.include is None and not has_wkt(opts.proto_path):
             found.append(INSTALL_INCLUDE.format(protoc=facts.protoc))
     if facts.to_install and not facts.go_usable:
         have = f"found {facts.go_version or 'an unknown version'}" if facts.go else "none found"
@@ -329,448 +330,7 @@ def missing(opts: Options, facts: Facts, env: Mapping[str, str]) -> tuple[str, .
     return tuple(found)
 
 
-def _has_wkt(folders: Sequence[str]) -> bool:
+def has_wkt(folders: Sequence[str]) -> bool:
     return any(
         os.path.isfile(os.path.join(d, "google", "protobuf", "descriptor.proto")) for d in folders
     )
-
-
-# --- the plan ----------------------------------------------------------------------
-
-
-def install_steps(pins: Pins, facts: Facts) -> tuple[Step, ...]:
-    go = facts.go or "go"
-    return tuple(
-        Step(
-            f"install {name} {pins.plugins[name].version} (pinned in {PINS_FILE})",
-            (go, "install", pins.plugins[name].target),
-            env=(("GOBIN", os.path.dirname(facts.plugins[name])),),
-        )
-        for name in facts.to_install
-    )
-
-
-def descriptor_step(protos: Sequence[str], tmp: str) -> Step:
-    return Step(
-        f"write the descriptor set of Envoy's API that the protos import "
-        f"(xds-protos {descriptors.XDS_PROTOS_VERSION})",
-        (
-            sys.executable,
-            "-m",
-            "tools.api.descriptors",
-            *protos,
-            "--out",
-            f"{tmp}/{DESCRIPTOR_SET}",
-        ),
-    )
-
-
-def protoc_steps(opts: Options, facts: Facts, protos: Sequence[str], tmp: str) -> tuple[Step, ...]:
-    """One protoc run per plugin, each into its own folder (independent: may run at once)."""
-    if opts.proto_path:
-        sources: tuple[str, ...] = tuple(f"-I{folder}" for folder in opts.proto_path)
-    else:
-        sources = (f"--descriptor_set_in={tmp}/{DESCRIPTOR_SET}",)
-    include = () if _has_wkt(opts.proto_path) else (f"-I{facts.include or DRY_INCLUDE}",)
-    steps = []
-    for use in PLUGINS:
-        argv = (
-            facts.protoc or opts.protoc or "protoc",
-            f"--plugin={use.name}={facts.plugins[use.name]}",
-            *sources,
-            f"-I{IMPORT_DIR}={PROTO_DIR}",
-            *include,
-            use.out_flag(f"{tmp}/{use.out}"),
-            *protos,
-        )
-        steps.append(Step(f"protoc with {use.name}", argv))
-    return tuple(steps)
-
-
-def go_steps(go: str, root: Path) -> tuple[Step, ...]:
-    cwd = str(root / GO_DIR)
-    return (
-        Step("go build the module", (go, "build", "./..."), cwd=cwd),
-        Step("go vet the module", (go, "vet", "./..."), cwd=cwd),
-    )
-
-
-def make_plan(
-    opts: Options,
-    root: Path,
-    pins: Pins,
-    facts: Facts,
-    protos: Sequence[str],
-    env: Mapping[str, str],
-) -> Plan:
-    """The dry run's plan: what a run would do, with <tmp> for its temporary folder."""
-    tmp = DRY_TMP
-    steps = install_steps(pins, facts)
-    notes = []
-    if facts.to_install:
-        notes.append(
-            "each go install goes into a temporary GOBIN first, then the program is moved "
-            f"into {plugin_dir(env)}/<name>@<version>/"
-        )
-    if not opts.install_plugins:
-        if not opts.proto_path:
-            steps += (descriptor_step(protos, tmp),)
-            cached = descriptors.wheel_path(env).is_file()
-            notes.append(
-                f"Envoy's API: xds-protos {descriptors.XDS_PROTOS_VERSION} "
-                + ("(cached)" if cached else "(downloaded once with pip, sha256-checked)")
-            )
-        steps += protoc_steps(opts, facts, protos, tmp)
-        if facts.protoc:
-            notes.append(f"protoc: {facts.protoc} ({facts.protoc_version or 'version unknown'})")
-            if facts.protoc_version and facts.protoc_version != pins.protoc:
-                notes.append(protoc_skew(facts.protoc_version, pins.protoc))
-        if not opts.check:
-            if facts.go:
-                steps += go_steps(facts.go, root)
-            else:
-                notes.append("go build and go vet are skipped: Go is not installed")
-        notes.append(
-            f"{DRY_TMP} = a temporary folder; the protoc runs go in parallel, then "
-            + (
-                f"{GO_DIR}/ is compared with the result (nothing is written)"
-                if opts.check
-                else f"changed files are written into {GO_DIR}/ and generated files of "
-                "removed protos are deleted"
-            )
-        )
-    absent = missing(opts, facts, env)
-    notes.insert(0, "missing: " + "; ".join(absent) if absent else "missing: nothing")
-    title = "api" + "".join(
-        f" --{name}"
-        for name, on in (("check", opts.check), ("install-plugins", opts.install_plugins))
-        if on
-    )
-    return Plan(
-        title=title, root=str(root), steps=steps, notes=tuple(notes), extra={"missing": absent}
-    )
-
-
-def protoc_skew(found: str, pinned: str) -> str:
-    return (
-        f"protoc {found} is not the pinned {pinned} (tools/api/api_plugins.toml): "
-        "the `// protoc` version lines of the .pb.go files will differ"
-    )
-
-
-# --- generated files in go/ --------------------------------------------------
-
-
-def generator_of(text: str) -> tuple[Optional[str], Optional[str]]:
-    """(generator, source proto) named in a Go file's header, before its package clause."""
-    generator = source = None
-    for line in text.splitlines():
-        if line.startswith("package "):
-            break
-        m = _GENERATED_LINE.match(line)
-        if m:
-            generator = m.group(1)
-        m = _SOURCE_LINE.match(line)
-        if m:
-            source = m.group(1)
-    return generator, source
-
-
-def is_ours(path: Path) -> bool:
-    """A file our generators wrote: never a hand-written one.
-
-    It needs a generated-file name, one of our generators' "Code generated ...
-    DO NOT EDIT." lines before the package clause and, when it names its
-    source, a proto of ours.
-    """
-    if not path.name.endswith(GENERATED_SUFFIXES):
-        return False
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            head = handle.read(65536)
-    except OSError:
-        return False
-    generator, source = generator_of(head)
-    return generator is not None and (source is None or source.startswith(IMPORT_DIR + "/"))
-
-
-def existing_generated(root: Path) -> set[str]:
-    """Our generated files now in go/, relative to go/."""
-    base = root / GO_DIR
-    found = set()
-    for folder, dirs, files in os.walk(base):
-        dirs[:] = [d for d in dirs if d not in ("vendor", "testdata") and not d.startswith(".")]
-        for name in files:
-            path = Path(folder) / name
-            if is_ours(path):
-                found.add(path.relative_to(base).as_posix())
-    return found
-
-
-def collect(tmp: Path) -> dict[str, bytes]:
-    """Generated files, relative to go/, from every plugin's output folder."""
-    files: dict[str, bytes] = {}
-    for use in PLUGINS:
-        folder = tmp / use.out
-        for path in sorted(folder.rglob("*")):
-            if path.is_file():
-                rel = path.relative_to(folder).as_posix()
-                if rel in files:
-                    raise ToolkitError(f"Two plugins both wrote {rel}; rename a proto.")
-                files[rel] = path.read_bytes()
-    return files
-
-
-@dataclass
-class Changes:
-    write: list[str]  # relative to go/
-    remove: list[str]
-    unchanged: list[str]
-    only_versions: bool  # every difference is in a generator-version header line
-
-
-def compare(root: Path, generated: Mapping[str, bytes]) -> Changes:
-    base = root / GO_DIR
-    ours = existing_generated(root)
-    write, unchanged, version_only = [], [], []
-    for rel, content in sorted(generated.items()):
-        target = base / rel
-        if target.exists() and rel not in ours:
-            raise ToolkitError(
-                f"{GO_DIR}/{rel} is hand-written (no `Code generated ... DO NOT EDIT.` line) "
-                "but generation would replace it; rename the hand-written file."
-            )
-        try:
-            current = target.read_bytes()
-        except FileNotFoundError:
-            current = None
-        if current == content:
-            unchanged.append(rel)
-            continue
-        write.append(rel)
-        if current is not None and strip_versions(current) == strip_versions(content):
-            version_only.append(rel)
-    remove = sorted(ours - set(generated))
-    only_versions = bool(write) and not remove and len(version_only) == len(write)
-    return Changes(write, remove, unchanged, only_versions)
-
-
-def strip_versions(data: bytes) -> str:
-    """The text without the header lines naming protoc and plugin versions."""
-    text = data.decode("utf-8", errors="replace")
-    return "\n".join(line for line in text.splitlines() if not _VERSION_LINE.match(line))
-
-
-def apply(root: Path, generated: Mapping[str, bytes], changes: Changes, out: TextIO) -> None:
-    base = root / GO_DIR
-    for rel in changes.write:
-        write_atomic(base / rel, generated[rel])
-        print(f"wrote {GO_DIR}/{rel}", file=out)
-    for rel in changes.remove:
-        path = base / rel
-        path.unlink()
-        print(f"removed {GO_DIR}/{rel} (nothing generates it any more)", file=out)
-        _prune_empty(path.parent, base)
-
-
-def _prune_empty(folder: Path, stop: Path) -> None:
-    while folder != stop and stop in folder.parents:
-        try:
-            folder.rmdir()  # only succeeds when empty
-        except OSError:
-            return
-        folder = folder.parent
-
-
-# --- running -------------------------------------------------------------------
-
-
-def install(steps: Sequence[Step], env: Mapping[str, str], out: TextIO) -> list[str]:
-    """Carry out the go install steps: each into a private GOBIN, then one rename.
-
-    Two runs installing the same plugin at once (parallel tests, two terminals)
-    both succeed, and nobody ever sees a half-written program.
-    """
-    installed = []
-    for step in steps:
-        target_dir = Path(dict(step.env)["GOBIN"])
-        name = target_dir.name.split("@", 1)[0]
-        target_dir.mkdir(parents=True, exist_ok=True)
-        step.announce(out)
-        with tempfile.TemporaryDirectory(prefix=".go-install-", dir=target_dir) as tmp:
-            status = stream(step.argv, cwd=Path(tmp), env={**env, "GOBIN": tmp})
-            built = Path(tmp) / name
-            if status != 0 or not built.is_file():
-                raise ToolkitError(
-                    f"`{step.argv[-1]}` could not be installed (exit status {status}, Go's "
-                    f"output is above); check that the Go module proxy is reachable and Go is "
-                    f"{'.'.join(map(str, MIN_GO))} or newer."
-                )
-            os.replace(built, target_dir / name)
-        installed.append(name)
-    return installed
-
-
-def write_descriptor_set(step: Step, root: Path, env: Mapping[str, str], out: TextIO) -> None:
-    step.announce(out)
-    # `python -m tools.api.descriptors` is this toolkit's module, whatever the checkout.
-    python_path = os.pathsep.join(p for p in (str(TOOLKIT_ROOT), env.get("PYTHONPATH")) if p)
-    answer = query(step.argv, cwd=root, env={**env, "PYTHONPATH": python_path}, timeout=None)
-    text = (answer.stderr or "").strip()
-    if answer.returncode != 0:
-        prefix = "descriptors: "
-        last = text.splitlines()[-1] if text else f"exit status {answer.returncode}"
-        raise ToolkitError(last[len(prefix) :] if last.startswith(prefix) else last)
-    if text:
-        print(text, file=out, flush=True)
-
-
-def run_protoc(steps: Sequence[Step], root: Path, env: Mapping[str, str], out: TextIO) -> None:
-    """Run the independent protoc runs at once; on failure show protoc's own error."""
-    jobs = max(1, min(len(steps), os.cpu_count() or 1))
-    for step in steps:
-        step.announce(out)
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        answers = list(pool.map(lambda s: query(s.argv, cwd=root, env=env, timeout=None), steps))
-    shown = set()
-    for answer in answers:
-        text = (answer.stderr or "").strip()
-        if text and text not in shown:  # the same bad proto fails every run alike
-            shown.add(text)
-            print(text, file=out, flush=True)
-    for answer in answers:
-        if answer.returncode != 0:
-            first = _first_line(answer.stderr or answer.stdout)
-            raise ToolkitError(
-                f"protoc failed ({first}); fix the proto, go/ was not changed.",
-                status=answer.returncode if answer.returncode > 0 else 1,
-            )
-
-
-def build_and_vet(steps: Sequence[Step], root: Path, env: Mapping[str, str], out: TextIO) -> str:
-    """`go build` and `go vet` the module; returns what happened."""
-    if not steps:
-        return _note(out, "skipped go build and go vet: Go is not installed")
-    if not (root / GO_DIR / "go.mod").exists():
-        return _note(out, f"skipped go build and go vet: {GO_DIR}/go.mod is missing")
-    for step in steps:
-        step.announce(out)
-        answer = query(step.argv, cwd=Path(step.cwd or root), env=env, timeout=None)
-        text = (answer.stdout + answer.stderr).strip()
-        trouble = _MODULE_TROUBLE.search(text) if answer.returncode != 0 else None
-        if trouble:  # one line per package would only repeat it: show the first
-            return _note(
-                out,
-                f"skipped go build and go vet: Go could not resolve the modules "
-                f"({_first_line(text).removesuffix('; to add:')}); when the proto's imports changed, run `go mod tidy` "
-                f"in {GO_DIR}/ where the Go module proxy is reachable and commit go.mod and go.sum",
-            )
-        if text:
-            print(text, file=out, flush=True)
-        if answer.returncode == 0:
-            continue
-        # Go heads its errors with a "# package" line: name the first real one.
-        errors = "\n".join(line for line in text.splitlines() if not line.startswith("# "))
-        raise ToolkitError(
-            f"{step.description} failed ({_first_line(errors or text)}); fix the Go code in {GO_DIR}/ "
-            "(a hand-written file, or the proto that generated the file named above)."
-        )
-    return "built and vetted"
-
-
-def _note(out: TextIO, text: str) -> str:
-    print(f"note: {text}.", file=out, flush=True)
-    return text
-
-
-def _first_line(text: str) -> str:
-    for line in (text or "").splitlines():
-        if line.strip():
-            return line.strip()
-    return "no output"
-
-
-def main(
-    argv: Sequence[str],
-    *,
-    root: Optional[Path] = None,
-    environ: Optional[Mapping[str, str]] = None,
-    out: Optional[TextIO] = None,
-) -> Result:
-    out = out or sys.stdout
-    root = Path(root or repo.ROOT)
-    env = dict(os.environ if environ is None else environ)
-    opts = parse(argv)
-    protos = find_protos(root)
-    pins = load_pins(root)
-    for folder in opts.proto_path:
-        if not os.path.isdir(folder):
-            raise ToolkitError(f"--proto-path `{folder}` is not a folder; pass an existing one.")
-    facts = gather(opts, pins, env)
-    plan = make_plan(opts, root, pins, facts, protos, env)
-    absent: tuple[str, ...] = plan.extra["missing"]  # type: ignore[assignment]
-
-    if opts.dry_run:
-        execute(plan, dry_run=True, out=out)
-        return Result(plan=plan, missing=absent)
-    if absent:
-        raise ToolkitError(
-            f"`nox -s api` needs {' and '.join(absent)}; install {'them' if len(absent) > 1 else 'it'} "
-            "and run it again.",
-            status=127,
-        )
-
-    result = Result(plan=plan)
-    result.installed = install(install_steps(pins, facts), env, out)
-    if opts.install_plugins:
-        where = plugin_dir(env)
-        print(
-            f"installed {', '.join(result.installed)} into {where}"
-            if result.installed
-            else f"the pinned plugins are installed in {where}",
-            file=out,
-        )
-        return result
-    if facts.protoc_version and facts.protoc_version != pins.protoc:
-        print(f"note: {protoc_skew(facts.protoc_version, pins.protoc)}.", file=out)
-
-    with tempfile.TemporaryDirectory(prefix="nox-api-") as tmp:
-        for use in PLUGINS:
-            (Path(tmp) / use.out).mkdir()
-        if not opts.proto_path:
-            write_descriptor_set(descriptor_step(protos, tmp), root, env, out)
-        run_protoc(protoc_steps(opts, facts, protos, tmp), root, env, out)
-        generated = collect(Path(tmp))
-    changes = compare(root, generated)
-    result.unchanged = changes.unchanged
-
-    if opts.check:
-        if changes.write or changes.remove:
-            listed = [f"{GO_DIR}/{r}" for r in changes.write] + [
-                f"{GO_DIR}/{r} (stale)" for r in changes.remove
-            ]
-            shown = ", ".join(listed[:4]) + (
-                f" and {len(listed) - 4} more" if len(listed) > 4 else ""
-            )
-            why = (
-                "; only the generator version lines differ, so go/ was made with another protoc "
-                "or plugin version"
-                if changes.only_versions
-                else ""
-            )
-            for line in listed:
-                print(f"differs: {line}", file=out)
-            raise ToolkitError(
-                f"{GO_DIR}/ is not what generation gives: {shown}{why}; run `nox -s api` "
-                "and commit the result."
-            )
-        print(f"{GO_DIR}/ is up to date ({len(changes.unchanged)} generated files).", file=out)
-        return result
-
-    apply(root, generated, changes, out)
-    result.written, result.removed = changes.write, changes.remove
-    if not changes.write and not changes.remove:
-        print(f"{GO_DIR}/ was already up to date ({len(changes.unchanged)} files).", file=out)
-    go_run = go_steps(facts.go, root) if facts.go else ()
-    result.go = build_and_vet(go_run, root, env, out)
-    return result

@@ -45,6 +45,15 @@ from typing import Callable, Dict, List, Mapping, Optional, Sequence
 # Run as `python3 -m tools.envoy.bazel` from the top of the checkout.
 from tools import elf
 from tools.arches import ALIASES, ARCHES
+from tools.envoy.cache import (
+    STAMP,
+    dependency_hashes,
+    empty,
+    entries,
+    read_stamp,
+    rmtree,
+    staleness,
+)
 
 #: Bazel platform of each Docker architecture (envoy/platforms/BUILD).
 PLATFORMS = {name: arch.bazel_platform for name, arch in ARCHES.items()}
@@ -54,11 +63,6 @@ TEST_TARGETS = ("//tests/...",)
 #: What `fetch` downloads before any of our own sources are copied in.
 FETCH_TARGETS = ("@envoy//source/exe:envoy_main_entry_lib",)
 BINARY = "cilium-envoy"
-#: The files that decide which external dependencies Bazel fetches.  When any of them
-#: differs from the archive's copy, the archive is stale.
-DEPENDENCY_FILES = (".bazelversion", "ENVOY_VERSION", "WORKSPACE")
-DEPENDENCY_GLOBS = ("envoy/*.bzl", "envoy/patches/*.patch")
-STAMP = "stamp.json"
 FALSE_WORDS = ("", "0", "false", "no")
 
 
@@ -182,22 +186,7 @@ def fetch_argv(cfg: Config) -> List[str]:
     return [*cfg.startup(), "fetch", *cfg.caches()[1:], *FETCH_TARGETS]
 
 
-# --- dependency hashes and the archive's stamp ---------------------------------------
-
-
-def dependency_files(root: Path) -> List[str]:
-    names = [n for n in DEPENDENCY_FILES if (root / n).is_file()]
-    for pattern in DEPENDENCY_GLOBS:
-        names += sorted(p.relative_to(root).as_posix() for p in root.glob(pattern) if p.is_file())
-    return names
-
-
-def dependency_hashes(root: Path) -> Dict[str, str]:
-    """sha256 of every file that decides what Bazel fetches, by path."""
-    return {
-        name: hashlib.sha256((root / name).read_bytes()).hexdigest()
-        for name in dependency_files(root)
-    }
+# --- the tree's stamp -------------------------------------------------------------------
 
 
 def envoy_version(root: Path) -> str:
@@ -216,62 +205,6 @@ def source_version(root: Path) -> str:
 
 def tree_stamp(root: Path) -> dict:
     return {"envoy_version": envoy_version(root), "dependencies": dependency_hashes(root)}
-
-
-def read_stamp(cache: Path) -> Optional[dict]:
-    try:
-        stamp = json.loads((cache / STAMP).read_text())
-    except (OSError, ValueError):
-        return None
-    return stamp if isinstance(stamp, dict) else None
-
-
-def staleness(archived: Optional[dict], tree: dict) -> Optional[str]:
-    """Why the archived cache does not fit the tree, or None when it does."""
-    if archived is None:
-        return f"it has no {STAMP}"
-    reasons = []
-    if archived.get("envoy_version") != tree["envoy_version"]:
-        reasons.append(
-            f"ENVOY_VERSION {archived.get('envoy_version')} in the archive, "
-            f"{tree['envoy_version']} here"
-        )
-    old = archived.get("dependencies") or {}
-    new = tree["dependencies"]
-    changed = sorted(n for n in set(old) | set(new) if old.get(n) != new.get(n))
-    if changed:
-        reasons.append("dependency files differ: " + ", ".join(changed))
-    return "; ".join(reasons) or None
-
-
-def _entries(folder: Path) -> int:
-    if not folder.is_dir():
-        return 0
-    return sum(len(files) for _, _, files in os.walk(folder))
-
-
-def _empty(folder: Path) -> None:
-    """Remove what is inside ``folder`` (which may be a mount point) and keep it."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for child in folder.iterdir():
-        if child.is_dir() and not child.is_symlink():
-            _rmtree(child)
-        else:
-            child.unlink()
-
-
-def _rmtree(path: Path) -> None:
-    def retry_writable(func: Callable, name: str, _exc: object) -> None:
-        # Bazel leaves read-only directories behind; make them writable and retry.
-        os.chmod(os.path.dirname(name), 0o755)
-        if os.path.isdir(name) and not os.path.islink(name):
-            os.chmod(name, 0o755)
-        func(name)
-
-    if sys.version_info >= (3, 12):  # onerror is deprecated from 3.12 on
-        shutil.rmtree(path, onexc=retry_writable)
-    else:
-        shutil.rmtree(path, onerror=retry_writable)
 
 
 # --- steps ---------------------------------------------------------------------------
@@ -323,9 +256,9 @@ def _seed(cfg: Config) -> str:
     if why is None:
         return (
             f"persistent cache matches {envoy_version(cfg.root)} and its dependency files; "
-            f"reusing {_entries(cache / 'disk')} disk cache entries"
+            f"reusing {entries(cache / 'disk')} disk cache entries"
         )
-    _empty(cache)
+    empty(cache)
     if not archive.is_dir() or not any(archive.iterdir()):
         return f"no cache in {archive} yet; starting from an empty one"
     stale = staleness(read_stamp(archive), tree)
@@ -339,7 +272,7 @@ def _seed(cfg: Config) -> str:
             shutil.copy2(child, target, follow_symlinks=False)
     return (
         f"archive cache matches {envoy_version(cfg.root)} and its dependency files; seeded the "
-        f"persistent cache ({why} before) with {_entries(cache / 'disk')} disk cache entries"
+        f"persistent cache ({why} before) with {entries(cache / 'disk')} disk cache entries"
     )
 
 
@@ -347,7 +280,7 @@ def step_prepare_cache(cfg: Config) -> None:
     """Reuse the archive's cache when it fits the tree; otherwise clear it."""
     cache = cfg.cache
     if cfg.no_cache:
-        _empty(cache)
+        empty(cache)
         decision = f"NO_CACHE={cfg.no_cache}: cleared the disk and repository caches in {cache}"
     elif cfg.archive is not None:
         decision = _seed(cfg)
@@ -356,12 +289,12 @@ def step_prepare_cache(cfg: Config) -> None:
     else:
         why = staleness(read_stamp(cache), tree_stamp(cfg.root))
         if why:
-            _empty(cache)
+            empty(cache)
             decision = f"archive cache is stale ({why}); cleared it instead of reusing it"
         else:
             decision = (
                 f"archive cache matches {envoy_version(cfg.root)} and its dependency files; "
-                f"reusing {_entries(cache / 'disk')} disk cache entries"
+                f"reusing {entries(cache / 'disk')} disk cache entries"
             )
     for sub in ("disk", "repo"):
         (cache / sub).mkdir(parents=True, exist_ok=True)
@@ -437,10 +370,10 @@ def step_test(cfg: Config) -> None:
     status = _run(argv, cfg.root, "test")
     logs = cfg.root / "bazel-testlogs"
     if cfg.testlogs.exists():
-        _rmtree(cfg.testlogs)
+        rmtree(cfg.testlogs)
     if logs.is_dir():
         shutil.copytree(logs, cfg.testlogs, symlinks=False)
-    copied = _entries(cfg.testlogs)
+    copied = entries(cfg.testlogs)
     if status == 0:
         _say("test", f"passed; {copied} log files copied to {cfg.testlogs}")
         return
@@ -458,10 +391,10 @@ def step_copy_cache(cfg: Config) -> None:
         return
     target = cfg.cache_home.with_name(cfg.cache_home.name + cfg.copy_cache_ext)
     if target.exists():
-        _rmtree(target)
+        rmtree(target)
     shutil.copytree(cfg.cache, target, symlinks=True)
     _write_stamp(target, cfg.root)
-    _say("copy-cache", f"copied {_entries(target)} cache files to {target}")
+    _say("copy-cache", f"copied {entries(target)} cache files to {target}")
 
 
 def step_cleanup(cfg: Config) -> None:
@@ -475,7 +408,7 @@ def step_cleanup(cfg: Config) -> None:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    _rmtree(cfg.output_root)
+    rmtree(cfg.output_root)
     for link in cfg.root.glob("bazel-*"):
         if link.is_symlink():
             link.unlink()

@@ -78,7 +78,8 @@ def _coerce(opt: Option, value: Any, where: str) -> Any:
     except ValueError as exc:
         shown = redact(str(value))
         if opt.secret:  # NAME=VALUE: the name helps, the value is a credential
-            shown = shown.partition("=")[0] + "=***"
+            name, sep, _ = str(value).partition("=")
+            shown = f"{redact(name)}=***" if sep else "***"
         raise ToolkitError(f"{where} `{shown}` is not valid: it {exc}.") from None
 
 

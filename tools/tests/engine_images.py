@@ -60,6 +60,7 @@ CHECKOUT_PATHS = (
     "tools/arches.py",
     "tools/envoy/__init__.py",
     "tools/envoy/bazel.py",
+    "tools/envoy/cache.py",
     "tools/elf.py",
     "tools/tests/test_bazel.py",
 )

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.api import descriptors
+from tools.api import descriptors, gofiles, session
 from tools.api import generate as api
 from tools.errors import ToolkitError
 from tools.tests.toolkit_fixtures import skip_or_fail
@@ -69,7 +69,7 @@ def toolchain() -> dict:
     pins = api.load_pins(REPO)
     if any(not pin.path(os.environ).is_file() for pin in pins.plugins.values()):
         need_go()
-        api.main(["--install-plugins"], root=REPO, out=io.StringIO())
+        session.main(["--install-plugins"], root=REPO, out=io.StringIO())
     try:
         descriptors.ensure_wheel()
     except ToolkitError as exc:
@@ -157,7 +157,7 @@ def env(tmp_path: Path, toolchain: dict) -> dict:
 
 def generate(root: Path, env: dict, *args: str):
     out = io.StringIO()
-    result = api.main(list(args), root=root, environ=env, out=out)
+    result = session.main(list(args), root=root, environ=env, out=out)
     return result, out.getvalue()
 
 
@@ -361,7 +361,7 @@ def test_a_bad_proto_shows_protocs_error_and_leaves_go_alone(tree: Path, env: di
     before = snapshot(tree / "go")
     out = io.StringIO()
     with pytest.raises(ToolkitError) as err:
-        api.main([], root=tree, environ=env, out=out)
+        session.main([], root=tree, environ=env, out=out)
     assert "protoc failed (cilium/api/network_filter.proto:" in err.value.message
     assert '"strin" is not defined' in out.getvalue()
     assert out.getvalue().count('"strin" is not defined') == 1  # three runs, one report
@@ -660,7 +660,7 @@ def test_go_module_is_tidy_and_formatted() -> None:
 def test_which_files_are_ours(tmp_path: Path, header: str, ours: bool) -> None:
     path = tmp_path / "x.pb.go"
     path.write_text(header + "\npackage cilium\n")
-    assert api.is_ours(path) is ours
+    assert gofiles.is_ours(path) is ours
 
 
 def test_protoc_include_folder_layouts(tmp_path: Path) -> None:

@@ -50,7 +50,8 @@ def tree(tmp_path: Path) -> Path:
     for name in ("envoy", "cilium-filters", "tests"):
         shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("FAIL"))
     (root / "tools" / "envoy").mkdir(parents=True)
-    for name in ("__init__.py", "arches.py", "envoy/__init__.py", "envoy/bazel.py", "elf.py"):
+    for name in ("__init__.py", "arches.py", "envoy/__init__.py", "envoy/bazel.py",
+                 "envoy/cache.py", "elf.py"):  # fmt: skip
         shutil.copy2(REPO / "tools" / name, root / "tools" / name)
     return root
 
@@ -273,7 +274,12 @@ def test_failing_test_shows_its_log_and_fails(tmp_path, tree):
     assert "bazel test failed (exit status 3)" in failed.stderr
 
 
-IN_CONTAINER_MODULES = ("tools/envoy/bazel.py", "tools/elf.py", "tools/tests/fixtures/engine/bazel")
+IN_CONTAINER_MODULES = (
+    "tools/envoy/bazel.py",
+    "tools/envoy/cache.py",
+    "tools/elf.py",
+    "tools/tests/fixtures/engine/bazel",
+)
 
 
 @pytest.mark.parametrize("path", IN_CONTAINER_MODULES)

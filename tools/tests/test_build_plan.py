@@ -497,3 +497,30 @@ def test_branch_override_and_detached_head(checkout, fake_docker):
     subprocess.run(["git", "-C", str(checkout.root), "checkout", "-q", "--detach"], check=True)
     bp, _ = dry(checkout, fake_docker, "build")
     assert bp.tags == (f"{ACCT}/cilium-envoy-dev:HEAD-{h}", f"{ACCT}/cilium-envoy-dev:{sha}-{h}")
+
+
+def test_remote_execution_options_reach_bazel_as_bazel_spells_them(checkout, fake_docker):
+    args = ["--bazel-build-opts=--copt=-O1", "--bazel-remote-cache=grpc://cache:9092",
+            "--bazel-remote-executor=grpcs://rbe.example:443", "--bazel-remote-instance-name=main",
+            "--bazel-remote-header=x-a=1", "--bazel-remote-header=x-b=2", "--jobs=8"]  # fmt: skip
+    bp, _ = dry(checkout, fake_docker, "build", *args)
+    assert dict(_build_args(bp))["BAZEL_BUILD_OPTS"].split() == [
+        "--copt=-O1", "--remote_cache=grpc://cache:9092", "--remote_executor=grpcs://rbe.example:443",
+        "--remote_instance_name=main", "--remote_header=x-a=1", "--remote_header=x-b=2", "--jobs=8",
+    ]  # fmt: skip
+    # The environment gives several headers at once, separated by spaces.
+    env = {"BAZEL_REMOTE_EXECUTOR": "rbe.example:443", "BAZEL_REMOTE_HEADER": "x-a=1 x-b=2"}
+    bp, _ = dry(checkout, fake_docker, "tests", env=env)
+    test_opts = dict(_build_args(bp))["BAZEL_TEST_OPTS"].split()
+    assert test_opts[-4:] == ["--remote_executor=rbe.example:443", "--remote_header=x-a=1",
+                              "--remote_header=x-b=2", "--test_output=errors"]  # fmt: skip
+
+
+def test_remote_headers_from_the_settings_file(checkout, fake_docker):
+    (checkout.root / "nox-settings.toml").write_text(
+        'bazel-remote-executor = "grpc://rbe:8980"\nbazel-remote-header = ["x-a=1", "x-b=2"]\n'
+    )
+    bp, _ = dry(checkout, fake_docker, "build")
+    opts = dict(_build_args(bp))["BAZEL_BUILD_OPTS"].split()
+    assert opts == ["--remote_executor=grpc://rbe:8980", "--remote_header=x-a=1",
+                    "--remote_header=x-b=2"]  # fmt: skip

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tools import repo
-from tools.envoy import compat
+from tools.envoy import compat, compat_session
 from tools.errors import ToolkitError
 
 DATA = repo.ROOT / compat.DATA_FILE
@@ -24,7 +24,7 @@ def rows():
 
 def run(argv, root=None) -> str:
     out = io.StringIO()
-    compat.main(argv, root=root or repo.ROOT, out=out)
+    compat_session.main(argv, root=root or repo.ROOT, out=out)
     return out.getvalue()
 
 
@@ -323,7 +323,7 @@ def test_check_session_fails_listing_every_problem(tmp_path):
     edit(root / "README.md", "| v1.16.5 | v1.30.8 |", "| v1.16.5 | v1.30.7 |")
     out = io.StringIO()
     with pytest.raises(ToolkitError, match=r"compat --check found 2 problem\(s\)"):
-        compat.main(["--check"], root=root, out=out)
+        compat_session.main(["--check"], root=root, out=out)
     lines = out.getvalue().splitlines()
     assert len(lines) == 2 and all(line.startswith("fail ") for line in lines)
 

@@ -482,6 +482,32 @@ def test_named_builder_must_exist(checkout, standin, no_engine):
     assert "docker buildx create --name mine" in builder["fix"]
 
 
+def test_named_kubernetes_builder_runs_both_platforms(amd64_host, checkout, standin, no_engine):
+    """A builder on Kubernetes (buildx's kubernetes driver), one node per architecture."""
+    standin.builders(k8s="inspect_kubernetes.txt")
+    document, _ = run_doctor(
+        checkout, standin, "--arch=multi", "--builder=k8s", probes=binfmt("none")
+    )
+    checks = by_name(document)
+    assert checks["builder"]["status"] == OK
+    assert checks["builder"]["detail"] == "`k8s`, driver kubernetes"
+    # Its nodes' own platforms decide, not this machine's (empty) binfmt_misc table.
+    assert checks["emulation"]["status"] == OK
+    assert checks["emulation"]["detail"] == "builder `k8s` runs linux/arm64"
+    assert not any("--bootstrap" in c for c in standin.calls)  # it runs already
+
+
+def test_named_remote_buildkit_that_refuses_fails(checkout, standin, no_engine):
+    """A BuildKit daemon of one's own (buildx's remote driver) that does not answer."""
+    standin.builders(remote_bk="inspect_remote_error.txt")
+    document, error = run_doctor(checkout, standin, "--builder=remote-bk")
+    builder = by_name(document)["builder"]
+    assert builder["status"] == FAIL
+    assert builder["detail"].startswith("`remote-bk` (remote) does not work: listing workers:")
+    assert "docker buildx rm remote-bk" in builder["fix"]
+    assert "builder" in error.message
+
+
 def test_docker_driver_cannot_build_two_platforms(amd64_host, checkout, standin, no_engine):
     document, _ = run_doctor(checkout, standin, "--arch=multi", "--builder=default")
     builder = by_name(document)["builder"]

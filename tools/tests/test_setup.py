@@ -118,7 +118,7 @@ def test_policy_eval_dry_run_stdout_is_the_sessions_own(nox_only):
     _no_installer(proc)
     direct = subprocess.run(
         [sys.executable, "-c",
-         "from tools.engine.filters import policy_main; policy_main(['eval', '--dry-run'])"],
+         "from tools.engine.policy import main; main(['eval', '--dry-run'])"],
         cwd=repo.ROOT, capture_output=True, text=True, env=_env(), check=True,
     )  # fmt: skip
     assert proc.stdout == direct.stdout and proc.stdout.strip()
