@@ -36,9 +36,7 @@ def commands(text):
         shlex.split(line)
         for line in text.splitlines()
         if line
-        and not line.startswith(
-            ("#", "printf ", "python3 -m tools.image.dockerignore", "mkdir -p ")
-        )
+        and not line.startswith(("#", "printf ", "python3 -m tools.dockerignore", "mkdir -p "))
     ]
 
 
