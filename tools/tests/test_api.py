@@ -3,7 +3,7 @@
 Everything here is real: protoc and protobuf's own .proto files (Debian's
 protobuf-compiler and libprotobuf-dev), the pinned plugins (go-installed by the
 session into the toolkit's cache), Envoy's API from the pinned xds-protos
-descriptor set (tools/descriptors.py), Go and the Go module proxy, the
+descriptor set (tools/api/descriptors.py), Go and the Go module proxy, the
 repository's protos, pins and go/ module.  The only stand-ins are labelled: a
 `go` that reports an old version, and a `protoc-gen-go` on PATH that must never
 be used.
@@ -26,7 +26,8 @@ from pathlib import Path
 
 import pytest
 
-from tools import api, descriptors
+from tools.api import descriptors, gofiles, session
+from tools.api import generate as api
 from tools.errors import ToolkitError
 from tools.tests.toolkit_fixtures import skip_or_fail
 
@@ -68,7 +69,7 @@ def toolchain() -> dict:
     pins = api.load_pins(REPO)
     if any(not pin.path(os.environ).is_file() for pin in pins.plugins.values()):
         need_go()
-        api.main(["--install-plugins"], root=REPO, out=io.StringIO())
+        session.main(["--install-plugins"], root=REPO, out=io.StringIO())
     try:
         descriptors.ensure_wheel()
     except ToolkitError as exc:
@@ -87,7 +88,7 @@ def make_tree(root: Path, protos=SELF_CONTAINED) -> Path:
     (root / api.PROTO_DIR).mkdir(parents=True)
     for name in protos:
         shutil.copy(REPO / api.PROTO_DIR / f"{name}.proto", root / api.PROTO_DIR)
-    (root / "tools").mkdir()
+    (root / api.PINS_FILE).parent.mkdir(parents=True)
     shutil.copy(REPO / api.PINS_FILE, root / api.PINS_FILE)
     (root / API).mkdir(parents=True)
     for name in ("go.mod", "go.sum"):
@@ -156,7 +157,7 @@ def env(tmp_path: Path, toolchain: dict) -> dict:
 
 def generate(root: Path, env: dict, *args: str):
     out = io.StringIO()
-    result = api.main(list(args), root=root, environ=env, out=out)
+    result = session.main(list(args), root=root, environ=env, out=out)
     return result, out.getvalue()
 
 
@@ -345,7 +346,7 @@ def test_another_protoc_version_is_noted(tree: Path, env: dict) -> None:
     pins = tree / api.PINS_FILE
     pins.write_text(pins.read_text().replace('version = "3.21.12"', 'version = "29.3"'))
     result, log = generate(tree, env, "--dry-run")
-    assert "# protoc 3.21.12 is not the pinned 29.3 (tools/api_plugins.toml)" in log
+    assert "# protoc 3.21.12 is not the pinned 29.3 (tools/api/api_plugins.toml)" in log
     _, log = generate(tree, env)
     assert "note: protoc 3.21.12 is not the pinned 29.3" in log
 
@@ -360,7 +361,7 @@ def test_a_bad_proto_shows_protocs_error_and_leaves_go_alone(tree: Path, env: di
     before = snapshot(tree / "go")
     out = io.StringIO()
     with pytest.raises(ToolkitError) as err:
-        api.main([], root=tree, environ=env, out=out)
+        session.main([], root=tree, environ=env, out=out)
     assert "protoc failed (cilium/api/network_filter.proto:" in err.value.message
     assert '"strin" is not defined' in out.getvalue()
     assert out.getvalue().count('"strin" is not defined') == 1  # three runs, one report
@@ -433,7 +434,7 @@ def test_dry_run_on_a_bare_machine_prints_the_plan_and_what_is_missing(
         in log
     )
     assert "go install github.com/envoyproxy/protoc-gen-validate@v1.1.0" in log
-    assert "-m tools.descriptors cilium-filters/api/accesslog.proto" in log
+    assert "-m tools.api.descriptors cilium-filters/api/accesslog.proto" in log
     assert (
         "protoc --plugin=protoc-gen-go=" in log
         and "'--descriptor_set_in=<tmp>/envoy-api.pb'" in log
@@ -501,7 +502,7 @@ def test_install_plugins_installs_exactly_the_missing_ones(tree: Path, tmp_path:
     env = environment(tmp_path, go=True, cache=cache)
     _, log = generate(tree, env, "--install-plugins", "--dry-run")
     steps = [line for line in log.splitlines() if line.startswith("# install ")]
-    assert steps == ["# install protoc-gen-go v1.35.2 (pinned in tools/api_plugins.toml)"]
+    assert steps == ["# install protoc-gen-go v1.35.2 (pinned in tools/api/api_plugins.toml)"]
     assert "# missing: nothing" in log
     result, log = generate(tree, env, "--install-plugins")
     assert result.installed == ["protoc-gen-go"]
@@ -659,7 +660,7 @@ def test_go_module_is_tidy_and_formatted() -> None:
 def test_which_files_are_ours(tmp_path: Path, header: str, ours: bool) -> None:
     path = tmp_path / "x.pb.go"
     path.write_text(header + "\npackage cilium\n")
-    assert api.is_ours(path) is ours
+    assert gofiles.is_ours(path) is ours
 
 
 def test_protoc_include_folder_layouts(tmp_path: Path) -> None:

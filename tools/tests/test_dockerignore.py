@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tools import dockerignore
-from tools.dockerignore import translate
+from tools.image import dockerignore
+from tools.image.dockerignore import translate
 from tools.run import FileWrite
 
 REPO = Path(__file__).resolve().parents[2]
@@ -390,7 +390,7 @@ ENGINE_TREE = {
     "docs/guide.txt": "",
     "noxfile.py": "",
     "pyproject.toml": "",
-    "tools/bazel.py": "",
+    "tools/envoy/bazel.py": "",
     "tools/tests/test_x.py": "",
     "bench/b.py": "",
     ".ci/run": "",

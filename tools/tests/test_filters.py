@@ -17,7 +17,7 @@ from typing import Callable
 
 import pytest
 
-from tools import filters
+from tools.engine import bench, filters, policy
 from tools.errors import ToolkitError
 from tools.tests.toolkit_fixtures import skip_or_fail
 
@@ -251,7 +251,7 @@ def test_bench_summary_states_the_goals(tmp_path):
         run("BM_Parse/10000", 60.0), run("BM_Update/10000", 200.0),
         run("BM_BaselineHashAndBinarySearch", 15.0, "ns"), run("BM_CheckL4", 27.0, "ns"),
     ]}))  # fmt: skip
-    text = filters.bench_summary(results)
+    text = bench.bench_summary(results)
     assert "BM_Update/1000 / BM_Parse/1000 = 2.25 (<= 3) ok" in text  # best of repetitions
     assert "BM_Update/10000 / BM_Parse/10000 = 3.33 (<= 3) OVER GOAL" in text
     assert "BM_CheckL4 / BM_BaselineHashAndBinarySearch = 1.80 (<= 2) ok" in text
@@ -263,15 +263,15 @@ def test_bench_summary_states_the_goals(tmp_path):
 
 def test_policy_needs_a_command(tmp_path):
     with pytest.raises(ToolkitError) as error:
-        filters.policy_main([], root=tmp_path)
+        policy.main([], root=tmp_path)
     assert "nox -s policy -- eval" in error.value.message
     with pytest.raises(ToolkitError) as error:
-        filters.policy_main(["evaluate"], root=tmp_path)
+        policy.main(["evaluate"], root=tmp_path)
     assert "use one of eval, check, explain" in error.value.message
 
 
 def test_policy_dry_run(tmp_path, capsys):
-    filters.policy_main(["check", "--policy", "p.yaml", "--dry-run"], root=tmp_path, environ={})
+    policy.main(["check", "--policy", "p.yaml", "--dry-run"], root=tmp_path, environ={})
     out = capsys.readouterr().out
     assert "cmake --build build/filters/dev --target cilium-policy" in out
     assert "build/filters/dev/cilium-policy check --policy p.yaml" in out

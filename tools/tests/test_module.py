@@ -332,7 +332,7 @@ def test_a_real_request_is_allowed_or_denied_by_policy(running):
 
 
 def test_release_build_compiles_the_module_with_envoys_dependencies():
-    from tools import bazel
+    from tools.envoy import bazel
 
     build = (MODULE / "BUILD").read_text()
     for target in bazel.MODULE_TARGETS:
@@ -350,7 +350,7 @@ def test_release_build_compiles_the_module_with_envoys_dependencies():
 
 
 def test_runtime_image_finds_the_module_by_name():
-    from tools import bazel
+    from tools.envoy import bazel
 
     text = (REPO / "Dockerfile").read_text()
     runtime = text.rsplit("\nFROM ", 1)[1]
@@ -363,7 +363,7 @@ def test_runtime_image_finds_the_module_by_name():
 
 def test_install_refuses_a_build_without_the_module(tmp_path):
     """tools.bazel install, run for real on a tree whose build produced no module."""
-    from tools import bazel
+    from tools.envoy import bazel
 
     root = tmp_path / "tree"
     (root / "bazel-bin").mkdir(parents=True)

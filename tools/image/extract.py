@@ -1,22 +1,26 @@
 """`nox -s extract`: copy the proxy out of an image, for a runtime of your own.
 
-A container is created (never started) from the image, the files are read through
-the engine's archive API, and the container is removed whatever happens.
+The engine reads the files (``tools.image.docker.read_paths``: a container created,
+never started, read through the archive API, removed whatever happens); this module
+checks what came out (the binary's ELF machine) and writes it atomically.
 """
 
 from __future__ import annotations
 
-import io
 import os
 import sys
-import tarfile
 from pathlib import Path, PurePosixPath
-from typing import Any, Mapping, Sequence, TextIO
+from typing import Mapping, Sequence, TextIO
 
 from tools import arches, elf, repo
 from tools.cli import Parser
 from tools.errors import ToolkitError
 from tools.files import write_atomic
+from tools.image import docker
+from tools.image.build import default_image_ref
+from tools.image.images import check_reference
+from tools.image.resources import EngineUnavailable
+from tools.image.settings import host_arch
 
 BINARY = "/usr/bin/cilium-envoy"
 #: Installed beside the proxy when the image has them (a starter, its libraries).
@@ -47,47 +51,9 @@ def _parser() -> Parser:
 
 def _sdk_missing() -> ToolkitError:
     return ToolkitError(
-        "extract needs the docker SDK for Python; run it as `nox -s extract` (its venv has it) "
-        "or `pip install docker`."
+        f"extract reads the image through the engine, but {docker.SDK_MISSING}; install it and "
+        "run `nox -s extract` again."
     )
-
-
-def _endpoint(docker: str) -> dict:
-    """Where the named docker CLI connects (its current context), for the SDK."""
-    from tools.run import query
-
-    proc = query(
-        [docker, "context", "inspect", "--format", "{{.Endpoints.docker.Host}}"],
-        missing=f"The docker CLI `{docker}` was not found; install Docker or pass --docker=/path/to/docker.",
-    )
-    host = proc.stdout.strip()
-    return {"DOCKER_HOST": host} if proc.returncode == 0 and host else {}
-
-
-def _files_from_tar(data: bytes) -> dict[str, tuple[bytes, int]]:
-    """Regular files of an archive-API tar (named relative to the copied path's parent)."""
-    files = {}
-    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-        for member in tar.getmembers():
-            path = PurePosixPath(member.name)
-            if not member.isreg() or path.is_absolute() or ".." in path.parts:
-                continue
-            handle = tar.extractfile(member)
-            if handle is not None:
-                files[str(path)] = (handle.read(), member.mode & 0o777)
-    return files
-
-
-def _read(container: Any, path: str) -> dict[str, tuple[bytes, int]] | None:
-    """Files under ``path`` in the container, keyed by where they go below <arch>/."""
-    from docker.errors import NotFound
-
-    try:
-        stream, _ = container.get_archive(path)
-    except NotFound:
-        return None
-    prefix = "lib/" if path.startswith("/usr/lib/") else ""
-    return {prefix + name: entry for name, entry in _files_from_tar(b"".join(stream)).items()}
 
 
 def extract(
@@ -95,49 +61,40 @@ def extract(
 ) -> list[Path]:
     """Copy the proxy and its companions into ``output/<arch>/``; return what was written."""
     try:
-        from docker.errors import APIError, ImageNotFound
+        import docker as _sdk  # noqa: F401 - only to say early that it is missing
     except ImportError:
         raise _sdk_missing() from None
 
-    from tools import resources
-
     arch = platform.split("/", 1)[1]
     try:
-        client = resources.connect(environ=environ)
-    except resources.EngineUnavailable as exc:
+        client = docker.connect(environ=environ)
+    except EngineUnavailable as exc:
         raise ToolkitError(
             f"No Docker engine to read the image from ({exc}); start Docker and retry."
         ) from None
     try:
-        try:
-            image_arch = client.images.get(image).attrs.get("Architecture")
-        except ImageNotFound:
+        present, image_arch = docker.image_architecture(client, image)
+        if not present:
             raise ToolkitError(
                 f"The image `{image}` is not in the local image store; build it or pass --image."
-            ) from None
+            )
         if image_arch and image_arch != arch:
             raise ToolkitError(
                 f"`{image}` is a linux/{image_arch} image, not {platform}; "
                 f"pass --platform linux/{image_arch} or build with --arch {arch}."
             )
-        try:
-            container = client.containers.create(image, command=["none"], platform=platform)
-        except APIError as exc:
-            raise ToolkitError(
-                f"The engine refused to open `{image}` for {platform}: {exc.explanation}."
-            ) from None
-        try:
-            found = _read(container, BINARY)
-            if not found:
-                raise ToolkitError(
-                    f"`{image}` has no {BINARY}; pass --image with a cilium-envoy release image."
-                )
-            for path in COMPANIONS:
-                found.update(_read(container, path) or {})
-        finally:
-            container.remove(force=True)
+        read = docker.read_paths(client, image, platform, (BINARY, *COMPANIONS))
     finally:
         client.close()
+    if not read[BINARY]:
+        raise ToolkitError(
+            f"`{image}` has no {BINARY}; pass --image with a cilium-envoy release image."
+        )
+    found: dict[str, tuple[bytes, int]] = {}
+    for path in (BINARY, *COMPANIONS):
+        # Files keyed by where they go below <arch>/ (a folder under /usr/lib/ goes to lib/).
+        prefix = "lib/" if path.startswith("/usr/lib/") else ""
+        found.update({prefix + name: entry for name, entry in (read[path] or {}).items()})
 
     binary = found[PurePosixPath(BINARY).name][0]
     try:
@@ -172,25 +129,19 @@ def main(
     root = root or repo.ROOT
     environ = dict(os.environ if environ is None else environ)
     args = _parser().parse_args(list(argv))
-    from tools.settings import host_arch
-
     platform = args.platform or f"linux/{host_arch()}"
     if platform not in PLATFORMS:
         raise ToolkitError(
             f"--platform `{platform}` is not one we build; use {' or '.join(PLATFORMS)}."
         )
     if args.image:
-        from tools.images import check_reference
-
         image = check_reference(args.image, "--image")
     else:
-        from tools.build import default_image_ref
-
         # The image `nox -s build -- --arch ARCH` gives for the platform asked for.
         image = default_image_ref(root, environ, platform.split("/", 1)[1])
-    docker = args.docker or environ.get("DOCKER") or ""
-    if docker and not environ.get("DOCKER_HOST"):
-        environ.update(_endpoint(docker))
+    cli = args.docker or environ.get("DOCKER") or ""
+    if cli and not environ.get("DOCKER_HOST"):
+        environ.update(docker.cli_endpoint(cli))
     output = Path(args.output)
     if not output.is_absolute():
         output = root / output

@@ -296,7 +296,7 @@ def build(protos: Sequence[Path], out: Path, listing: Optional[Path] = None, log
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m tools.descriptors",
+        prog="python -m tools.api.descriptors",
         description="Write the FileDescriptorSet of Envoy's API that the given protos import.",
     )
     parser.add_argument("protos", nargs="+", type=Path, help="our .proto files")

@@ -16,7 +16,7 @@ Run them before changing envoy/ (the pin, patches or extensions).
 Envoy's extension list is also written down in tools/tests/fixtures/envoy/ (so the
 extension tests run everywhere); after moving to another Envoy release, rewrite it with
 
-    ENVOY_SOURCE=~/src/envoy.git python -m tools.tests.envoy_source
+    ENVOY_SOURCE=~/src/envoy.git python -m tools.envoy.source
 
 and a test fails while the file and the source disagree.
 """
@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Mapping
 
 REPO = Path(__file__).resolve().parents[2]
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "envoy"
+FIXTURES = REPO / "tools" / "tests" / "fixtures" / "envoy"
 
 #: Where Envoy keeps its extension lists and their metadata, by kind.
 BUILD_CONFIGS = {
@@ -73,7 +73,7 @@ def source_problem(
     if not source:
         return (
             f"ENVOY_SOURCE naming a git clone of Envoy that holds {commit} "
-            "(see tools/tests/envoy_source.py)"
+            "(see tools/envoy/source.py)"
         )
     if _git(Path(source), "cat-file", "-e", f"{commit}^{{commit}}").returncode != 0:
         return f"ENVOY_SOURCE={source} to hold Envoy commit {commit} (it does not)"
@@ -207,7 +207,7 @@ HEADER = """\
 # built with Envoy's core or Envoy Mobile's), Bazel label, categories, type URLs of their
 # configuration.  Derived from Envoy's extensions_build_config.bzl, contrib_build_config.bzl
 # and extensions_metadata.yaml at {commit}
-# by `python -m tools.tests.envoy_source`; do not edit.
+# by `python -m tools.envoy.source`; do not edit.
 """
 
 

@@ -1,32 +1,28 @@
-"""Image references: validation and the tag rules of every image session."""
+"""Image references: validation, the images a build names, and why a pull failed."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from tools import sessions
 from tools.errors import ToolkitError
+from tools.image import sessions
+from tools.image.settings import Settings
+from tools.image.tags import BUILDER_IMAGE, TAG_RE, TagContext
+from tools.image.tags import computed as tags_of
 from tools.repo import GitFacts
-from tools.settings import Settings
 
 # Docker's reference grammar (distribution/reference), written out.
 _DOMAIN_PART = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
 _DOMAIN = rf"(?:{_DOMAIN_PART}(?:\.{_DOMAIN_PART})*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?"
 _PATH_PART = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _NAME = rf"(?:{_DOMAIN}/)?{_PATH_PART}(?:/{_PATH_PART})*"
-TAG_RE = re.compile(r"[\w][\w.-]{0,127}", re.ASCII)
 _DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
 NAME_RE = re.compile(_NAME, re.ASCII)
 REFERENCE_RE = re.compile(
     rf"(?P<name>{_NAME})(?::(?P<tag>{TAG_RE.pattern}))?(?:@(?P<digest>{_DIGEST}))?", re.ASCII
 )
 MAX_NAME = 255
-
-RELEASE_BRANCH = "main"
-IMAGE = "cilium-envoy"
-DEV_IMAGE = "cilium-envoy-dev"
-BUILDER_IMAGE = "cilium-envoy-builder"
 
 
 def check_reference(value: str, what: str, *, tagged: bool = True) -> str:
@@ -60,17 +56,6 @@ def check_tag(value: str, what: str) -> str:
     return value
 
 
-def branch_tag(branch: str) -> str:
-    """The branch name with every byte outside ``[A-Za-z0-9_.-]`` replaced by ``-``.
-
-    Byte by byte, as `tr -c` does it: a non-ASCII letter (two or more UTF-8 bytes)
-    becomes as many dashes.
-    """
-    data = branch.encode("utf-8", "surrogateescape")
-    allowed = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
-    return "".join(chr(b) if b in allowed else "-" for b in data)
-
-
 def builder_tag(settings: Settings, facts: GitFacts, bazel_version: str) -> str:
     if settings.builder_base_tag:
         return check_tag(settings.builder_base_tag, "--builder-base-tag")
@@ -95,9 +80,7 @@ def archive_image(settings: Settings) -> str | None:
         return check_reference(settings.archive_image, "--archive-image")
     if settings.no_archive:
         return None
-    # doctor checks `build`; builder builds start from no archive and never ask.
-    spec = sessions.SESSIONS.get(settings.session, sessions.SESSIONS["build"])
-    tag = getattr(settings, spec.archive_tag or "builder_archive_tag")
+    tag = getattr(settings, sessions.row(settings.session).archive_tag or "builder_archive_tag")
     return f"{settings.dev_account}/{BUILDER_IMAGE}:{tag}"
 
 
@@ -108,15 +91,15 @@ class Flavour:
     arch: str | None  # explicit architecture, None for host builds and multi
     debug: bool
     release_debug: bool
-    raspi: bool = False
+    word: str = ""  # the session's own (raspi)
 
     @property
     def suffix(self) -> str:
         parts = []
         if self.arch:
             parts.append(self.arch)
-        if self.raspi:
-            parts.append("raspi")
+        if self.word:
+            parts.append(self.word)
         if self.debug:
             parts.append("debug")
         if self.release_debug:
@@ -128,47 +111,22 @@ def flavour(settings: Settings) -> Flavour:
     """Every single-platform image names its architecture (this host's without --arch)."""
     target = settings.target_arch
     arch = target if target != "multi" else None
-    return Flavour(arch, settings.debug, settings.release_debug, raspi=settings.session == "raspi")
+    word = sessions.row(settings.session).flavour
+    return Flavour(arch, settings.debug, settings.release_debug, word)
 
 
 def computed_tags(settings: Settings, facts: GitFacts, bazel_version: str) -> tuple[str, ...]:
-    """The tags a session gives its image when no --tag is passed."""
-    account = settings.dev_account
-    session = settings.session
-    branch = settings.branch or facts.branch
-    release = branch == RELEASE_BRANCH
-    sfx = flavour(settings).suffix
-    if session == "builder":
-        tags = [f"{account}/{BUILDER_IMAGE}:{builder_tag(settings, facts, bazel_version)}"]
-    elif session == "archive":
-        tags = [f"{account}/{BUILDER_IMAGE}:{settings.builder_archive_tag}"]
-    elif session == "tests_archive":
-        tags = [f"{account}/{BUILDER_IMAGE}:{settings.tests_archive_tag}"]
-    elif session == "tests":
-        if release:
-            tags = [f"{account}/{IMAGE}:latest{sfx}-testlogs"]
-        else:
-            tags = [f"{account}/{DEV_IMAGE}:{branch_tag(branch)}{sfx}-testlogs"]
-    elif release:
-        tags = [f"{account}/{IMAGE}:{facts.head}{sfx}", f"{account}/{IMAGE}:latest{sfx}"]
-    else:
-        tags = [
-            f"{account}/{DEV_IMAGE}:{branch_tag(branch)}{sfx}",
-            f"{account}/{DEV_IMAGE}:{facts.head}{sfx}",
-        ]
-    for tag in tags:
-        _, _, tag_part = tag.rpartition(":")
-        if not TAG_RE.fullmatch(tag_part):
-            why = (
-                f"it has {len(tag_part)} characters, more than 128"
-                if len(tag_part) > 128
-                else "a tag cannot start with `.` or `-`"
-            )
-            raise ToolkitError(
-                f"The tag `{tag_part}` computed from branch `{branch}` is not a valid image tag "
-                f"({why}); pass --branch NAME with a name that makes a valid tag, or --tag REF."
-            )
-    return tuple(tags)
+    """The tags a session gives its image when no --tag is passed (its row's tag rule)."""
+    context = TagContext(
+        account=settings.dev_account,
+        branch=settings.branch or facts.branch,
+        head=facts.head,
+        suffix=flavour(settings).suffix,
+        builder_tag=lambda: builder_tag(settings, facts, bazel_version),
+        builder_archive_tag=settings.builder_archive_tag,
+        tests_archive_tag=settings.tests_archive_tag,
+    )
+    return tags_of(sessions.row(settings.session).tag_rule, context)
 
 
 def tags(settings: Settings, facts: GitFacts, bazel_version: str) -> tuple[str, ...]:

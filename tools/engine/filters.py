@@ -11,14 +11,14 @@ build/filters/, configured once and then built incrementally:
   shared access-log client) under ThreadSanitizer (`filters -- --sanitize`, `sanitize`);
 * ``release``: optimised, for Google Benchmark (`filters -- --bench`).
 
-Like the image sessions, each computes its plan first; ``--dry-run`` prints it.
+Like the image sessions, each gathers its facts once (the build folders, the tools on
+PATH), computes its plan without I/O, and ``--dry-run`` prints the plan a run carries
+out.  ``tools.engine.policy`` is `nox -s policy`; ``tools.engine.bench`` reads the
+benchmarks' results.
 """
 
 from __future__ import annotations
 
-import functools
-import io
-import json
 import os
 import shutil
 import subprocess
@@ -29,6 +29,7 @@ from typing import Callable, Dict, List, Mapping, Optional, Sequence, TextIO, Tu
 
 from tools import repo
 from tools.cli import Parser
+from tools.engine.bench import bench_summary
 from tools.errors import ToolkitError
 from tools.run import Plan, Step, execute, stream
 
@@ -189,23 +190,51 @@ def _configured(folder: Path, variant: Optional[Variant] = None) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class Facts:
+    """What the plans depend on, per variant, gathered once (files and the tools on PATH)."""
+
+    configured: Mapping[str, bool]  # its folder has been configured
+    current: Mapping[str, bool]  # ... with the variant's options as they are now
+    compilers: Mapping[str, Optional[str]]  # the C++ compiler it would configure with
+    lacking: Mapping[str, List[str]]  # what it needs that this machine lacks (when asked)
+
+
+def gather(
+    variants: Sequence[Variant],
+    root: Path,
+    environ: Optional[Mapping[str, str]] = None,
+    *,
+    clean: bool = False,
+) -> Facts:
+    """Look at the build folders and the machine; what a variant lacks is asked only when
+    it has to be configured."""
+    environ = os.environ if environ is None else environ
+    configured = {v.name: _configured(v.folder(root)) for v in variants}
+    return Facts(
+        configured=configured,
+        current={v.name: _configured(v.folder(root), v) for v in variants},
+        compilers={v.name: _compiler_for(v, environ) for v in variants},
+        lacking={v.name: missing(v, environ) for v in variants if clean or not configured[v.name]},
+    )
+
+
 def build_steps(
     variant: Variant,
     root: Path,
     targets: Sequence[str],
+    facts: Facts,
     *,
     jobs: Optional[int] = None,
-    environ: Optional[Mapping[str, str]] = None,
     clean: bool = False,
 ) -> List[Step]:
     """Configure `variant` when its folder is new (or cleaned), then build `targets`."""
-    environ = os.environ if environ is None else environ
     folder = variant.folder(root)
     steps: List[Step] = []
     rel = os.path.relpath(folder, root)
-    if clean or not _configured(folder, variant):
+    if clean or not facts.current[variant.name]:
         configure = ["cmake", "-S", SOURCE_DIR, "-B", rel, "-G", "Ninja", *variant.cmake_options]
-        compiler = _compiler_for(variant, environ)
+        compiler = facts.compilers[variant.name]
         if variant.compiler and compiler:
             configure.append(f"-DCMAKE_CXX_COMPILER={compiler}")
         if clean:
@@ -220,30 +249,40 @@ def build_steps(
     return steps
 
 
-def plan_filters(
-    options: Options, root: Path, environ: Optional[Mapping[str, str]] = None
-) -> Tuple[Plan, Dict[str, List[str]]]:
-    """The steps of `nox -s filters` and what each variant lacks on this machine."""
+def variants_of(options: Options) -> List[Variant]:
     variants: List[Variant] = [SANITIZE] if options.sanitize or options.fuzz_seconds else [DEV]
     if options.bench:
         variants = (
             [RELEASE] if not (options.sanitize or options.fuzz_seconds) else variants + [RELEASE]
         )
+    return variants
+
+
+def plan_filters(
+    options: Options, root: Path, environ: Optional[Mapping[str, str]] = None
+) -> Tuple[Plan, Dict[str, List[str]]]:
+    """Gather the facts, then plan (:func:`plan`)."""
+    facts = gather(variants_of(options), root, environ, clean=options.clean)
+    return plan(options, root, facts)
+
+
+def plan(options: Options, root: Path, facts: Facts) -> Tuple[Plan, Dict[str, List[str]]]:
+    """The steps of `nox -s filters` and what each variant lacks on this machine; no I/O."""
     steps: List[Step] = []
     lacking: Dict[str, List[str]] = {}
     notes: List[str] = []
-    for variant in variants:
+    for variant in variants_of(options):
         folder = variant.folder(root)
         rel = os.path.relpath(folder, root)
-        if not _configured(folder) or options.clean:
-            lacking[variant.name] = missing(variant, environ)
+        if variant.name in facts.lacking:
+            lacking[variant.name] = list(facts.lacking[variant.name])
         if variant is RELEASE:
             steps += build_steps(
                 variant,
                 root,
                 (BENCH_BINARY, os.path.basename(SNAPSHOT_BENCH_BINARY)),
+                facts,
                 jobs=options.jobs,
-                environ=environ,
                 clean=options.clean,
             )
             bench_json = f"{rel}/benchmark.json"
@@ -281,9 +320,7 @@ def plan_filters(
                 *FUZZ_TARGETS,
             ]  # fmt: skip
         )
-        steps += build_steps(
-            variant, root, targets, jobs=options.jobs, environ=environ, clean=options.clean
-        )
+        steps += build_steps(variant, root, targets, facts, jobs=options.jobs, clean=options.clean)
         test = [f"{rel}/{TEST_BINARY}", "--gtest_brief=1"]
         if options.gtest_filter:
             test.append(f"--gtest_filter={options.gtest_filter}")
@@ -330,13 +367,13 @@ def plan_filters(
     for name, what in lacking.items():
         if what:
             notes.append(f"this machine lacks {', '.join(what)} for the {name} build")
-    plan = Plan(
+    planned = Plan(
         title="filters: build and test the policy engine",
         root=str(root),
         steps=tuple(steps),
         notes=tuple(notes),
     )
-    return plan, lacking
+    return planned, lacking
 
 
 # --- nox -s filters ---------------------------------------------------------------------------
@@ -403,141 +440,14 @@ def main(
     out = out or sys.stdout
     root = root or repo.ROOT
     options = _options(argv, session, sanitize=session == "sanitize")
-    plan, lacking = plan_filters(options, root, environ)
+    planned, lacking = plan_filters(options, root, environ)
     if options.dry_run:
-        execute(plan, dry_run=True, out=out)
-        return plan
+        execute(planned, dry_run=True, out=out)
+        return planned
     for name, what in lacking.items():
         _require({v.name: v for v in (DEV, SANITIZE, RELEASE)}[name], what)
-    took = execute(plan, out=out, runner=runner or stream)
+    took = execute(planned, out=out, runner=runner or stream)
     if options.bench:
         print(bench_summary(root / BUILD_ROOT / RELEASE.name / "benchmark.json"), file=out)
     print(f"filters: done in {took:.0f} s", file=out, flush=True)
-    return plan
-
-
-# --- benchmark summary ----------------------------------------------------------------------
-
-#: (name of the measured benchmark, name of its baseline, goal: at most this ratio)
-BENCH_RATIOS = (
-    ("BM_Update/1000", "BM_Parse/1000", 3.0),
-    ("BM_Update/10000", "BM_Parse/10000", 3.0),
-    ("BM_CheckL4", "BM_BaselineHashAndBinarySearch", 2.0),
-)
-#: Reported next to each other, without a goal.
-BENCH_COMPARISONS = (
-    ("BM_HostsUpdate", "BM_HostsParse"),
-    ("BM_HostsLookup", "BM_HostsLookupBaseline"),
-    ("BM_UpdateUnchanged/10000", "BM_Update/10000"),
-)
-
-
-def bench_summary(path: Path) -> str:
-    """The goals of the issue, measured: ratios from Google Benchmark's JSON output."""
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise ToolkitError(f"Could not read the benchmark results {path}: {exc}.") from None
-    # The best of the repetitions: the least disturbed by whatever else the machine ran.
-    times: Dict[str, float] = {}
-    for b in data.get("benchmarks", []):
-        if b.get("run_type", "iteration") != "iteration" or b.get("error_occurred"):
-            continue
-        name = b.get("run_name", b["name"])
-        value = float(b["cpu_time"]) * _UNIT[b.get("time_unit", "ns")]
-        times[name] = min(value, times.get(name, value))
-    lines = ["benchmark ratios, best of the repetitions (goal):"]
-    for name, base, goal in BENCH_RATIOS:
-        if name in times and base in times:
-            ratio = times[name] / times[base]
-            verdict = "ok" if ratio <= goal else "OVER GOAL"
-            lines.append(f"  {name} / {base} = {ratio:.2f} (<= {goal:g}) {verdict}")
-    for name, base in BENCH_COMPARISONS:
-        if name in times and base in times:
-            lines.append(f"  {name} / {base} = {times[name] / times[base]:.2f}")
-    small, large = times.get("BM_Update/1000"), times.get("BM_Update/10000")
-    if small and large:
-        lines.append(f"  BM_Update/10000 / BM_Update/1000 = {large / small:.1f} (linear: about 10)")
-    return "\n".join(lines)
-
-
-_UNIT = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
-
-
-# --- nox -s policy ----------------------------------------------------------------------------
-
-POLICY_COMMANDS = ("eval", "check", "explain")
-
-
-def policy_main(
-    argv: Sequence[str],
-    *,
-    root: Optional[Path] = None,
-    environ: Optional[Mapping[str, str]] = None,
-    runner: Optional[Callable[..., int]] = None,
-) -> None:
-    """`nox -s policy -- eval|check|explain ...`: build the tool if needed, then run it.
-
-    Build output goes to stderr, so stdout carries only the tool's answers.
-    """
-    root = root or repo.ROOT
-    args = list(argv)
-    if not args or args[0] in ("-h", "--help"):
-        print(
-            "usage: nox -s policy -- eval | check ... | explain ... [--dry-run]\n"
-            "  eval     JSON requests on stdin, one JSON reply per line on stdout\n"
-            "  check    one decision from flags (exit status 0 allowed, 1 denied)\n"
-            "  explain  the decision and every rule that took part in it\n"
-            "`nox -s policy -- check --help` shows the tool's own options.",
-            file=sys.stderr if args else sys.stdout,
-        )
-        if not args:
-            raise ToolkitError(
-                "Say which command: nox -s policy -- eval (or check, explain).", status=2
-            )
-        return
-    dry_run = "--dry-run" in args
-    if dry_run:
-        args.remove("--dry-run")
-    if args[0] not in POLICY_COMMANDS:
-        raise ToolkitError(
-            f"Unknown command `{args[0]}`; use one of {', '.join(POLICY_COMMANDS)} "
-            "(e.g. nox -s policy -- eval < requests.jsonl).",
-            status=2,
-        )
-    folder = DEV.folder(root)
-    tool = folder / TOOL_BINARY
-    steps = build_steps(DEV, root, (TOOL_BINARY,), environ=environ)
-    run = Step(f"run {TOOL_BINARY} {args[0]}", (os.path.relpath(tool, root), *args))
-    plan = Plan(
-        title="policy: build the tool if needed, then run it",
-        root=str(root),
-        steps=tuple(steps) + (run,),
-    )
-    if dry_run:
-        lacking = missing(DEV, environ) if not _configured(folder) else []
-        execute(plan, dry_run=True, out=sys.stdout)
-        if lacking:
-            print(f"# this machine lacks {', '.join(lacking)} for the dev build", file=sys.stdout)
-        return
-    if not _configured(folder):
-        _require(DEV, missing(DEV, environ))
-    build_plan = Plan(title=plan.title, root=plan.root, steps=tuple(steps))
-    quiet = functools.partial(runner or stream, stdout=sys.stderr)
-    execute(build_plan, out=_Silent(), runner=quiet)
-    status = (runner or stream)(run.argv, cwd=root, env=None)
-    if status != 0:
-        what = "the flow is denied" if args[0] in ("check", "explain") and status == 1 else ""
-        raise ToolkitError(
-            f"{TOOL_BINARY} {args[0]} exited with status {status}"
-            + (f" ({what})" if what else "")
-            + ".",
-            status=status,
-        )
-
-
-class _Silent(io.StringIO):
-    """A text stream that drops what the plan runner says about each step."""
-
-    def write(self, text: str) -> int:
-        return len(text)
+    return planned

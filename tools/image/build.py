@@ -8,18 +8,19 @@ import time
 from pathlib import Path
 from typing import Mapping, Sequence, TextIO
 
-from tools import buildx, facts, images, repo
+from tools import repo
+from tools.image import facts, images
+from tools.image.plan import BuildPlan, plan
+from tools.image.resolve import resolve
+from tools.image.settings import Settings
 from tools.run import execute, redact
-from tools.settings import Settings, resolve
-
-BuildPlan = buildx.BuildPlan
 
 
 def make_plan(
     settings: Settings, root: Path, environ: Mapping[str, str] | None = None
 ) -> BuildPlan:
     """Gather the facts, then compute everything the session will do; changes nothing."""
-    return buildx.plan(settings, facts.gather(settings, root, environ))
+    return plan(settings, facts.gather(settings, root, environ))
 
 
 def _digest(root: Path, result_file: str) -> str | None:
