@@ -4,26 +4,60 @@ A :class:`Plan` is plain data: the files to write and the commands to run, each
 with a one-line description.  ``--dry-run`` prints it, tests assert on it and
 :func:`execute` carries it out.  Every command is an argv list; nothing here
 uses a shell.
+
+Stopping.  Every process started here (:func:`stream`, :func:`query`, :func:`start`, and
+the background processes of :func:`spawn` and :class:`Services`) runs in a session and
+process group of its own, registered for as long as it runs.  A signal sent to us alone
+(``timeout``, a CI runner cancelling a job, ``kill -INT``) reaches it only through us, and
+so does a terminal's Ctrl-C:
+
+* :func:`handle_signals` (the noxfile calls it) makes SIGTERM and SIGHUP, like SIGINT,
+  raise :class:`Stopped`, a KeyboardInterrupt, in the main thread.  A signal we inherited
+  as ignored stays ignored (SIGINT of a background job without job control, SIGHUP under
+  nohup).
+* The moment one arrives, every registered process group gets SIGINT, what Ctrl-C in a
+  terminal gives it (SIGTERM when our SIGINT is ignored: theirs is too), and nothing new
+  starts.  Docker's buildx plugin, in the group of the docker CLI, cancels the build in
+  BuildKit; ninja, pytest and Envoy stop their own children.
+* :func:`stop_children` waits for the groups to be gone: SIGTERM INTERRUPT_GRACE seconds
+  after the signal, SIGKILL TERMINATE_GRACE seconds later; another signal meanwhile skips
+  to the next step.  ``stream`` and ``query`` call it before passing the exception on;
+  tools.entry calls it once more, prints one line saying what was stopped and exits with
+  status 128 + the signal's number.
+* Ctrl-Z (SIGTSTP) stops the groups with us; ``fg`` or ``bg`` continues them.
+
+Long-lived background processes (the e2e stack: Envoy, the agent stand-in, the upstream)
+use the same machinery: ``spawn(argv, name="envoy")`` starts one, ``stop_group(proc)``
+stops it with everything it started (SIGTERM, SIGKILL after a grace), and a ``Services``
+block stops all it started when it ends, however it ends.  A stop signal reaches them like
+any other command, and tools.entry's line names them.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import select
 import shlex
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, List, Mapping, Optional, Sequence, TextIO, Tuple
+from typing import IO, Any, Callable, List, Mapping, Optional, Sequence, TextIO, Tuple, Union
 
 from tools.errors import ToolkitError
 from tools.files import write_atomic
 
-#: Seconds docker or bazel get to stop after Ctrl-C before they are terminated.
-INTERRUPT_GRACE = 10.0
+#: Seconds our commands get to stop after the signal passed on to them (docker cancelling
+#: the build in BuildKit, ninja its compilers) before SIGTERM.
+INTERRUPT_GRACE = 6.0
+#: Seconds between SIGTERM and SIGKILL: a stopped session is gone within about 10 s.
+TERMINATE_GRACE = 2.0
+#: The signals that stop a session.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def quote(argv: Sequence[str]) -> str:
@@ -44,13 +78,10 @@ def start(argv: Sequence[str], *, missing: Optional[str] = None) -> subprocess.P
     sentence to show when the program does not exist.
     """
     try:
-        return subprocess.Popen(
-            list(argv),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+        return _spawn(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             text=True,
-        )
+        )  # fmt: skip
     except (FileNotFoundError, PermissionError):
         raise _not_found(argv, missing) from None
 
@@ -65,22 +96,26 @@ def query(
 ) -> subprocess.CompletedProcess:
     """Run a read-only command and capture its text output (never raises on exit status)."""
     try:
-        return subprocess.run(
-            list(argv),
-            check=False,
-            cwd=cwd,
-            env=dict(env) if env is not None else None,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
+        proc = _spawn(
+            argv, cwd=cwd, env=dict(env) if env is not None else None,
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
     except FileNotFoundError:
         raise _not_found(argv, missing) from None
     except PermissionError:
         raise ToolkitError(f"`{argv[0]}` is not executable; fix its permissions or PATH.") from None
+    try:
+        out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        _signal_session(proc.pid, signal.SIGKILL)
+        proc.communicate()
         raise ToolkitError(f"`{quote(argv)}` did not answer within {timeout:g} s.") from None
+    except KeyboardInterrupt:
+        stop_children()
+        raise
+    finally:
+        _forget(proc)
+    return subprocess.CompletedProcess(list(argv), proc.returncode, out, err)
 
 
 #: How much of a command's error output ``stream(tail=...)`` keeps for diagnosis.
@@ -95,6 +130,7 @@ def stream(
     grace: float = INTERRUPT_GRACE,
     stdout: Optional[TextIO] = None,
     tail: Optional[List[str]] = None,
+    label: Optional[str] = None,
 ) -> int:
     """Run a command with its output going straight to ours; return its exit status.
 
@@ -102,9 +138,9 @@ def stream(
     is a protocol).  With ``tail``, the command's error output is also kept (its last
     TAIL_BYTES, appended to ``tail`` as one string) while it is passed on unchanged; on a
     terminal the command still sees one (a pseudo-terminal), so docker keeps its live
-    progress display.  Ctrl-C is passed on as SIGINT so docker and bazel can stop cleanly;
-    only if the child is still running ``grace`` seconds later is it terminated, then
-    killed.
+    progress display.  A stop signal (or Ctrl-C) stops it and everything it started (see
+    the module's docstring; ``grace`` seconds before SIGTERM), then the KeyboardInterrupt
+    goes on.  ``label`` names it in the line that says what was stopped.
     """
     master = slave = None
     stderr = None
@@ -115,26 +151,32 @@ def stream(
         else:
             master, slave = os.pipe()
         stderr = slave
+    kept = bytearray()
     try:
-        proc = subprocess.Popen(
-            list(argv),
-            cwd=cwd,
-            env=dict(env) if env is not None else None,
-            stdout=stdout,
-            stderr=stderr,
-        )
-    except FileNotFoundError:
-        raise _not_found(argv) from None
-    finally:
-        if slave is not None:
-            os.close(slave)
-    try:
-        if master is not None and tail is not None:
-            tail.append(_tee(master))
-        return proc.wait()
-    except KeyboardInterrupt:
-        _stop(proc, grace)
-        raise ToolkitError(f"Interrupted; `{argv[0]}` was stopped.", status=130) from None
+        try:
+            proc = _spawn(
+                argv, label=label, cwd=cwd, env=dict(env) if env is not None else None,
+                stdout=stdout, stderr=stderr,
+            )  # fmt: skip
+        except FileNotFoundError:
+            raise _not_found(argv) from None
+        finally:
+            if slave is not None:
+                os.close(slave)
+        try:
+            if master is not None and tail is not None:
+                while _copy(master, kept):
+                    pass
+                tail.append(bytes(kept[-TAIL_BYTES:]).decode("utf-8", errors="replace"))
+            return proc.wait()
+        except KeyboardInterrupt:
+            # What it prints while it stops (docker: CANCELED) still reaches the user, and
+            # it never blocks on a full pipe.
+            drain = None if master is None else lambda wait: _drain(master, kept, wait)
+            stop_children(grace, drain)
+            raise
+        finally:
+            _forget(proc)
     finally:
         if master is not None:
             os.close(master)
@@ -152,49 +194,377 @@ def _copy_window_size(source: int, target: int) -> None:
         pass
 
 
-def _tee(fd: int) -> str:
-    """Copy everything from ``fd`` to our stderr until it closes; return the last part."""
-    kept = bytearray()
+def _copy(fd: int, kept: bytearray) -> bool:
+    """Copy one read of ``fd`` to our stderr, keeping its end in ``kept``; False at its end."""
+    try:
+        chunk = os.read(fd, 65536)
+    except OSError:  # a pseudo-terminal whose last writer closed reads as EIO
+        return False
+    if not chunk:
+        return False
+    view = memoryview(chunk)
     out = sys.stderr.fileno()
+    while view:
+        view = view[os.write(out, view) :]
+    kept += chunk
+    if len(kept) > 2 * TAIL_BYTES:
+        del kept[:-TAIL_BYTES]
+    return True
+
+
+def _drain(fd: int, kept: bytearray, wait: float) -> None:
+    """Copy what ``fd`` has within ``wait`` seconds (while its writer is being stopped)."""
+    deadline = time.monotonic() + wait
     while True:
-        try:
-            chunk = os.read(fd, 65536)
-        except OSError:  # a pseudo-terminal whose last writer closed reads as EIO
-            break
-        if not chunk:
-            break
-        view = memoryview(chunk)
-        while view:
-            view = view[os.write(out, view) :]
-        kept += chunk
-        if len(kept) > 2 * TAIL_BYTES:
-            del kept[:-TAIL_BYTES]
-    return bytes(kept[-TAIL_BYTES:]).decode("utf-8", errors="replace")
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        ready, _, _ = select.select([fd], [], [], left)
+        if ready and not _copy(fd, kept):
+            time.sleep(max(0.0, deadline - time.monotonic()))  # its end: nothing to copy
+            return
 
 
-def _stop(proc: subprocess.Popen, grace: float) -> None:
-    # A Ctrl-C in a terminal reaches the child too (same process group): give it a
-    # moment to stop by itself before passing SIGINT on, so it is not interrupted twice.
-    for sig, wait in ((None, min(1.0, grace)), (signal.SIGINT, grace), (signal.SIGTERM, 3.0)):
-        if proc.poll() is not None:
-            return
+# --- the processes we started, and stopping them (see the module's docstring) ---------------
+
+
+class Stopped(KeyboardInterrupt):
+    """A stop signal arrived (SIGINT, SIGTERM or SIGHUP): raised in the main thread."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@dataclass(eq=False)
+class _Child:
+    proc: subprocess.Popen
+    label: str
+    sent: int = -1  # the last stop step its group was sent (see _step_signal)
+    orphan: bool = False  # nobody reads its pipes: closed when it ends
+
+
+@dataclass
+class _State:
+    children: List[_Child] = field(default_factory=list)
+    signum: Optional[int] = None  # the signal that started the stop, once one did
+    since: float = 0.0  # when it arrived (time.monotonic)
+    step: int = -1  # 0: the polite signal is due, 1: SIGTERM, 2: SIGKILL
+    stopping: bool = False  # stop_children is waiting: a signal only hurries it
+    spawning: bool = False  # the main thread is starting a process: no exception there
+    stopped: List[str] = field(default_factory=list)  # what the stop ended, in order
+
+
+_STATE = _State()
+_LOCK = threading.Lock()  # guards changes to _STATE.children (never taken in a handler)
+
+
+def handle_signals() -> None:
+    """Let SIGTERM and SIGHUP, like SIGINT, stop us; SIGTSTP suspend our commands with us.
+
+    Idempotent; does nothing outside the main thread.  A signal inherited as ignored stays
+    ignored.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for signum in STOP_SIGNALS:
+        if signal.getsignal(signum) not in (signal.SIG_IGN, _on_signal):
+            signal.signal(signum, _on_signal)
+    if hasattr(signal, "SIGTSTP") and signal.getsignal(signal.SIGTSTP) == signal.SIG_DFL:
+        signal.signal(signal.SIGTSTP, _on_suspend)
+
+
+def _on_signal(signum: int, frame: Any) -> None:
+    state = _STATE
+    if state.signum is None:
+        state.signum, state.since = signum, time.monotonic()
+        _advance(0)
+        if not (state.stopping or state.spawning):
+            raise Stopped(signum)
+    else:  # again: the next step at once (the first signal's exception is on its way)
+        _advance(min(state.step + 1, 2))
+
+
+def _on_suspend(signum: int, frame: Any) -> None:
+    # Our groups are orphaned (their own sessions): the kernel drops SIGTSTP for them.
+    sessions = [c.proc.pid for c in list(_STATE.children) if c.proc.returncode is None]
+    for sid in sessions:
+        _signal_session(sid, signal.SIGSTOP)
+    os.kill(os.getpid(), signal.SIGSTOP)  # returns after SIGCONT (fg, bg)
+    for sid in sessions:
+        _signal_session(sid, signal.SIGCONT)
+
+
+def _step_signal(step: int) -> int:
+    if step == 0:
+        ignored = signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+        return signal.SIGTERM if ignored else signal.SIGINT
+    return signal.SIGTERM if step == 1 else signal.SIGKILL
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    try:
+        os.killpg(pgid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _signal_session(sid: int, signum: int) -> None:
+    """Signal the group of a command we started, and the other groups of its session
+    (ninja runs each compiler in a group of its own)."""
+    _signal_group(sid, signum)
+    for pgid in sorted({pgrp for _, pgrp in _members(sid) or () if pgrp != sid}):
+        _signal_group(pgid, signum)
+
+
+def _members(sid: int) -> Optional[List[Tuple[int, int]]]:
+    """(pid, process group) of every live process of session ``sid``, zombies left out;
+    None where Linux's /proc cannot tell."""
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return None
+    found = []
+    for name in names:
+        if not name.isdigit():
+            continue
         try:
-            if sig is not None:
-                proc.send_signal(sig)
-        except ProcessLookupError:
+            with open(f"/proc/{name}/stat", "rb") as handle:
+                stat = handle.read()
+        except OSError:
+            continue
+        # after "pid (comm) ": state, ppid, pgrp, session
+        state, _, pgrp, session = stat[stat.rfind(b")") + 2 :].split()[:4]
+        if int(session) == sid and state != b"Z":
+            found.append((int(name), int(pgrp)))
+    return found
+
+
+def _advance(step: int) -> None:
+    """Make ``step`` due and send every group still running the signals it has not had."""
+    state = _STATE
+    state.step = max(state.step, step)
+    for child in list(state.children):
+        _catch_up(child)
+
+
+def _catch_up(child: _Child) -> None:
+    # Only a group whose leader was still running when the stop began: a finished one's
+    # number may belong to someone else by now.
+    while child.sent < _STATE.step and (child.sent >= 0 or child.proc.returncode is None):
+        child.sent += 1
+        _signal_session(child.proc.pid, _step_signal(child.sent))
+
+
+def _spawn(argv: Sequence[str], *, label: Optional[str] = None, **popen: Any) -> subprocess.Popen:
+    """Popen in a new session and process group, registered until ``_forget``."""
+    state = _STATE
+    if state.signum is not None:  # stopping: nothing new starts (e.g. in a worker thread)
+        raise Stopped(state.signum)
+    main = threading.current_thread() is threading.main_thread()
+    if main:
+        state.spawning = True
+    try:
+        proc = subprocess.Popen(list(argv), start_new_session=True, **popen)
+        child = _Child(proc, label or _label(argv))
+        with _LOCK:
+            state.children = [c for c in state.children if c.proc.returncode is None]
+            state.children.append(child)
+    except BaseException:
+        if state.signum is not None:  # the stop is what matters, not a missing program
+            raise Stopped(state.signum) from None
+        raise
+    finally:
+        if main:
+            state.spawning = False
+    if state.signum is not None:  # a stop began while it started
+        child.orphan = True
+        _catch_up(child)
+        raise Stopped(state.signum)
+    return proc
+
+
+def _forget(proc: subprocess.Popen) -> None:
+    """Its owner is done with it (reaped): no longer ours to stop, unless a stop is under
+    way and some of its session still runs (stop_children waits for those)."""
+    child = next((c for c in list(_STATE.children) if c.proc is proc), None)
+    if child is not None and (_STATE.signum is None or child.sent < 0 or _gone(child)):
+        _retire(child)
+
+
+def _retire(child: _Child) -> None:
+    with _LOCK:
+        if child not in _STATE.children:
             return
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            try:
-                proc.wait(timeout=0.1)
-                return
-            except subprocess.TimeoutExpired:
-                continue
-            except KeyboardInterrupt:  # a second Ctrl-C: stop waiting politely
+        _STATE.children.remove(child)
+    if _STATE.signum is not None and child.sent >= 0:
+        _STATE.stopped.append(child.label + (" (killed)" if child.sent >= 2 else ""))
+    if child.orphan:
+        for pipe in (child.proc.stdin, child.proc.stdout, child.proc.stderr):
+            if pipe is not None:
+                pipe.close()
+
+
+def _label(argv: Sequence[str]) -> str:
+    """``docker buildx build``, ``ninja``, ``go install``, ``python3 -m pytest``: the program
+    and its subcommands."""
+    words = [os.path.basename(str(argv[0]))]
+    if len(argv) > 2 and argv[1] == "-m":  # python -m pytest
+        return " ".join([*words, "-m", str(argv[2])])
+    for arg in argv[1:3]:
+        if not re.fullmatch(r"[a-z][a-z-]*", str(arg)):
+            break
+        words.append(str(arg))
+    return " ".join(words)
+
+
+def _gone(child: _Child) -> bool:
+    """Whether the child's whole session has ended (reaping its leader)."""
+    if child.proc.poll() is None:
+        return False
+    members = _members(child.proc.pid)
+    if members is not None:
+        return not members  # (an orphan's zombie may wait a while for init: not counted)
+    try:
+        os.killpg(child.proc.pid, 0)
+        return False  # its leader ended, others of its group still run (docker's plugin)
+    except (ProcessLookupError, PermissionError):
+        return True
+
+
+def stop_children(
+    grace: Optional[float] = None, drain: Optional[Callable[[float], None]] = None
+) -> List[str]:
+    """Stop every process group still running; return what this stop ended, in order.
+
+    Called on the way out of a stop (a :class:`Stopped` or a plain KeyboardInterrupt): the
+    groups got the polite signal when it arrived; SIGTERM follows ``grace`` seconds after
+    it (INTERRUPT_GRACE), SIGKILL TERMINATE_GRACE seconds later.  ``drain(seconds)``, when
+    given, is called instead of sleeping between checks.
+    """
+    state = _STATE
+    if state.signum is None:  # Python's own Ctrl-C handler, not ours: nothing was sent yet
+        state.signum, state.since = signal.SIGINT, time.monotonic()
+    grace = INTERRUPT_GRACE if grace is None else grace
+    state.stopping = True
+    try:
+        while True:
+            running = [c for c in list(state.children) if c.sent >= 0 or c.proc.returncode is None]
+            for child in running:
+                if _gone(child):
+                    _retire(child)
+            running = [c for c in running if c in state.children]
+            if not running:
                 break
-    if proc.poll() is None:
-        proc.kill()
-        proc.wait()
+            elapsed = time.monotonic() - state.since
+            if elapsed > grace + TERMINATE_GRACE + 2.0:
+                break  # SIGKILL could not end it (a process in the kernel's hands): go on
+            _advance(0 if elapsed < grace else 1 if elapsed < grace + TERMINATE_GRACE else 2)
+            try:
+                if drain is not None:
+                    drain(0.05)
+                else:
+                    time.sleep(0.05)
+            except KeyboardInterrupt:  # Ctrl-C again, through Python's own handler
+                _advance(min(state.step + 1, 2))
+    finally:
+        state.stopping = False
+    return list(state.stopped)
+
+
+# --- long-lived background processes (the e2e stack) -------------------------------------------
+
+PipeArg = Union[int, IO[Any], None]
+
+
+def spawn(
+    argv: Sequence[str],
+    *,
+    name: Optional[str] = None,
+    cwd: Optional[Path] = None,
+    env: Optional[Mapping[str, str]] = None,
+    stdin: PipeArg = subprocess.DEVNULL,
+    stdout: PipeArg = None,
+    stderr: PipeArg = None,
+) -> subprocess.Popen:
+    """Start a background process (a service) in its own process group; ``name`` names it
+    in the line that says what a stop ended.  Pipes are binary: the caller reads them.
+
+    A stop signal stops it like any command here; :func:`stop_group` stops it before.  The
+    calling process gets :func:`handle_signals` (a pytest running the e2e suite then tears
+    its stack down on SIGTERM too).
+    """
+    handle_signals()
+    try:
+        return _spawn(argv, label=name, cwd=cwd, env=dict(env) if env is not None else None,
+                      stdin=stdin, stdout=stdout, stderr=stderr)  # fmt: skip
+    except FileNotFoundError:
+        raise _not_found(argv) from None
+
+
+def stop_group(proc: subprocess.Popen, grace: float = 3.0) -> None:
+    """Stop a :func:`spawn`\\ ed process with everything in its group: its stdin closed,
+    SIGTERM, SIGKILL after ``grace`` seconds; its pipes closed.  Safe on one that already
+    ended.  During a stop, waits for it as :func:`stop_children` does, with the others."""
+    if proc.stdin is not None and not proc.stdin.closed:
+        try:
+            proc.stdin.close()
+        except OSError:
+            pass
+    child = next((c for c in list(_STATE.children) if c.proc is proc), None)
+    try:
+        if child is None:  # already stopped, or never ours: a finished one's number is not
+            if proc.poll() is not None:
+                return
+            child = _Child(proc, "")
+        if _STATE.signum is not None:
+            stop_children()
+            return
+        for sig, step, wait in ((signal.SIGTERM, 1, grace), (signal.SIGKILL, 2, 2.0)):
+            if _gone(child):
+                break
+            child.sent = max(child.sent, step)
+            _signal_session(proc.pid, sig)
+            deadline = time.monotonic() + wait
+            while not _gone(child) and time.monotonic() < deadline:
+                time.sleep(0.02)
+    except KeyboardInterrupt:  # Ctrl-C while waiting: no more patience
+        _signal_session(proc.pid, signal.SIGKILL)
+        raise
+    finally:
+        _forget(proc)
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
+
+
+class Services:
+    """The background processes one block started: all stopped, newest first, when the block
+    ends, however it ends (an error, Ctrl-C, a stop signal)."""
+
+    def __init__(self) -> None:
+        self._procs: List[subprocess.Popen] = []
+
+    def start(self, argv: Sequence[str], **kwargs: Any) -> subprocess.Popen:
+        proc = spawn(argv, **kwargs)
+        self._procs.append(proc)
+        return proc
+
+    def stop(self, proc: subprocess.Popen, grace: float = 3.0) -> None:
+        if proc in self._procs:
+            self._procs.remove(proc)
+        stop_group(proc, grace)
+
+    @property
+    def pids(self) -> List[int]:
+        return [p.pid for p in self._procs]
+
+    def __enter__(self) -> "Services":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        while self._procs:
+            stop_group(self._procs.pop())
 
 
 # user info in a URL (`scheme://user:secret@`), or a bare `user:secret@` before a host
