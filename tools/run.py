@@ -46,7 +46,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Callable, List, Mapping, Optional, Sequence, TextIO, Tuple, Union
+from typing import IO, Any, Callable, Dict, List, Mapping, Optional, Sequence, TextIO, Tuple, Union
 
 from tools.errors import ToolkitError
 from tools.files import write_atomic
@@ -107,7 +107,7 @@ def query(
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        _signal_session(proc.pid, signal.SIGKILL)
+        _kill(proc)
         proc.communicate()
         raise ToolkitError(f"`{quote(argv)}` did not answer within {timeout:g} s.") from None
     except KeyboardInterrupt:
@@ -240,8 +240,11 @@ class Stopped(KeyboardInterrupt):
 class _Child:
     proc: subprocess.Popen
     label: str
-    sent: int = -1  # the last stop step its group was sent (see _step_signal)
+    sent: int = -1  # the last stop step it was sent (see _step_signal)
     orphan: bool = False  # nobody reads its pipes: closed when it ends
+    #: pid -> start time of every process it started, seen while it was being stopped: its
+    #: session and every descendant, wherever they moved (a test's own runner children).
+    tree: Dict[int, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -287,12 +290,13 @@ def _on_signal(signum: int, frame: Any) -> None:
 
 def _on_suspend(signum: int, frame: Any) -> None:
     # Our groups are orphaned (their own sessions): the kernel drops SIGTSTP for them.
-    sessions = [c.proc.pid for c in list(_STATE.children) if c.proc.returncode is None]
-    for sid in sessions:
-        _signal_session(sid, signal.SIGSTOP)
+    table = _table()
+    running = [c for c in list(_STATE.children) if c.proc.returncode is None]
+    for child in running:
+        _signal_child(child, signal.SIGSTOP, table)
     os.kill(os.getpid(), signal.SIGSTOP)  # returns after SIGCONT (fg, bg)
-    for sid in sessions:
-        _signal_session(sid, signal.SIGCONT)
+    for child in running:
+        _signal_child(child, signal.SIGCONT, table)
 
 
 def _step_signal(step: int) -> int:
@@ -302,29 +306,17 @@ def _step_signal(step: int) -> int:
     return signal.SIGTERM if step == 1 else signal.SIGKILL
 
 
-def _signal_group(pgid: int, signum: int) -> None:
-    try:
-        os.killpg(pgid, signum)
-    except (ProcessLookupError, PermissionError):
-        pass
+#: pid -> (parent, process group, session, start time) of every live process, zombies left out.
+_Table = Dict[int, Tuple[int, int, int, int]]
 
 
-def _signal_session(sid: int, signum: int) -> None:
-    """Signal the group of a command we started, and the other groups of its session
-    (ninja runs each compiler in a group of its own)."""
-    _signal_group(sid, signum)
-    for pgid in sorted({pgrp for _, pgrp in _members(sid) or () if pgrp != sid}):
-        _signal_group(pgid, signum)
-
-
-def _members(sid: int) -> Optional[List[Tuple[int, int]]]:
-    """(pid, process group) of every live process of session ``sid``, zombies left out;
-    None where Linux's /proc cannot tell."""
+def _table() -> Optional[_Table]:
+    """The process table, read from Linux's /proc; None where there is none."""
     try:
         names = os.listdir("/proc")
     except OSError:
         return None
-    found = []
+    table = {}
     for name in names:
         if not name.isdigit():
             continue
@@ -333,27 +325,79 @@ def _members(sid: int) -> Optional[List[Tuple[int, int]]]:
                 stat = handle.read()
         except OSError:
             continue
-        # after "pid (comm) ": state, ppid, pgrp, session
-        state, _, pgrp, session = stat[stat.rfind(b")") + 2 :].split()[:4]
-        if int(session) == sid and state != b"Z":
-            found.append((int(name), int(pgrp)))
-    return found
+        # after "pid (comm) ": state, ppid, pgrp, session, ... start time (the 20th)
+        fields = stat[stat.rfind(b")") + 2 :].split()
+        if fields[0] != b"Z":
+            table[int(name)] = (int(fields[1]), int(fields[2]), int(fields[3]), int(fields[19]))
+    return table
+
+
+def _follow(child: _Child, table: _Table) -> None:
+    """Add what the child's session and its descendants hold now to its tree; drop the dead."""
+    leader = child.proc.pid
+    tree = {
+        pid: start for pid, start in child.tree.items() if pid in table and table[pid][3] == start
+    }
+    alive = child.proc.returncode is None  # (its number is not someone else's yet)
+    if alive:
+        tree.update(
+            (pid, row[3]) for pid, row in table.items() if row[2] == leader and pid != leader
+        )
+    kids: Dict[int, List[int]] = {}
+    for pid, row in table.items():
+        kids.setdefault(row[0], []).append(pid)
+    todo = [*tree, leader] if alive else list(tree)
+    while todo:
+        for pid in kids.get(todo.pop(), ()):
+            if pid not in tree and pid != leader:
+                tree[pid] = table[pid][3]
+                todo.append(pid)
+    child.tree = tree
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    try:
+        os.killpg(pgid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _signal_child(
+    child: _Child, signum: int, table: Optional[_Table], everyone: bool = False
+) -> None:
+    """Signal the child's process group and the other groups of its session (ninja runs each
+    compiler in one of its own); with ``everyone``, every process it started, wherever."""
+    if table is None:  # no process table: its group is all we know of
+        _signal_group(child.proc.pid, signum)
+        return
+    _follow(child, table)
+    groups = {table[pid][1] for pid in child.tree if table[pid][2] == child.proc.pid}
+    if child.proc.returncode is None:
+        groups.add(child.proc.pid)
+    for pgid in sorted(groups):
+        _signal_group(pgid, signum)
+    for pid in child.tree if everyone else ():
+        try:
+            os.kill(pid, signum)
+        except (ProcessLookupError, PermissionError):
+            pass
 
 
 def _advance(step: int) -> None:
-    """Make ``step`` due and send every group still running the signals it has not had."""
+    """Make ``step`` due and send every child still running the signals it has not had."""
     state = _STATE
     state.step = max(state.step, step)
+    table = _table()
     for child in list(state.children):
-        _catch_up(child)
+        _catch_up(child, table)
 
 
-def _catch_up(child: _Child) -> None:
-    # Only a group whose leader was still running when the stop began: a finished one's
-    # number may belong to someone else by now.
+def _catch_up(child: _Child, table: Optional[_Table]) -> None:
+    # Only a child still running when the stop began: a finished one's number may be
+    # someone else's by now.
     while child.sent < _STATE.step and (child.sent >= 0 or child.proc.returncode is None):
         child.sent += 1
-        _signal_session(child.proc.pid, _step_signal(child.sent))
+        _signal_child(child, _step_signal(child.sent), table, everyone=child.sent >= 1)
 
 
 def _spawn(argv: Sequence[str], *, label: Optional[str] = None, **popen: Any) -> subprocess.Popen:
@@ -379,16 +423,18 @@ def _spawn(argv: Sequence[str], *, label: Optional[str] = None, **popen: Any) ->
             state.spawning = False
     if state.signum is not None:  # a stop began while it started
         child.orphan = True
-        _catch_up(child)
+        _catch_up(child, _table())
         raise Stopped(state.signum)
     return proc
 
 
 def _forget(proc: subprocess.Popen) -> None:
     """Its owner is done with it (reaped): no longer ours to stop, unless a stop is under
-    way and some of its session still runs (stop_children waits for those)."""
+    way and some of what it started still runs (stop_children waits for those)."""
     child = next((c for c in list(_STATE.children) if c.proc is proc), None)
-    if child is not None and (_STATE.signum is None or child.sent < 0 or _gone(child)):
+    if child is None:
+        return
+    if _STATE.signum is None or child.sent < 0 or _gone(child, _table()):
         _retire(child)
 
 
@@ -418,13 +464,14 @@ def _label(argv: Sequence[str]) -> str:
     return " ".join(words)
 
 
-def _gone(child: _Child) -> bool:
-    """Whether the child's whole session has ended (reaping its leader)."""
+def _gone(child: _Child, table: Optional[_Table]) -> bool:
+    """Whether the child and everything it started have ended (reaping the child)."""
+    if table is not None:
+        _follow(child, table)  # first: what it started keeps its session when it ends
     if child.proc.poll() is None:
         return False
-    members = _members(child.proc.pid)
-    if members is not None:
-        return not members  # (an orphan's zombie may wait a while for init: not counted)
+    if table is not None:
+        return not child.tree  # (an orphan's zombie may wait a while for init: not counted)
     try:
         os.killpg(child.proc.pid, 0)
         return False  # its leader ended, others of its group still run (docker's plugin)
@@ -435,12 +482,12 @@ def _gone(child: _Child) -> bool:
 def stop_children(
     grace: Optional[float] = None, drain: Optional[Callable[[float], None]] = None
 ) -> List[str]:
-    """Stop every process group still running; return what this stop ended, in order.
+    """Stop every child still running, with all it started; return what this stop ended.
 
     Called on the way out of a stop (a :class:`Stopped` or a plain KeyboardInterrupt): the
-    groups got the polite signal when it arrived; SIGTERM follows ``grace`` seconds after
-    it (INTERRUPT_GRACE), SIGKILL TERMINATE_GRACE seconds later.  ``drain(seconds)``, when
-    given, is called instead of sleeping between checks.
+    children got the polite signal when it arrived; SIGTERM follows ``grace`` seconds after
+    it (INTERRUPT_GRACE), SIGKILL TERMINATE_GRACE seconds later, both to every process they
+    started.  ``drain(seconds)``, when given, is called instead of sleeping between checks.
     """
     state = _STATE
     if state.signum is None:  # Python's own Ctrl-C handler, not ours: nothing was sent yet
@@ -449,12 +496,12 @@ def stop_children(
     state.stopping = True
     try:
         while True:
+            table = _table()
             running = [c for c in list(state.children) if c.sent >= 0 or c.proc.returncode is None]
             for child in running:
-                if _gone(child):
+                if _gone(child, table):
                     _retire(child)
-            running = [c for c in running if c in state.children]
-            if not running:
+            if not any(c in state.children for c in running):
                 break
             elapsed = time.monotonic() - state.since
             if elapsed > grace + TERMINATE_GRACE + 2.0:
@@ -462,9 +509,9 @@ def stop_children(
             _advance(0 if elapsed < grace else 1 if elapsed < grace + TERMINATE_GRACE else 2)
             try:
                 if drain is not None:
-                    drain(0.05)
+                    drain(0.1)
                 else:
-                    time.sleep(0.05)
+                    time.sleep(0.1)
             except KeyboardInterrupt:  # Ctrl-C again, through Python's own handler
                 _advance(min(state.step + 1, 2))
     finally:
@@ -503,7 +550,7 @@ def spawn(
 
 
 def stop_group(proc: subprocess.Popen, grace: float = 3.0) -> None:
-    """Stop a :func:`spawn`\\ ed process with everything in its group: its stdin closed,
+    """Stop a :func:`spawn`\\ ed process with everything it started: its stdin closed,
     SIGTERM, SIGKILL after ``grace`` seconds; its pipes closed.  Safe on one that already
     ended.  During a stop, waits for it as :func:`stop_children` does, with the others."""
     if proc.stdin is not None and not proc.stdin.closed:
@@ -520,22 +567,28 @@ def stop_group(proc: subprocess.Popen, grace: float = 3.0) -> None:
         if _STATE.signum is not None:
             stop_children()
             return
-        for sig, step, wait in ((signal.SIGTERM, 1, grace), (signal.SIGKILL, 2, 2.0)):
-            if _gone(child):
+        for signum, step, wait in ((signal.SIGTERM, 1, grace), (signal.SIGKILL, 2, 2.0)):
+            if _gone(child, _table()):
                 break
             child.sent = max(child.sent, step)
-            _signal_session(proc.pid, sig)
+            _signal_child(child, signum, _table(), everyone=True)
             deadline = time.monotonic() + wait
-            while not _gone(child) and time.monotonic() < deadline:
-                time.sleep(0.02)
+            while not _gone(child, _table()) and time.monotonic() < deadline:
+                time.sleep(0.05)
     except KeyboardInterrupt:  # Ctrl-C while waiting: no more patience
-        _signal_session(proc.pid, signal.SIGKILL)
+        _kill(proc)
         raise
     finally:
         _forget(proc)
         for pipe in (proc.stdout, proc.stderr):
             if pipe is not None:
                 pipe.close()
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    """SIGKILL to a child and everything it started."""
+    child = next((c for c in list(_STATE.children) if c.proc is proc), None)
+    _signal_child(child or _Child(proc, ""), signal.SIGKILL, _table(), everyone=True)
 
 
 class Services:

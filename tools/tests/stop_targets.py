@@ -46,6 +46,22 @@ time.sleep(120)
 """
 
 
+#: argv: a command to start in a session of its own (out of our reach but for its parent),
+#: then sleep; SIGINT ends it at once.
+ESCAPER = r"""
+import signal, subprocess, sys, time
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+subprocess.Popen(sys.argv[1:], start_new_session=True)
+time.sleep(120)
+"""
+
+
+def escaper(folder: Path, name: str) -> List[str]:
+    """A command that starts a sleeper in a session of its own (as a test run by selftest
+    starts its runner's commands), then dies at the first SIGINT, leaving it behind."""
+    return [PY, "-c", ESCAPER, *sleeper(folder, name)]
+
+
 def sleeper(folder: Path, name: str, mode: str = "clean") -> List[str]:
     return [PY, "-c", SLEEPER, str(folder / f"{name}.ready"), str(folder / f"{name}.signal"), mode]
 

@@ -42,7 +42,7 @@ def stops(monkeypatch):
     for signum, handler in saved.items():
         signal.signal(signum, handler)
     for child in list(run._STATE.children):  # nothing a test started outlives it
-        run._signal_session(child.proc.pid, signal.SIGKILL)
+        run._kill(child.proc)
         child.proc.wait()
 
 
@@ -70,6 +70,16 @@ def test_a_stop_signal_stops_the_command_and_its_group(stops, tmp_path, signum):
     assert (tmp_path / "command.signal").read_text() == "SIGINT"
     assert not any(running(pid) for pid in pids(tmp_path, "command"))
     assert stops.stopped == ["sleeper"] and stops.children == []
+
+
+def test_what_a_command_started_elsewhere_is_stopped_too(stops, tmp_path):
+    """A process in a session of its own, whose parent dies at once: SIGTERM reaches it."""
+    signal_us(tmp_path / "escaped.ready", signal.SIGINT)
+    with pytest.raises(run.Stopped):
+        run.stream(targets.escaper(tmp_path, "escaped"), label="escaper", grace=0.3)
+    assert (tmp_path / "escaped.signal").read_text() == "SIGTERM"
+    assert not any(running(pid) for pid in pids(tmp_path, "escaped"))
+    assert stops.stopped == ["escaper"]
 
 
 def test_a_command_runs_in_a_session_of_its_own(stops, tmp_path):
