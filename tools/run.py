@@ -19,11 +19,13 @@ so does a terminal's Ctrl-C:
   terminal gives it (SIGTERM when our SIGINT is ignored: theirs is too), and nothing new
   starts.  Docker's buildx plugin, in the group of the docker CLI, cancels the build in
   BuildKit; ninja, pytest and Envoy stop their own children.
-* :func:`stop_children` waits for the groups to be gone: SIGTERM INTERRUPT_GRACE seconds
-  after the signal, SIGKILL TERMINATE_GRACE seconds later; another signal meanwhile skips
-  to the next step.  ``stream`` and ``query`` call it before passing the exception on;
-  tools.entry calls it once more, prints one line saying what was stopped and exits with
-  status 128 + the signal's number.
+* :func:`stop_children` waits for them to be gone: SIGTERM INTERRUPT_GRACE seconds after
+  the signal, SIGKILL TERMINATE_GRACE seconds later, both to every process they started
+  (on Linux read from the process table: their sessions and all their descendants, even
+  those that left); another signal meanwhile skips to the next step.  ``stream`` and
+  ``query`` call it before passing the exception on; tools.entry calls it once more,
+  prints one line saying what was stopped and exits with status 128 + the signal's
+  number, which ends the whole nox run.
 * Ctrl-Z (SIGTSTP) stops the groups with us; ``fg`` or ``bg`` continues them.
 
 Long-lived background processes (the e2e stack: Envoy, the agent stand-in, the upstream)
