@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -121,8 +122,23 @@ def processes_with(token: str) -> Dict[int, str]:
     return found
 
 
-def kill_all_with(token: str) -> None:
+def send(proc: subprocess.Popen, signum: int, whole_group: bool) -> float:
+    """Send the signal to a process alone, or to its whole process group (as a terminal's
+    Ctrl-C does); return the seconds until it exited."""
+    started = time.monotonic()
+    if whole_group:
+        os.killpg(proc.pid, signum)
+    else:
+        os.kill(proc.pid, signum)
+    proc.wait(timeout=30)
+    return time.monotonic() - started
+
+
+def end(proc: subprocess.Popen, token: str) -> None:
     """The test's last resort: nothing it started outlives it, whatever went wrong."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
     for pid in processes_with(token):
         try:
             os.kill(pid, signal.SIGKILL)

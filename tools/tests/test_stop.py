@@ -238,32 +238,27 @@ class Nox:
         noxfile.write_text(NOXFILE.format(repo=str(REPO)))
         env = {**os.environ, "STOP_TEST_TOKEN": self.token}
         env.pop("CI", None)  # nox's own CI behaviour is not what is tested here
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "nox", "--no-color", "-f", str(noxfile), *args],
-            cwd=tmp_path, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True, start_new_session=True,
-            # SIGINT as a terminal's shell leaves it, or inherited as ignored.
-            preexec_fn=lambda: signal.signal(signal.SIGINT, sigint),  # type: ignore[arg-type]
-        )  # fmt: skip
+        self.log = tmp_path / "nox.log"
+        with open(self.log, "w") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "nox", "--no-color", "-f", str(noxfile), *args],
+                cwd=tmp_path, env=env, stdin=subprocess.DEVNULL, stdout=out,
+                stderr=subprocess.STDOUT, start_new_session=True,
+                # SIGINT as a terminal's shell leaves it, or inherited as ignored.
+                preexec_fn=lambda: signal.signal(signal.SIGINT, sigint),  # type: ignore[arg-type]
+            )  # fmt: skip
 
     def send(self, signum: int, whole_group: bool) -> float:
         """Send the signal; return the seconds until nox exited."""
-        started = time.monotonic()
-        if whole_group:
-            os.killpg(self.proc.pid, signum)
-        else:
-            os.kill(self.proc.pid, signum)
-        self.output, _ = self.proc.communicate(timeout=30)
-        return time.monotonic() - started
+        took = targets.send(self.proc, signum, whole_group)
+        self.output = self.log.read_text()
+        return took
 
     def left(self) -> dict:
         return targets.processes_with(self.token)
 
     def close(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.communicate()
-        targets.kill_all_with(self.token)
+        targets.end(self.proc, self.token)
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ from tools.tests.engine_images import (  # noqa: F401 (base_images is a fixture)
     base_images,
     make_engine_checkout,
 )
-from tools.tests.stop_targets import kill_all_with, processes_with
+from tools.tests.stop_targets import end, processes_with, send
 from tools.tests.test_build_engine import buildx_plugin
 from tools.tests.toolkit_fixtures import DISTRO_DOCKER, git, skip_or_fail
 
@@ -138,19 +138,10 @@ class Build:
         return MARKER in self.output()
 
     def stop(self, signum: int, whole_group: bool) -> None:
-        started = time.monotonic()
-        if whole_group:
-            os.killpg(self.nox.pid, signum)
-        else:
-            os.kill(self.nox.pid, signum)
-        self.nox.wait(timeout=30)
-        self.took = time.monotonic() - started
+        self.took = send(self.nox, signum, whole_group)
 
     def close(self) -> None:
-        if self.nox.poll() is None:
-            os.killpg(self.nox.pid, signal.SIGKILL)
-            self.nox.wait()
-        kill_all_with(self.token)
+        end(self.nox, self.token)
         _docker("rmi", "-f", self.tag)
 
 
