@@ -358,6 +358,48 @@ def test_nox_stops_pytest_and_its_workers(nox_run, tmp_path):
     assert nox.left() == {}
 
 
+def test_ctrl_c_in_a_terminal(tmp_path):
+    """A real terminal (a pseudo-terminal whose foreground process group is nox's): Ctrl-C
+    stops the session's commands and nox as before, and the commands could read it."""
+    import fcntl
+    import termios
+
+    token = f"stop-test-{uuid.uuid4().hex}"
+    (tmp_path / "noxfile.py").write_text(NOXFILE.format(repo=str(REPO)))
+    master, slave = os.openpty()
+
+    def terminal() -> None:  # in the child: the pseudo-terminal is its controlling terminal
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+
+    env = {**os.environ, "STOP_TEST_TOKEN": token}
+    argv = [sys.executable, "-m", "nox", "--no-color", "-f", str(tmp_path / "noxfile.py"),
+            "-s", "stoppable", "--", "command", str(tmp_path)]  # fmt: skip
+    nox = subprocess.Popen(argv, cwd=tmp_path, env=env, stdin=slave, stdout=slave, stderr=slave,
+                           start_new_session=True, preexec_fn=terminal)  # fmt: skip
+    os.close(slave)
+    output = b""
+    try:
+        wait_for(tmp_path / "command.ready")
+        os.write(master, b"\x03")  # Ctrl-C
+        nox.wait(timeout=10)
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the terminal's last writer is gone
+                break
+            if not chunk:
+                break
+            output += chunk
+    finally:
+        targets.end(nox, token)
+        os.close(master)
+    assert nox.returncode == 128 + signal.SIGINT
+    assert "Session stoppable stopped by SIGINT; stopped sleeper." in output.decode()
+    assert (tmp_path / "command.signal").read_text() == "SIGINT"
+    assert targets.processes_with(token) == {}
+
+
 def test_ctrl_z_suspends_the_commands_with_nox(nox_run, tmp_path):
     nox = nox_run("-s", "stoppable", "--", "command", str(tmp_path))
     wait_for(tmp_path / "command.ready")
