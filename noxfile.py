@@ -8,9 +8,13 @@ import nox
 # The nox console script does not put this folder on sys.path.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from tools.entry import call  # noqa: E402
+from tools.entry import call, command  # noqa: E402
 from tools.image.sessions import SESSIONS  # noqa: E402
 from tools.image.usage import document  # noqa: E402
+from tools.run import handle_signals  # noqa: E402
+
+# SIGTERM and SIGHUP stop a session as Ctrl-C does, with everything it started (tools/run.py).
+handle_signals()
 
 nox.needs_version = ">=2026.10.20"
 nox.options.sessions = ["lint", "filters", "sanitize", "selftest"]
@@ -205,13 +209,13 @@ def extract(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """Lint and check formatting with ruff, then type-check with mypy."""
     session.install(*nox.project.dependency_groups(PYPROJECT, "lint"))
-    session.run("ruff", "check", ".")
-    session.run("ruff", "format", "--check", ".")
-    session.run("mypy")  # files and settings: [tool.mypy] in pyproject.toml
+    command(session, "ruff", "check", ".")
+    command(session, "ruff", "format", "--check", ".")
+    command(session, "mypy")  # files and settings: [tool.mypy] in pyproject.toml
 
 
 @nox.session
 def selftest(session: nox.Session) -> None:
     """Run the toolkit's own test suite (pytest, in parallel); extra args go to pytest."""
     session.install(*nox.project.dependency_groups(PYPROJECT, "test"))
-    session.run("pytest", "-n", "auto", *session.posargs)
+    command(session, "pytest", "-n", "auto", *session.posargs)
