@@ -10,10 +10,11 @@ as one ``FileDescriptorSet``; ``protoc --descriptor_set_in`` then compiles our
 protos against the real messages and generates C++ or Go for Envoy's files.
 
 The wheel is pinned by version and sha256 below and downloaded once, with pip,
-into the toolkit cache.  Version 1.69.0 carries the Envoy API just before v1.32:
-compared message by message (fields, numbers, types and validate rules) with
-ENVOY_VERSION v1.32.3, the only difference in the closure of our protos is
-``SocketOption.type``, which v1.32 added and none of our messages use.
+into the toolkit cache.  No xds-protos release carries Envoy 1.38's API yet: 1.80.0
+to 1.85.0 all carry the API just before it.  Compared message by message (fields,
+numbers, types, options and validate rules) with the descriptors compiled into Envoy
+1.38.3 itself, the closure of our protos differs only by what 1.38 added to messages
+none of ours reach (README.md, "The Go API Cilium vendors", lists them).
 
 Standard library only (Python 3.8+): the C++ build steps run it too.
 """
@@ -35,8 +36,8 @@ from tools.errors import ToolkitError
 from tools.files import cache_dir, write_atomic
 from tools.run import query
 
-XDS_PROTOS_VERSION = "1.69.0"
-XDS_PROTOS_SHA256 = "a1491ec4487116fe208ac5bc656d648c9b1cc996be07386869af9aeff3250d00"
+XDS_PROTOS_VERSION = "1.85.0"
+XDS_PROTOS_SHA256 = "e1e7bfd9936389936b2c85660d9db0dae380f12678a594b983da40dd472f1760"
 WHEEL_NAME = f"xds_protos-{XDS_PROTOS_VERSION}-py3-none-any.whl"
 
 #: Files protoc ships with its own include folder (and the C++ runtime compiles in):
