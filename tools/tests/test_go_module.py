@@ -101,7 +101,7 @@ def test_the_module_zip_holds_no_test_program(go: str) -> None:
     report = json.loads(run([go, "run", ".", str(REPO)], MODZIP, input=files).stdout)
     assert report["invalid"] == {}
     # Test-only Go programs are modules of their own, left out of the zip.
-    nested = {p.parent.relative_to(REPO).as_posix() for p in REPO.glob("tests/*/go.mod")}
+    nested = {p.rsplit("/", 1)[0] for p in files.splitlines() if p.endswith("/go.mod")}
     assert {"tests/go-consumer", "tests/go-modzip"} <= nested
     for path, why in report["omitted"].items():
         assert any(path.startswith(folder + "/") for folder in nested), (path, why)
