@@ -48,16 +48,16 @@ for _name in SESSIONS:
 def api(session: nox.Session) -> None:
     """Regenerate the Go API in go/ from cilium-filters/api/*.proto.
 
-    Envoy's API comes from the pinned xds-protos descriptors; the plugins pinned in
-    tools/api/api_plugins.toml are go-installed into the toolkit's cache when missing.
+    Envoy's API comes from the pinned xds-protos descriptors; protoc and the plugins pinned
+    in tools/api/api_plugins.toml are installed into the toolkit's cache when missing (pip, go).
     Options go after `--`:
       --check            change nothing; fail when go/ is not what generation gives
                          e.g. nox -s api -- --check
       --dry-run          print the commands and, on one line, what is missing to run them
                          e.g. nox -s api -- --dry-run
-      --install-plugins  only go-install the pinned plugins that are missing
+      --install-plugins  only install the pinned protoc and plugins that are missing
                          e.g. nox -s api -- --install-plugins
-      --protoc PATH      the protoc to run (default: protoc on PATH)
+      --protoc PATH      the protoc to run (default: the pinned one in the toolkit's cache)
                          e.g. nox -s api -- --protoc /opt/protobuf/bin/protoc --proto-path ../api
       --proto-path DIR   folder of imported protos instead of the descriptors; repeatable
     """

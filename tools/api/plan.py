@@ -13,11 +13,13 @@ from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
 from tools.api import descriptors
+from tools.api import protoc as protoc_tool
 from tools.api.generate import (
     DESCRIPTOR_SET,
     DRY_INCLUDE,
     DRY_TMP,
     GO_DIR,
+    GO_MODULE_ROOT,
     IMPORT_DIR,
     PINS_FILE,
     PLUGINS,
@@ -82,7 +84,7 @@ def protoc_steps(opts: Options, facts: Facts, protos: Sequence[str], tmp: str) -
 
 
 def go_steps(go: str, root: Path) -> tuple[Step, ...]:
-    cwd = str(root / GO_DIR)
+    cwd = str(root / GO_MODULE_ROOT)
     return (
         Step("go build the module", (go, "build", "./..."), cwd=cwd),
         Step("go vet the module", (go, "vet", "./..."), cwd=cwd),
@@ -104,6 +106,8 @@ class ApiPlan:
     go: tuple[Step, ...]
     missing: tuple[str, ...]
     protoc_skew: Optional[str]
+    #: the pinned protoc's download (pip), when it is not in the toolkit's cache yet
+    protoc_install: Optional[Step] = None
 
 
 def in_folder(step: Step, tmp: str) -> Step:
@@ -122,6 +126,9 @@ def make_plan(
     """What a run does, with <tmp> for its temporary folder; no I/O."""
     tmp = DRY_TMP
     install = install_steps(pins, facts)
+    fetch_protoc = (
+        protoc_tool.install_step(pins.protoc_pin, env, tmp) if facts.protoc_to_install else None
+    )
     described: Optional[Step] = None
     protoc: tuple[Step, ...] = ()
     go: tuple[Step, ...] = ()
@@ -170,11 +177,17 @@ def make_plan(
         for name, on in (("check", opts.check), ("install-plugins", opts.install_plugins))
         if on
     )
-    steps = install + ((described,) if described else ()) + protoc + go
+    steps = (
+        ((fetch_protoc,) if fetch_protoc else ())
+        + install
+        + ((described,) if described else ())
+        + protoc
+        + go
+    )
     plan = Plan(
         title=title, root=str(root), steps=steps, notes=tuple(notes), extra={"missing": absent}
     )
-    return ApiPlan(plan, install, described, protoc, go, absent, skew)
+    return ApiPlan(plan, install, described, protoc, go, absent, skew, fetch_protoc)
 
 
 def protoc_skew(found: str, pinned: str) -> str:

