@@ -2,8 +2,11 @@
 
 The engine in cilium-filters/ (policy/ and tool/) builds without Bazel: CMake and Ninja
 with the compiler, protobuf, RE2, yaml-cpp, GoogleTest and Google Benchmark of the
-machine (Debian's packages in CI).  Each build variant has its own folder under
-build/filters/, configured once and then built incrementally:
+machine (Debian's packages in CI), and protoc-gen-validate for the validators at the
+version tools/api_plugins.toml pins (installed into the toolkit's cache when missing, as
+`nox -s api` does; Go fetches its module's validate/validate.h when CMake configures).
+Each build variant has its own folder under build/filters/, configured once and then
+built incrementally:
 
 * ``dev``: the unit tests and the ``cilium-policy`` tool (`filters`, `policy`);
 * ``sanitize``: clang with AddressSanitizer and UndefinedBehaviorSanitizer, the unit
@@ -16,6 +19,7 @@ Like the image sessions, each computes its plan first; ``--dry-run`` prints it.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import io
 import json
@@ -27,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, TextIO, Tuple
 
-from tools import repo
+from tools import api, repo
 from tools.cli import Parser
 from tools.errors import ToolkitError
 from tools.run import Plan, Step, execute, stream
@@ -46,12 +50,16 @@ BENCH_REPETITIONS = 5
 #: Seconds each fuzz target runs in a `--sanitize` run (what CI runs).
 SHORT_FUZZ_SECONDS = 15
 
+#: The code generator of the validators, pinned in tools/api_plugins.toml.
+VALIDATE_PLUGIN = "protoc-gen-validate"
+
 #: What to install when something is missing, per platform.
 INSTALL_HINT = (
     "install them (Debian/Ubuntu: `apt-get install cmake ninja-build g++ clang pkg-config "
     "protobuf-compiler libprotobuf-dev libre2-dev libyaml-cpp-dev libgtest-dev "
     "libbenchmark-dev`; macOS: `brew install cmake ninja pkg-config protobuf re2 yaml-cpp "
-    "googletest google-benchmark`)"
+    f"googletest google-benchmark`; Go {'.'.join(map(str, api.MIN_GO))} or newer from "
+    "https://go.dev/dl/)"
 )
 
 
@@ -113,6 +121,43 @@ class Options:
 # --- what this machine has ---------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Validators:
+    """protoc-gen-validate as tools/api_plugins.toml pins it: where the toolkit keeps the
+    plugin (shared with `nox -s api`), and whether it is there."""
+
+    pin: api.Pin
+    plugin: Path
+    installed: bool
+
+    @property
+    def cmake_options(self) -> Tuple[str, ...]:
+        return (f"-DCILIUM_PGV_PLUGIN={self.plugin}", f"-DCILIUM_PGV_MODULE={self.pin.target}")
+
+
+def validators(environ: Optional[Mapping[str, str]] = None) -> Validators:
+    """The pinned plugin and whether this machine's toolkit cache holds it (read-only)."""
+    environ = os.environ if environ is None else environ
+    pin = api.load_pins(api.TOOLKIT_ROOT).plugins[VALIDATE_PLUGIN]
+    plugin = pin.path(environ)
+    return Validators(pin, plugin, os.access(plugin, os.X_OK))
+
+
+def _installed(found: Validators) -> Validators:
+    """The same, once an earlier step of the plan installs it."""
+    return dataclasses.replace(found, installed=True)
+
+
+def install_step(found: Validators, environ: Mapping[str, str]) -> Step:
+    """`go install` of the pinned plugin into the toolkit's cache (see api.install)."""
+    go = shutil.which("go", path=environ.get("PATH", "")) or "go"
+    return Step(
+        f"install {VALIDATE_PLUGIN} {found.pin.version} (pinned in {api.PINS_FILE})",
+        (go, "install", found.pin.target),
+        env=(("GOBIN", str(found.plugin.parent)),),
+    )
+
+
 def _compiler_for(variant: Variant, environ: Mapping[str, str]) -> Optional[str]:
     if variant.compiler:
         return variant.compiler
@@ -130,7 +175,8 @@ def missing(variant: Variant, environ: Optional[Mapping[str, str]] = None) -> Li
     def which(tool: str) -> Optional[str]:
         return shutil.which(tool, path=path)
 
-    lacking = [tool for tool in ("cmake", "ninja", "protoc", "pkg-config") if not which(tool)]
+    # Go fetches protoc-gen-validate's module when CMake configures (and installs the plugin).
+    lacking = [tool for tool in ("cmake", "ninja", "protoc", "pkg-config", "go") if not which(tool)]
     compiler = _compiler_for(variant, environ)
     if compiler is None or not which(compiler):
         lacking.append(compiler or "a C++ compiler")
@@ -160,8 +206,8 @@ def _require(variant: Variant, lacking: Sequence[str]) -> None:
 # --- plans --------------------------------------------------------------------------------
 
 
-def _configured(folder: Path, variant: Optional[Variant] = None) -> bool:
-    """The folder is configured, with the variant's options as they are now."""
+def _configured(folder: Path, variant: Optional[Variant] = None, extra: Sequence[str] = ()) -> bool:
+    """The folder is configured, with the variant's options (and `extra`) as they are now."""
     cache = folder / "CMakeCache.txt"
     if not (folder / "build.ninja").is_file() or not cache.is_file():
         return False
@@ -176,7 +222,7 @@ def _configured(folder: Path, variant: Optional[Variant] = None) -> bool:
         name, sep, value = line.partition("=")
         if sep and not line.startswith(("#", "//")):
             values[name.split(":", 1)[0]] = value
-    for option in variant.cmake_options:
+    for option in (*variant.cmake_options, *extra):
         name, _, value = option[2:].partition("=")
         if values.get(name) != value:
             return False
@@ -191,17 +237,23 @@ def build_steps(
     jobs: Optional[int] = None,
     environ: Optional[Mapping[str, str]] = None,
     clean: bool = False,
+    found: Optional[Validators] = None,
 ) -> List[Step]:
-    """Configure `variant` when its folder is new (or cleaned), then build `targets`."""
+    """Install the pinned protoc-gen-validate when missing; configure `variant` when its
+    folder is new (or cleaned, or configured with other options), then build `targets`."""
     environ = os.environ if environ is None else environ
+    found = found or validators(environ)
     folder = variant.folder(root)
     steps: List[Step] = []
     rel = os.path.relpath(folder, root)
-    if clean or not _configured(folder, variant):
+    if not found.installed:
+        steps.append(install_step(found, environ))
+    if clean or not _configured(folder, variant, found.cmake_options):
         configure = ["cmake", "-S", SOURCE_DIR, "-B", rel, "-G", "Ninja", *variant.cmake_options]
         compiler = _compiler_for(variant, environ)
         if variant.compiler and compiler:
             configure.append(f"-DCMAKE_CXX_COMPILER={compiler}")
+        configure += found.cmake_options
         if clean:
             configure.append("--fresh")
         steps.append(
@@ -226,6 +278,7 @@ def plan_filters(
     steps: List[Step] = []
     lacking: Dict[str, List[str]] = {}
     notes: List[str] = []
+    found = validators(environ)
     for variant in variants:
         folder = variant.folder(root)
         rel = os.path.relpath(folder, root)
@@ -239,7 +292,9 @@ def plan_filters(
                 jobs=options.jobs,
                 environ=environ,
                 clean=options.clean,
+                found=found,
             )
+            found = _installed(found)
             bench_json = f"{rel}/benchmark.json"
             steps.append(
                 Step(
@@ -260,8 +315,15 @@ def plan_filters(
             else [TEST_BINARY, THREADS_BINARY, *FUZZ_TARGETS]
         )
         steps += build_steps(
-            variant, root, targets, jobs=options.jobs, environ=environ, clean=options.clean
+            variant,
+            root,
+            targets,
+            jobs=options.jobs,
+            environ=environ,
+            clean=options.clean,
+            found=found,
         )
+        found = _installed(found)
         test = [f"{rel}/{TEST_BINARY}", "--gtest_brief=1"]
         if options.gtest_filter:
             test.append(f"--gtest_filter={options.gtest_filter}")
@@ -382,7 +444,7 @@ def main(
         return plan
     for name, what in lacking.items():
         _require({v.name: v for v in (DEV, SANITIZE, RELEASE)}[name], what)
-    took = execute(plan, out=out, runner=runner or stream)
+    took = _execute(plan, environ, out, runner or stream)
     if options.bench:
         print(bench_summary(root / BUILD_ROOT / RELEASE.name / "benchmark.json"), file=out)
     print(f"filters: done in {took:.0f} s", file=out, flush=True)
@@ -497,7 +559,7 @@ def policy_main(
         _require(DEV, missing(DEV, environ))
     build_plan = Plan(title=plan.title, root=plan.root, steps=tuple(steps))
     quiet = functools.partial(runner or stream, stdout=sys.stderr)
-    execute(build_plan, out=_Silent(), runner=quiet)
+    _execute(build_plan, environ, _Silent(), quiet)
     status = (runner or stream)(run.argv, cwd=root, env=None)
     if status != 0:
         what = "the flow is denied" if args[0] in ("check", "explain") and status == 1 else ""
@@ -507,6 +569,18 @@ def policy_main(
             + ".",
             status=status,
         )
+
+
+def _execute(
+    plan: Plan, environ: Optional[Mapping[str, str]], out: TextIO, runner: Callable[..., int]
+) -> float:
+    """Carry out `plan`: the plugin's install the way `nox -s api` installs it (into a
+    private GOBIN, then one rename), every other step by `execute`."""
+    installs = tuple(step for step in plan.steps if dict(step.env).get("GOBIN"))
+    if installs:
+        api.install(installs, dict(os.environ if environ is None else environ), out)
+    rest = dataclasses.replace(plan, steps=tuple(s for s in plan.steps if s not in installs))
+    return execute(rest, out=out, runner=runner)
 
 
 class _Silent(io.StringIO):
