@@ -13,10 +13,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "cilium-filters/policy/decisions.h"
-#include "cilium-filters/policy/host_map.h"
+#include "cilium-filters/policy/decide/decisions.h"
+#include "cilium-filters/policy/hosts/host_map_store.h"
 #include "cilium/api/nphds.pb.h"
-#include "cilium-filters/policy/policy_map.h"
+#include "cilium-filters/policy/compile/policy_map.h"
 #include "envoy/service/discovery/v3/discovery.pb.h"
 
 // Cilium's agent writes the HeaderMatcher fields Envoy marked deprecated; so do we here.

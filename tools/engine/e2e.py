@@ -141,7 +141,7 @@ def plan(options: Options, facts: Facts, root: Path) -> Plan:
         else:
             notes.append(f"{', '.join(d for d, _ in needed)}: in {facts.venv}, nothing to install")
     if _needs_module_build(options):
-        build_facts = facts.module_build or filters.gather([MODULE_VARIANT], root, {})
+        build_facts = facts.module_build or filters.gather([MODULE_VARIANT], root, os.environ)
         steps += filters.build_steps(
             MODULE_VARIANT, root, (filters.MODULE_TARGET,), build_facts, jobs=options.jobs
         )
@@ -254,12 +254,12 @@ def main(
         execute(the_plan, dry_run=True, out=stdout)
         return the_plan
     if options.command is None:
-        took = execute(the_plan, out=stdout, runner=runner or stream)
+        took = filters.execute_plan(the_plan, environ, stdout, runner or stream)
         print(f"e2e: done in {took:.0f} s", file=stdout, flush=True)
         return the_plan
     # eval: stdout carries only replies; what the builds say goes to stderr.
     quiet = functools.partial(runner or stream, stdout=sys.stderr)
-    execute(the_plan, out=sys.stderr, runner=quiet)
+    filters.execute_plan(the_plan, environ, sys.stderr, quiet)
     _eval(options, facts, root, stdin or sys.stdin, stdout)
     return the_plan
 

@@ -1,15 +1,10 @@
-"""`nox -s filters`, `nox -s sanitize` and `nox -s policy`: the policy engine's local build.
+"""`nox -s filters` and `nox -s sanitize`: build the policy engine and the module, test them.
 
-The engine in cilium-filters/ (policy/ and tool/) builds without Bazel: CMake and Ninja
-with the compiler, protobuf, RE2, yaml-cpp, GoogleTest and Google Benchmark of the
-machine (Debian's packages in CI).  Each build variant has its own folder under
-build/filters/, configured once and then built incrementally:
-
-* ``dev``: the unit tests and the ``cilium-policy`` tool (`filters`, `policy`);
-* ``sanitize``: clang with AddressSanitizer and UndefinedBehaviorSanitizer, the unit
-  tests again and the libFuzzer targets, and the threaded tests (snapshot readers, a
-  shared access-log client) under ThreadSanitizer (`filters -- --sanitize`, `sanitize`);
-* ``release``: optimised, for Google Benchmark (`filters -- --bench`).
+The engine in cilium-filters/ builds without Bazel, with CMake and Ninja and the machine's
+compiler and libraries; ``tools.engine.builds`` holds the variants (``dev``, ``sanitize``,
+``release``), what this machine has for them and the steps that configure and build one.
+This module plans a session over them: the unit tests (``dev``), the sanitizers, the fuzz
+targets and the threaded tests (``sanitize``), the benchmarks (``release``, ``--bench``).
 
 Like the image sessions, each gathers its facts once (the build folders, the tools on
 PATH), computes its plan without I/O, and ``--dry-run`` prints the plan a run carries
@@ -20,8 +15,6 @@ benchmarks' results.
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,11 +23,29 @@ from typing import Callable, Dict, List, Mapping, Optional, Sequence, TextIO, Tu
 from tools import repo
 from tools.cli import Parser
 from tools.engine.bench import bench_summary
+from tools.engine.builds import (  # noqa: F401 (the sessions' and tests' names for them)
+    BUILD_ROOT,
+    DEV,
+    INSTALL_HINT,
+    RELEASE,
+    SANITIZE,
+    SOURCE_DIR,
+    VALIDATE_PLUGIN,
+    Facts,
+    Validators,
+    Variant,
+    _configured,
+    _require,
+    build_steps,
+    execute_plan,
+    gather,
+    installed,
+    missing,
+    validators,
+)
 from tools.errors import ToolkitError
 from tools.run import Plan, Step, execute, stream
 
-SOURCE_DIR = "cilium-filters"
-BUILD_ROOT = "build/filters"
 FUZZ_TARGETS = ("update_fuzz", "eval_fuzz")
 FUZZ_SEEDS = "tests/fuzz/corpus"
 FUZZ_DICT = "tests/fuzz/eval.dict"
@@ -52,58 +63,6 @@ BENCH_REPETITIONS = 5
 #: Seconds each fuzz target runs in a `--sanitize` run (what CI runs).
 SHORT_FUZZ_SECONDS = 15
 
-#: What to install when something is missing, per platform.
-INSTALL_HINT = (
-    "install them (Debian/Ubuntu: `apt-get install cmake ninja-build g++ clang pkg-config "
-    "protobuf-compiler libprotobuf-dev libre2-dev libyaml-cpp-dev libgtest-dev "
-    "libbenchmark-dev libgrpc++-dev protobuf-compiler-grpc`; macOS: `brew install cmake ninja "
-    "pkg-config protobuf re2 yaml-cpp googletest google-benchmark grpc`)"
-)
-
-
-@dataclass(frozen=True)
-class Variant:
-    """One build folder: how it is configured and what it builds."""
-
-    name: str
-    purpose: str
-    cmake_options: Tuple[str, ...]
-    compiler: Optional[str]  # the C++ compiler it needs (None: CMake's default)
-    libraries: Tuple[str, ...]  # pkg-config names
-
-    def folder(self, root: Path) -> Path:
-        return root / BUILD_ROOT / self.name
-
-
-_LIBS = ("protobuf", "re2", "yaml-cpp", "grpc++")
-DEV = Variant(
-    "dev",
-    "unit tests and the cilium-policy tool",
-    ("-DCMAKE_BUILD_TYPE=Debug",),
-    None,
-    _LIBS + ("gtest",),
-)
-SANITIZE = Variant(
-    "sanitize",
-    "clang with ASan+UBSan and the libFuzzer targets; the threaded tests with TSan",
-    (
-        "-DCMAKE_BUILD_TYPE=Debug",
-        "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g",
-        "-DCILIUM_SANITIZE=ON",
-        "-DCILIUM_FUZZ=ON",
-        "-DCILIUM_TSAN=ON",
-    ),
-    "clang++",
-    _LIBS + ("gtest",),
-)
-RELEASE = Variant(
-    "release",
-    "optimised, for the benchmarks",
-    ("-DCMAKE_BUILD_TYPE=Release", "-DCILIUM_BENCH=ON", "-DCILIUM_TESTS=OFF"),
-    None,
-    _LIBS + ("benchmark",),
-)
-
 
 @dataclass(frozen=True)
 class Options:
@@ -114,139 +73,6 @@ class Options:
     jobs: Optional[int] = None
     clean: bool = False
     dry_run: bool = False
-
-
-# --- what this machine has ---------------------------------------------------------------
-
-
-def _compiler_for(variant: Variant, environ: Mapping[str, str]) -> Optional[str]:
-    if variant.compiler:
-        return variant.compiler
-    path = environ.get("PATH", "")
-    return environ.get("CXX") or next(
-        (c for c in ("c++", "g++", "clang++") if shutil.which(c, path=path)), None
-    )
-
-
-def missing(variant: Variant, environ: Optional[Mapping[str, str]] = None) -> List[str]:
-    """What `variant` needs that this machine lacks (empty when it can build)."""
-    environ = os.environ if environ is None else environ
-    path = environ.get("PATH", "")
-
-    def which(tool: str) -> Optional[str]:
-        return shutil.which(tool, path=path)
-
-    tools = ("cmake", "ninja", "protoc", "pkg-config", "grpc_cpp_plugin")
-    lacking = [tool for tool in tools if not which(tool)]
-    compiler = _compiler_for(variant, environ)
-    if compiler is None or not which(compiler):
-        lacking.append(compiler or "a C++ compiler")
-    pkg_config = which("pkg-config")
-    if pkg_config:
-        for library in variant.libraries:
-            found = subprocess.run(
-                [pkg_config, "--exists", library],
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                env=dict(environ),
-                check=False,
-            )
-            if found.returncode != 0:
-                lacking.append(f"{library} (pkg-config)")
-    return lacking
-
-
-def _require(variant: Variant, lacking: Sequence[str]) -> None:
-    if lacking:
-        raise ToolkitError(
-            f"The {variant.name} build of the policy engine needs {', '.join(lacking)}; "
-            f"{INSTALL_HINT}."
-        )
-
-
-# --- plans --------------------------------------------------------------------------------
-
-
-def _configured(folder: Path, variant: Optional[Variant] = None) -> bool:
-    """The folder is configured, with the variant's options as they are now."""
-    cache = folder / "CMakeCache.txt"
-    if not (folder / "build.ninja").is_file() or not cache.is_file():
-        return False
-    if variant is None:
-        return True
-    try:
-        lines = cache.read_text(errors="replace").splitlines()
-    except OSError:
-        return False
-    values = {}
-    for line in lines:
-        name, sep, value = line.partition("=")
-        if sep and not line.startswith(("#", "//")):
-            values[name.split(":", 1)[0]] = value
-    for option in variant.cmake_options:
-        name, _, value = option[2:].partition("=")
-        if values.get(name) != value:
-            return False
-    return True
-
-
-@dataclass(frozen=True)
-class Facts:
-    """What the plans depend on, per variant, gathered once (files and the tools on PATH)."""
-
-    configured: Mapping[str, bool]  # its folder has been configured
-    current: Mapping[str, bool]  # ... with the variant's options as they are now
-    compilers: Mapping[str, Optional[str]]  # the C++ compiler it would configure with
-    lacking: Mapping[str, List[str]]  # what it needs that this machine lacks (when asked)
-
-
-def gather(
-    variants: Sequence[Variant],
-    root: Path,
-    environ: Optional[Mapping[str, str]] = None,
-    *,
-    clean: bool = False,
-) -> Facts:
-    """Look at the build folders and the machine; what a variant lacks is asked only when
-    it has to be configured."""
-    environ = os.environ if environ is None else environ
-    configured = {v.name: _configured(v.folder(root)) for v in variants}
-    return Facts(
-        configured=configured,
-        current={v.name: _configured(v.folder(root), v) for v in variants},
-        compilers={v.name: _compiler_for(v, environ) for v in variants},
-        lacking={v.name: missing(v, environ) for v in variants if clean or not configured[v.name]},
-    )
-
-
-def build_steps(
-    variant: Variant,
-    root: Path,
-    targets: Sequence[str],
-    facts: Facts,
-    *,
-    jobs: Optional[int] = None,
-    clean: bool = False,
-) -> List[Step]:
-    """Configure `variant` when its folder is new (or cleaned), then build `targets`."""
-    folder = variant.folder(root)
-    steps: List[Step] = []
-    rel = os.path.relpath(folder, root)
-    if clean or not facts.current[variant.name]:
-        configure = ["cmake", "-S", SOURCE_DIR, "-B", rel, "-G", "Ninja", *variant.cmake_options]
-        compiler = facts.compilers[variant.name]
-        if variant.compiler and compiler:
-            configure.append(f"-DCMAKE_CXX_COMPILER={compiler}")
-        if clean:
-            configure.append("--fresh")
-        steps.append(
-            Step(f"configure the {variant.name} build ({variant.purpose})", tuple(configure))
-        )
-    build = ["cmake", "--build", rel, "--target", *targets]
-    if jobs:
-        build += ["--parallel", str(jobs)]
-    steps.append(Step(f"build {', '.join(targets)} ({variant.name})", tuple(build)))
-    return steps
 
 
 def variants_of(options: Options) -> List[Variant]:
@@ -285,6 +111,7 @@ def plan(options: Options, root: Path, facts: Facts) -> Tuple[Plan, Dict[str, Li
                 jobs=options.jobs,
                 clean=options.clean,
             )
+            facts = installed(facts)
             bench_json = f"{rel}/benchmark.json"
             steps.append(
                 Step(
@@ -321,6 +148,7 @@ def plan(options: Options, root: Path, facts: Facts) -> Tuple[Plan, Dict[str, Li
             ]  # fmt: skip
         )
         steps += build_steps(variant, root, targets, facts, jobs=options.jobs, clean=options.clean)
+        facts = installed(facts)
         test = [f"{rel}/{TEST_BINARY}", "--gtest_brief=1"]
         if options.gtest_filter:
             test.append(f"--gtest_filter={options.gtest_filter}")
@@ -446,7 +274,7 @@ def main(
         return planned
     for name, what in lacking.items():
         _require({v.name: v for v in (DEV, SANITIZE, RELEASE)}[name], what)
-    took = execute(planned, out=out, runner=runner or stream)
+    took = execute_plan(planned, environ, out, runner or stream)
     if options.bench:
         print(bench_summary(root / BUILD_ROOT / RELEASE.name / "benchmark.json"), file=out)
     print(f"filters: done in {took:.0f} s", file=out, flush=True)

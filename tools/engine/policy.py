@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable, Mapping, Optional, Sequence
 
 from tools import repo
-from tools.engine.filters import DEV, TOOL_BINARY, _require, build_steps, gather
+from tools.engine.filters import DEV, TOOL_BINARY, _require, build_steps, execute_plan, gather
 from tools.errors import ToolkitError
 from tools.run import Plan, Step, execute, stream
 
@@ -76,7 +76,7 @@ def main(
     _require(DEV, lacking)
     build_plan = Plan(title=plan.title, root=plan.root, steps=plan.steps[:-1])
     quiet = functools.partial(runner or stream, stdout=sys.stderr)
-    execute(build_plan, out=_Silent(), runner=quiet)
+    execute_plan(build_plan, environ, _Silent(), quiet)
     status = (runner or stream)(run.argv, cwd=root, env=None)
     if status != 0:
         what = "the flow is denied" if args[0] in ("check", "explain") and status == 1 else ""
