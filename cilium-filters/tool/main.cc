@@ -41,8 +41,12 @@ Exit statuses: 0 allowed (lint: accepted), 1 denied (lint: Envoy would refuse th
 2 a mistake in the command or its input, 3 undecided (the answer needs an SNI or a request).
 )";
 
-constexpr const char* kEvalHelp = R"(usage: cilium-policy eval
+constexpr const char* kEvalHelp = R"(usage: cilium-policy eval [--policy FILE]... [--secret NAME=VALUE]...
 Reads JSON requests from stdin, one per line; writes one JSON reply per line on stdout.
+  --policy FILE        apply this file first (YAML or JSON: policies, or a DiscoveryResponse
+                       of NetworkPolicy or NetworkPolicyHosts resources); repeatable
+  --secret NAME=VALUE  the value of an SDS secret (without it, header_matches use their
+                       inline values)
   {"update": <DiscoveryResponse>}        -> {"ok": true} | {"ok": false, "error": "..."}
   {"delta_update": <DeltaDiscoveryResponse>}                    (the same replies)
   {"check": {"endpoint_ip": "10.1.2.3", "ingress": true, "remote_id": 42, "port": 80,
@@ -50,7 +54,8 @@ Reads JSON requests from stdin, one per line; writes one JSON reply per line on 
     -> {"l4": ..., "http": ..., "allowed": ..., "headers": [...], "missing": [...],
         "rejected": [...]}                     ("http" is null without "headers")
   {"resolve": {"ip": "10.1.2.3"}}        -> {"identity": 42}
-The messages are in cilium-filters/tool/eval.proto. Each process starts with no policies.
+The messages are in cilium-filters/tool/eval.proto. Each process starts with no policies
+but those of --policy.
 )";
 
 constexpr const char* kCheckHelp = R"(usage: cilium-policy %s --policy FILE --endpoint-ip IP (--ingress | --egress) --port N
@@ -108,8 +113,56 @@ void printCheckHelp(const std::string& command) {
   std::printf(kCheckHelp, command.c_str(), what);
 }
 
-int runEval() {
-  PolicyTool::EvalSession session;
+bool splitPair(const std::string& text, std::pair<std::string, std::string>& out);
+
+// eval [--policy FILE]... [--secret NAME=VALUE]...: the files are applied first, in order,
+// as "update" requests would be.
+int runEval(const std::vector<std::string>& args) {
+  std::vector<std::string> files;
+  std::map<std::string, std::string> secrets;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string flag = args[i];
+    std::optional<std::string> value;
+    const size_t equals = flag.find('=');
+    if (flag.rfind("--", 0) == 0 && equals != std::string::npos) {
+      value = flag.substr(equals + 1);
+      flag = flag.substr(0, equals);
+    }
+    if (flag != "--policy" && flag != "--secret") {
+      return usage("eval", "unknown option " + args[i] + " (requests come on stdin)");
+    }
+    if (!value && i + 1 < args.size()) {
+      value = args[++i];
+    }
+    if (!value) {
+      return usage("eval", flag + " needs a value");
+    }
+    if (flag == "--policy") {
+      files.push_back(*value);
+      continue;
+    }
+    std::pair<std::string, std::string> secret;
+    if (!splitPair(*value, secret)) {
+      return usage("eval", "--secret takes NAME=VALUE");
+    }
+    secrets[secret.first] = secret.second;
+  }
+  PolicyTool::EvalSession session(std::make_shared<Policy::StaticSecrets>(secrets));
+  for (const std::string& file : files) {
+    std::string text;
+    Policy::Status status = PolicyTool::readTextFile(file, text);
+    envoy::service::discovery::v3::DiscoveryResponse response;
+    if (status) {
+      status = PolicyTool::parsePolicyText(text, response).within(PolicyTool::absolutePath(file));
+    }
+    if (status) {
+      status = session.apply(response).within(PolicyTool::absolutePath(file));
+    }
+    if (!status) {
+      std::cerr << "cilium-policy: " << status.message() << "\n";
+      return kUsage;
+    }
+  }
   std::ios::sync_with_stdio(false);
   std::string line;
   while (std::getline(std::cin, line)) {
@@ -369,10 +422,7 @@ int main(int argc, char** argv) {
       std::cout << kEvalHelp;
       return 0;
     }
-    if (!args.empty()) {
-      return usage("eval", "eval takes no options (requests come on stdin)");
-    }
-    return runEval();
+    return runEval(args);
   }
   if (command == "check" || command == "explain") {
     if (help) {
