@@ -10,6 +10,9 @@
 
 #include "cilium-filters/policy/compile/policy_map.h"
 #include "cilium-filters/policy/compile/sni_pattern.h"
+#include "cilium-filters/policy/hosts/host_map_store.h"
+#include "cilium-filters/policy/xds/xds_resource.h"
+#include "cilium/api/nphds.pb.h"
 #include "cilium/api/npds.pb.h"
 #include "envoy/type/matcher/v3/regex.pb.h"
 #include "validate/validate.h"
@@ -101,6 +104,21 @@ LintReport lintPolicyText(std::string_view text, uint32_t limit) {
     }
     for (Problem& problem : report.problems) {
       problem.message += kEnvoyRefuses;
+    }
+    return report;
+  }
+  const auto& response = document.response;
+  const bool hosts = response.type_url().empty()
+                         ? response.resources_size() > 0 &&
+                               Policy::resourceTypeUrl(response.resources(0)) ==
+                                   Policy::kNetworkPolicyHostsTypeUrl
+                         : response.type_url() == Policy::kNetworkPolicyHostsTypeUrl;
+  if (hosts) {
+    // Host map entries (NPHDS): the update's own checks, which name the entry at fault.
+    Policy::HostMapStore store;
+    status = store.update(response);
+    if (!status) {
+      report.problems.push_back({0, "", status.message() + std::string(kEnvoyRefuses)});
     }
     return report;
   }

@@ -25,7 +25,7 @@ from typing import Callable, List, Mapping, Optional, Sequence, TextIO, Tuple
 
 from tools import repo
 from tools.engine.builds import TOOL, _require, build_steps, execute_plan, gather
-from tools.engine.quiet import Progress, Silent
+from tools.engine.quiet import Progress, Silent, build_lock
 from tools.errors import HelpShown, ToolkitError
 from tools.run import Plan, Step, execute, stream
 
@@ -197,13 +197,14 @@ def main(
     _require(TOOL, lacking)
     tool = Path(planned.steps[-1].argv[0])
     log = TOOL.folder(root) / "build.log"
-    progress = Progress(log, err, first=not tool.exists())
-    if progress.first:
-        announce(err, log, root)
-    if log.exists():
-        log.unlink()  # the last build's output only
-    build = Plan(title=planned.title, root=planned.root, steps=planned.steps[:-1])
-    execute_plan(build, environ, Silent(), runner or progress.runner)
-    progress.finish()
+    with build_lock(TOOL.folder(root)):
+        progress = Progress(log, err, first=not tool.exists())
+        if progress.first:
+            announce(err, log, root)
+        if log.exists():
+            log.unlink()  # the last build's output only
+        build = Plan(title=planned.title, root=planned.root, steps=planned.steps[:-1])
+        execute_plan(build, environ, Silent(), runner or progress.runner)
+        progress.finish()
     run = planned.steps[-1]
     finish(options, (runner or stream)(run.argv, cwd=Path(run.cwd or root), env=None))

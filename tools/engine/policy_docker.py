@@ -22,7 +22,7 @@ from typing import Callable, List, Mapping, Optional, Sequence, TextIO, Tuple
 
 from tools.engine import builds
 from tools.engine.builds import SOURCE_DIR, TOOL, _configured, validators
-from tools.engine.quiet import Progress, Silent
+from tools.engine.quiet import Progress, Silent, build_lock
 from tools.files import cache_dir
 from tools.image.docker import local_image
 from tools.run import Plan, Step, execute, stream
@@ -169,17 +169,17 @@ def main(
         execute(planned, dry_run=True, out=sys.stdout)
         return 0
     log = DOCKER_TOOL.folder(root) / "build.log"
-    first = not (DOCKER_TOOL.folder(root) / "cilium-policy").exists()
-    progress = Progress(log, err, first=first)
-    if first:
-        print("Building cilium-policy in Docker for the first time (the toolchain image, then "
-              f"the tool: a few minutes; output in {os.path.relpath(log, root)})...",
-              file=err, flush=True)  # fmt: skip
-        log.parent.mkdir(parents=True, exist_ok=True)
+    with build_lock(DOCKER_TOOL.folder(root)):
+        first = not (DOCKER_TOOL.folder(root) / "cilium-policy").exists()
+        progress = Progress(log, err, first=first)
+        if first:
+            print("Building cilium-policy in Docker for the first time (the toolchain image, "
+                  f"then the tool: a few minutes; output in {os.path.relpath(log, root)})...",
+                  file=err, flush=True)  # fmt: skip
         if log.exists():
             log.unlink()
-    build = Plan(title=planned.title, root=planned.root, steps=planned.steps[:-1])
-    execute(build, out=Silent(), runner=runner or progress.runner)
-    progress.finish()
+        build = Plan(title=planned.title, root=planned.root, steps=planned.steps[:-1])
+        execute(build, out=Silent(), runner=runner or progress.runner)
+        progress.finish()
     run = planned.steps[-1]
     return (runner or stream)(run.argv, cwd=invoked_from, env=None)

@@ -4,12 +4,14 @@ fails, and on a terminal one line saying how far the compiling is (gone once it 
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import io
 import os
 import re
 import time
 from pathlib import Path
-from typing import List, Optional, Sequence, TextIO
+from typing import Iterator, List, Optional, Sequence, TextIO
 
 from tools.run import watch
 
@@ -74,6 +76,19 @@ class Progress:
             took = time.monotonic() - self.started
             print(f"{TOOL_BINARY} is built ({took / 60:.0f} min {took % 60:.0f} s); "
                   "later calls reuse it.", file=self.err, flush=True)  # fmt: skip
+
+
+@contextlib.contextmanager
+def build_lock(folder: Path) -> Iterator[None]:
+    """One build of `folder` at a time: two sessions at once (two terminals, pytest-xdist)
+    would otherwise run the tool while the other relinks it ("Text file busy")."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(folder.parent / f".{folder.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 class Silent(io.StringIO):
