@@ -125,8 +125,11 @@ def policy(session: nox.Session) -> None:
                          e.g. nox -s policy -- eval < requests.jsonl
       COMMAND --help     the command's options; e.g. nox -s policy -- check --help
       --in-docker        build and run the tool in a container (Docker only, no C++ toolchain)
+                         e.g. nox -s policy -- --in-docker lint policy.yaml
       --jobs N           parallel compile jobs when the tool is built
+                         e.g. nox -s policy -- --jobs 2 eval < requests.jsonl
       --dry-run          print the build and run commands, run nothing
+                         e.g. nox -s policy -- eval --dry-run
     """
     call(session, "engine.policy:main", str(session.invoked_from))
 
