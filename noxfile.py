@@ -115,9 +115,9 @@ def policy(session: nox.Session) -> None:
     stdin and stdout passed through; nox exits with the tool's status: 0 allowed, 1 denied
     (lint: Envoy would refuse the file), 2 a mistake, 3 undecided.
       check ...          one decision from flags, answered in one line
-                         e.g. nox -s policy -- check --policy examples/policies/http/policy.yaml
-                              --endpoint-ip 10.1.2.3 --ingress --port 80 --remote-id 42
-                              --header :method=GET --header :path=/public
+                         e.g. nox -s policy -- check --policy p.yaml --endpoint-ip
+                              10.1.2.3 --ingress --port 80 --remote-id 42 --header :path=/
+                         (examples/policies/ has commented policies to start from)
       explain ...        the same, with every rule of the port and why it did (not) decide
       lint FILE          every problem of a policy file, each regex's RE2 size and limit
                          e.g. nox -s policy -- lint policy.yaml
