@@ -1,4 +1,11 @@
-"""Build, test and release the Cilium proxy with Nox: `nox -l` lists the sessions."""
+"""Build, test and release the Cilium proxy with Nox: `nox -l` lists the sessions.
+
+`nox` alone runs the default sessions, the whole suite CI runs: lint (a minute), filters
+(the policy engine's build and unit tests: about 10 minutes the first time on two cores,
+seconds later), sanitize (the same under ASan/UBSan/TSan plus a short fuzz run: about as
+long again the first time) and selftest (the toolkit's tests: a few minutes). Name a
+session to run only it: `nox -s policy -- --help`, `nox -s build`.
+"""
 
 import os
 import sys
@@ -8,7 +15,7 @@ import nox
 # The nox console script does not put this folder on sys.path.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from tools.entry import call, command  # noqa: E402
+from tools.entry import call, command, quiet_nox  # noqa: E402
 from tools.image.sessions import SESSIONS  # noqa: E402
 from tools.image.usage import document  # noqa: E402
 from tools.run import handle_signals  # noqa: E402
@@ -17,7 +24,12 @@ from tools.run import handle_signals  # noqa: E402
 handle_signals()
 
 nox.needs_version = ">=2026.10.20"
+# The default sessions, what `nox` alone runs (the module docstring says how long they take).
 nox.options.sessions = ["lint", "filters", "sanitize", "selftest"]
+# Sessions that need a venv get virtualenv's (nox's own dependency); nox's line about not
+# finding uv, printed before every session, says nothing a user can act on.
+nox.options.default_venv_backend = "virtualenv"
+quiet_nox()
 
 PYPROJECT = nox.project.load_toml(
     os.path.join(os.path.dirname(os.path.abspath(__file__)), "pyproject.toml")
@@ -96,20 +108,30 @@ def sanitize(session: nox.Session) -> None:
 
 @tool_session
 def policy(session: nox.Session) -> None:
-    """Ask the policy engine: `-- eval` (JSON lines on stdin), `-- check ...`, `-- explain ...`.
+    """Ask the policy engine: `-- check ...`, `-- explain ...`, `-- lint FILE`, `-- eval`.
 
-    Builds the cilium-policy tool first when needed (build output on stderr), then runs it
-    with stdin and stdout passed through.
+    Builds the cilium-policy tool the first time (a few minutes, said once; its output goes
+    to build/filters/tool/build.log), then runs it from the directory you ran nox in, with
+    stdin and stdout passed through; nox exits with the tool's status: 0 allowed, 1 denied
+    (lint: Envoy would refuse the file), 2 a mistake, 3 undecided.
+      check ...          one decision from flags, answered in one line
+                         e.g. nox -s policy -- check --policy p.yaml --endpoint-ip
+                              10.1.2.3 --ingress --port 80 --remote-id 42 --header :path=/
+                         (examples/policies/ has commented policies to start from)
+      explain ...        the same, with every rule of the port and why it did (not) decide
+      lint FILE          every problem of a policy file, each regex's RE2 size and limit
+                         e.g. nox -s policy -- lint policy.yaml
       eval               one JSON request per line on stdin, one JSON reply per line
                          e.g. nox -s policy -- eval < requests.jsonl
-      check ...          one decision from flags; the session fails when it is denied
-                         e.g. nox -s policy -- check --ingress --port 80 --endpoint-ip
-                              10.1.2.3 --remote-id 42 --policy p.yaml --header :path=/public
-      explain ...        the same, with every rule of the port and why it did (not) decide
+      COMMAND --help     the command's options; e.g. nox -s policy -- check --help
+      --in-docker        build and run the tool in a container (Docker only, no C++ toolchain)
+                         e.g. nox -s policy -- --in-docker lint policy.yaml
+      --jobs N           parallel compile jobs when the tool is built
+                         e.g. nox -s policy -- --jobs 2 eval < requests.jsonl
       --dry-run          print the build and run commands, run nothing
                          e.g. nox -s policy -- eval --dry-run
     """
-    call(session, "engine.policy:main")
+    call(session, "engine.policy:main", str(session.invoked_from))
 
 
 @nox.session(reuse_venv=True)

@@ -63,6 +63,24 @@ def command(session: Any, *argv: str, label: Optional[str] = None) -> None:
         session.error(f"`{run.quote(argv)}` failed with exit status {status}")
 
 
+class _QuietNox(logging.Filter):
+    """Drops nox's lines that only say what nox itself did: that it found no uv (printed
+    before every session, whichever venv backend is chosen), and the framing of `policy`,
+    whose output is the tool's answer (its exit status says the rest)."""
+
+    DROPPED = ("uv binary not found.", "Running session policy", "Session policy was successful")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.getMessage()).startswith(self.DROPPED)
+
+
+def quiet_nox() -> None:
+    """Install the filter on nox's logger (once; the noxfile calls it when nox loads it)."""
+    logger = logging.getLogger("nox")
+    if not any(isinstance(f, _QuietNox) for f in logger.filters):
+        logger.addFilter(_QuietNox())
+
+
 @contextlib.contextmanager
 def stops(session: Any) -> Iterator[None]:
     """A stop signal or Ctrl-C inside the block: stop what runs, say so in one line, exit."""

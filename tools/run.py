@@ -93,6 +93,39 @@ def query(
     return subprocess.CompletedProcess(list(argv), proc.returncode, out, err)
 
 
+def watch(
+    argv: Sequence[str],
+    *,
+    on_line: Callable[[str], None],
+    cwd: Optional[Path] = None,
+    env: Optional[Mapping[str, str]] = None,
+    label: Optional[str] = None,
+) -> int:
+    """Run a command whose output (standard and error, merged) only ``on_line`` sees, line
+    by line; return its exit status.  For builds whose output stays out of the way unless
+    they fail; stopped like every other command (see :func:`stream`)."""
+    try:
+        proc = _spawn(
+            argv, label=label, cwd=cwd, env=dict(env) if env is not None else None,
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True, errors="replace", bufsize=1,
+        )  # fmt: skip
+    except FileNotFoundError:
+        raise _not_found(argv) from None
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            on_line(line)
+        return proc.wait()
+    except KeyboardInterrupt:
+        stop_children()
+        raise
+    finally:
+        if proc.stdout is not None:
+            proc.stdout.close()
+        _forget(proc)
+
+
 #: How much of a command's error output ``stream(tail=...)`` keeps for diagnosis.
 TAIL_BYTES = 64 * 1024
 

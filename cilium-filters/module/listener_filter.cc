@@ -47,6 +47,7 @@ envoy_dynamic_module_on_listener_filter_config_new(
     runtime.log(Cilium::Module::LogLevel::Error, "cilium.bpf_metadata: " + status.message());
     return nullptr;
   }
+  runtime.store().setMaxProgramSize(filter_config->settings.max_program_size);
   runtime.attachListener(filter_config->settings.xds_target);
   return filter_config.release();
 }

@@ -26,6 +26,8 @@ public:
   const Policy::PolicySnapshot& policies() const { return *policies_.read(); }
   const Policy::HostMap* hosts() const { return hosts_.read(); }
   const Policy::SecretSource& secrets() const { return map_.secrets(); }
+  // The RE2 program-size limit of later updates (ListenerSettings::max_program_size).
+  void setMaxProgramSize(uint32_t limit) { map_.setMaxProgramSize(limit); }
 
   // Counted references, for callers that keep them (tests, tools).
   Policy::SnapshotPtr policySnapshot() const { return policies_.load(); }

@@ -2,6 +2,9 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include <cstdlib>
+#include <string>
+
 #include "cilium/api/bpf_metadata.pb.h"
 #include "cilium/api/l7policy.pb.h"
 #include "cilium/api/network_filter.pb.h"
@@ -68,7 +71,28 @@ Policy::Status parseListenerSettings(std::string_view json, ListenerSettings& ou
   if (!status) {
     return status;
   }
+  status = parseMaxProgramSize(std::getenv(kMaxProgramSizeVariable), settings.max_program_size);
+  if (!status) {
+    return status;
+  }
   out = std::move(settings);
+  return Policy::Status::ok();
+}
+
+Policy::Status parseMaxProgramSize(const char* value, uint32_t& out) {
+  if (value == nullptr || *value == '\0') {
+    out = Policy::kDefaultMaxProgramSize;
+    return Policy::Status::ok();
+  }
+  const std::string text(value);
+  const bool digits = text.size() <= 10 && text.find_first_not_of("0123456789") == std::string::npos;
+  const unsigned long long number = digits ? std::strtoull(text.c_str(), nullptr, 10) : 0;
+  if (!digits || number == 0 || number > UINT32_MAX) {
+    return Policy::Status::error(std::string(kMaxProgramSizeVariable) + "=" + text +
+                                 ": must be a whole number from 1 to 4294967295 (the RE2 "
+                                 "program-size limit, as re2.max_program_size.error_level)");
+  }
+  out = static_cast<uint32_t>(number);
   return Policy::Status::ok();
 }
 

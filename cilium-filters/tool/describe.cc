@@ -198,6 +198,60 @@ void requestText(std::string& out, const Policy::RequestHeaders* headers,
   }
 }
 
+// "rules #2, #5": positions in the piece's list, as explain numbers them.
+std::string ruleList(const std::vector<uint32_t>& positions) {
+  std::string out = positions.size() == 1 ? "rule " : "rules ";
+  for (size_t i = 0; i < positions.size(); ++i) {
+    out += (i ? ", #" : "#") + std::to_string(positions[i] + 1);
+  }
+  return out;
+}
+
+std::string sniOpen(const Explanation& e, const FlowQuestion& question) {
+  std::string names;
+  const auto& table = e.policy->table(question.ingress);
+  for (uint32_t position : e.sni_rules) {
+    for (const auto& name : table.rule(table.slots(*e.piece)[position]).serverNames()) {
+      names += (names.empty() ? "" : ", ") + name.pattern();
+    }
+  }
+  return "a TLS SNI decides it by the server_names of " + ruleList(e.sni_rules) + " (" + names +
+         "): add --sni NAME, or --sni '' for a connection without one";
+}
+
+std::string httpOpen(const Explanation& e, const FlowQuestion& question) {
+  (void)question;
+  return "unknown without a request: the HTTP rules of " +
+         ruleList(e.http_rules) +
+         " decide each request; add its headers (--header :method=GET --header :path=/...)";
+}
+
+std::string l7Open(const Explanation& e, const FlowQuestion& question) {
+  (void)question;
+  return "unknown without a request: connections go to the l7_proto \"" +
+         e.l7_proto + "\" parser and the l7_rules of " + ruleList(e.l7_rules) +
+         " decide each request it parses";
+}
+
+// The HTTP rules of a rule, one line per header matcher and header match.
+void httpRulesText(std::string& out, const PortRule& rule) {
+  for (size_t h = 0; h < rule.httpRules().size(); ++h) {
+    const auto& http_rule = rule.httpRules()[h];
+    out += "      http_rules[" + std::to_string(h) + "]:";
+    if (http_rule.headers().empty() && http_rule.headerMatches().empty()) {
+      out += " any request\n";
+      continue;
+    }
+    out += "\n";
+    for (const auto& matcher : http_rule.headers()) {
+      out += "        header " + matcher.describe() + "\n";
+    }
+    for (const auto& match : http_rule.headerMatches()) {
+      out += "        header_matches " + match.describe() + "\n";
+    }
+  }
+}
+
 } // namespace
 
 std::string describeRule(const Policy::PortTable& table, const PortRule& rule) {
@@ -253,22 +307,78 @@ std::string describeQuestion(const FlowQuestion& question) {
   return out;
 }
 
-std::string describeCheck(const FlowQuestion& question, const Explanation& e,
-                          const Policy::RequestHeaders* headers, const Policy::HeaderLog* log) {
-  const bool allowed = e.l4_allowed && (!e.http_asked || e.http_allowed);
-  std::string out = std::string(allowed ? "ALLOWED" : "DENIED") + ": " + describeQuestion(question) + "\n";
-  out += "  L4:   " + l4Summary(question, e) + "\n";
-  if (e.http_asked) {
-    out += "  HTTP: " + httpSummary(question, e) + "\n";
+Answer answerOf(const Explanation& e, bool sni_given) {
+  if (e.sni_could_change && !sni_given) {
+    return Answer::Undecided;
   }
-  std::string request;
-  requestText(request, headers, log);
-  return out + request;
+  if (!e.l4_allowed) {
+    return Answer::Denied;
+  }
+  if (e.http_asked && !e.http_allowed) {
+    return Answer::Denied;
+  }
+  if ((!e.http_asked && e.http_could_change) || !e.l7_rules.empty()) {
+    return Answer::Undecided;
+  }
+  return Answer::Allowed;
+}
+
+std::string answerWord(Answer answer) {
+  switch (answer) {
+  case Answer::Allowed:
+    return "ALLOWED";
+  case Answer::Denied:
+    return "DENIED";
+  case Answer::Undecided:
+    return "UNDECIDED";
+  }
+  return "";
+}
+
+std::string describeCheck(const FlowQuestion& question, const Explanation& e,
+                          const Policy::RequestHeaders* headers, const Policy::HeaderLog* log,
+                          bool sni_given) {
+  (void)headers;
+  (void)log;
+  const Answer answer = answerOf(e, sni_given);
+  std::string out = answerWord(answer) + ": " + describeQuestion(question) + ": L4 ";
+  if (e.sni_could_change && !sni_given) {
+    out += l4Summary(question, e) + " without an SNI; " + sniOpen(e, question) + "\n";
+    return out;
+  }
+  out += l4Summary(question, e);
+  if (e.l4_allowed && e.http_asked && e.http_has_rules) {
+    out += "; HTTP " + httpSummary(question, e);
+  } else if (e.l4_allowed && !e.http_asked && e.http_could_change) {
+    out += "; the HTTP verdict is " + httpOpen(e, question);
+  }
+  if (e.l4_allowed && !e.l7_rules.empty()) {
+    out += "; the L7 verdict is " + l7Open(e, question);
+  }
+  return out + "\n";
 }
 
 std::string describeExplanation(const FlowQuestion& question, const Explanation& e,
-                                const Policy::RequestHeaders* headers, const Policy::HeaderLog* log) {
-  std::string out = describeCheck(question, e, headers, log);
+                                const Policy::RequestHeaders* headers, const Policy::HeaderLog* log,
+                                bool sni_given) {
+  const Answer answer = answerOf(e, sni_given);
+  std::string out = answerWord(answer) + ": " + describeQuestion(question) + "\n";
+  out += "  L4:   " + l4Summary(question, e) +
+         (e.sni_could_change && !sni_given ? " without an SNI" : "") + "\n";
+  if (e.sni_could_change && !sni_given) {
+    out += "  SNI:  " + sniOpen(e, question) + "\n";
+  }
+  if (e.l4_allowed && e.http_asked) {
+    out += "  HTTP: " + httpSummary(question, e) + "\n";
+  } else if (e.l4_allowed && e.http_could_change) {
+    out += "  HTTP: " + httpOpen(e, question) + "\n";
+  } else if (e.l4_allowed && e.piece != nullptr && e.piece->has_http) {
+    out += "  HTTP: every request is allowed: a rule without HTTP rules allows this remote\n";
+  }
+  if (e.l4_allowed && !e.l7_rules.empty()) {
+    out += "  L7:   " + l7Open(e, question) + "\n";
+  }
+  requestText(out, headers, log);
   if (e.policy == nullptr) {
     return out + "\nNo policy names this endpoint IP: everything to and from it is denied.\n";
   }
@@ -302,6 +412,13 @@ std::string describeExplanation(const FlowQuestion& question, const Explanation&
         out += "  (header_matches on this port: every rule of the deciding precedence runs)\n";
       }
       traceText(out, table, *e.piece, e.http, question, true);
+    }
+  } else if (e.l4_allowed && e.http_could_change) {
+    out += "\nHTTP rules that decide each request (not evaluated: no --header given):\n";
+    for (uint32_t position : e.http_rules) {
+      const PortRule& rule = table.rule(table.slots(*e.piece)[position]);
+      out += "  #" + std::to_string(position + 1) + " " + describeRule(table, rule) + "\n";
+      httpRulesText(out, rule);
     }
   }
   return out;

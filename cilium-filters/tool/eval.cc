@@ -155,6 +155,8 @@ bool forHosts(const Response& response, TypeOfFirst type_of_first) {
          type_of_first(response) == Policy::kNetworkPolicyHostsTypeUrl;
 }
 
+} // namespace
+
 Policy::Status apply(Policy::PolicyMap& map, Policy::HostMapStore& hosts,
                      const envoy::service::discovery::v3::DiscoveryResponse& response) {
   const bool to_hosts =
@@ -162,8 +164,10 @@ Policy::Status apply(Policy::PolicyMap& map, Policy::HostMapStore& hosts,
   return to_hosts ? hosts.update(response) : map.update(response);
 }
 
-Policy::Status apply(Policy::PolicyMap& map, Policy::HostMapStore& hosts,
-                     const envoy::service::discovery::v3::DeltaDiscoveryResponse& response) {
+namespace {
+
+Policy::Status applyDelta(Policy::PolicyMap& map, Policy::HostMapStore& hosts,
+                          const envoy::service::discovery::v3::DeltaDiscoveryResponse& response) {
   const bool to_hosts = forHosts(response, [](const auto& r) -> std::string {
     return r.resources(0).resource().type_url();
   });
@@ -263,14 +267,18 @@ Policy::Status parseDeltaDiscoveryResponse(
 EvalSession::EvalSession(std::shared_ptr<const Policy::SecretSource> secrets)
     : map_(std::move(secrets)) {}
 
+Policy::Status EvalSession::apply(const envoy::service::discovery::v3::DiscoveryResponse& response) {
+  return PolicyTool::apply(map_, hosts_, response);
+}
+
 std::string EvalSession::handle(std::string_view line) {
   proto::EvalRequest request;
   const auto parsed = util::JsonStringToMessage(piece(line), &request);
   if (parsed.ok() && request.has_update()) {
-    return updateReply(apply(map_, hosts_, request.update()));
+    return updateReply(PolicyTool::apply(map_, hosts_, request.update()));
   }
   if (parsed.ok() && request.has_delta_update()) {
-    return updateReply(apply(map_, hosts_, request.delta_update()));
+    return updateReply(applyDelta(map_, hosts_, request.delta_update()));
   }
   // A check, a resolve, or not a request: which, and what is wrong, the JSON itself says
   // (read by protobuf as a google.protobuf.Value).

@@ -39,6 +39,9 @@ public:
 
   // The reply to one request line (a JSON object, no newline).
   std::string handle(std::string_view line);
+  // Applies an update as {"update": ...} does (NPDS or NPHDS by its type), e.g. a policy
+  // file given on the command line.
+  Policy::Status apply(const envoy::service::discovery::v3::DiscoveryResponse& response);
 
   const Policy::PolicyMap& policies() const { return map_; }
   const Policy::HostMapStore& hosts() const { return hosts_; }
@@ -47,6 +50,11 @@ private:
   Policy::PolicyMap map_;
   Policy::HostMapStore hosts_;
 };
+
+// An update applied as "update" applies it: to the host map when its type_url (else its
+// first resource) is cilium.NetworkPolicyHosts, else to the policies.
+Policy::Status apply(Policy::PolicyMap& map, Policy::HostMapStore& hosts,
+                     const envoy::service::discovery::v3::DiscoveryResponse& response);
 
 // {"error": "<message>"}: the reply to a line that is not a request.
 std::string errorReply(std::string_view message);

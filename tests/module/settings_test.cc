@@ -1,6 +1,10 @@
 #include "cilium-filters/module/settings.h"
 
+#include <cstdlib>
+
+#include "cilium-filters/module/policy_store.h"
 #include "gtest/gtest.h"
+#include "test_xds.h"
 
 namespace Cilium {
 namespace Module {
@@ -64,6 +68,65 @@ TEST(NetworkSettings, ReadsTheAccessLogPath) {
                                    settings)
                   .isOk());
   EXPECT_EQ(settings.access_log_path, "/tmp/n.sock");
+}
+
+// A path regex of 134 RE2 instructions (cilium/cilium#48773 took two nodes down with one).
+const std::string kLongRegexPolicy = R"json({
+  "endpoint_ips": ["10.1.2.3"], "endpoint_id": 7,
+  "ingress_per_port_policies": [{"port": 80, "rules": [{"http_rules": {"http_rules": [
+    {"headers": [{"name": ":path", "safe_regex_match": {"regex":
+      "/api/v1/(users|teams|projects|reports|settings)/[a-z0-9-]{1,12}/(view|edit)"}}]}]}}]}]})json";
+
+// The environment variable is read when a listener's configuration is parsed.
+class ScopedVariable {
+public:
+  explicit ScopedVariable(const char* value) {
+    if (value == nullptr) {
+      unsetenv(kMaxProgramSizeVariable);
+    } else {
+      setenv(kMaxProgramSizeVariable, value, 1);
+    }
+  }
+  ~ScopedVariable() { unsetenv(kMaxProgramSizeVariable); }
+};
+
+TEST(ListenerSettings, RegexLimitIsEnvoysDefaultUnlessTheEnvironmentRaisesIt) {
+  ListenerSettings settings;
+  {
+    ScopedVariable unset(nullptr);
+    ASSERT_TRUE(parseListenerSettings("{}", settings).isOk());
+    EXPECT_EQ(settings.max_program_size, 100u);
+  }
+  {
+    ScopedVariable raised("1000");
+    ASSERT_TRUE(parseListenerSettings("{}", settings).isOk());
+    EXPECT_EQ(settings.max_program_size, 1000u);
+  }
+  for (const char* bad : {"lots", "0", "-5", "4294967296", "1e3"}) {
+    ScopedVariable wrong(bad);
+    const auto status = parseListenerSettings("{}", settings);
+    EXPECT_FALSE(status.isOk()) << bad;
+    EXPECT_NE(status.message().find(kMaxProgramSizeVariable), std::string::npos)
+        << status.message();
+  }
+}
+
+TEST(PolicyStore, RefusesARegexOverTheLimitUntilTheLimitIsRaised) {
+  PolicyStore store;
+  const auto response = Testing::policies("1", {kLongRegexPolicy});
+  const auto refused = store.updatePolicies(response);
+  ASSERT_FALSE(refused.isOk());
+  EXPECT_NE(refused.message().find("above the limit of 100"), std::string::npos)
+      << refused.message();
+  EXPECT_EQ(store.policies().find("10.1.2.3"), nullptr);
+
+  ScopedVariable raised("200");
+  ListenerSettings settings;
+  ASSERT_TRUE(parseListenerSettings("{}", settings).isOk());
+  store.setMaxProgramSize(settings.max_program_size);
+  const auto accepted = store.updatePolicies(response);
+  ASSERT_TRUE(accepted.isOk()) << accepted.message();
+  EXPECT_NE(store.policies().find("10.1.2.3"), nullptr);
 }
 
 } // namespace

@@ -8,6 +8,7 @@ set, the protoc runs at once, the comparison with go/ (``tools.api.gofiles``) an
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 import tempfile
@@ -193,12 +194,19 @@ def main(
     if planned.protoc_skew:
         print(f"note: {planned.protoc_skew}.", file=out)
 
+    # --check says one line when go/ is current; the commands it ran are shown only when not.
+    steps_out: TextIO = io.StringIO() if opts.check else out
     with tempfile.TemporaryDirectory(prefix="nox-api-") as tmp:
         for use in PLUGINS:
             (Path(tmp) / use.out).mkdir()
-        if planned.descriptors is not None:
-            write_descriptor_set(in_folder(planned.descriptors, tmp), root, env, out)
-        run_protoc([in_folder(step, tmp) for step in planned.protoc], root, env, out)
+        try:
+            if planned.descriptors is not None:
+                write_descriptor_set(in_folder(planned.descriptors, tmp), root, env, steps_out)
+            run_protoc([in_folder(step, tmp) for step in planned.protoc], root, env, steps_out)
+        except ToolkitError:
+            if steps_out is not out:
+                print(steps_out.getvalue(), end="", file=out, flush=True)
+            raise
         generated = collect(Path(tmp))
     changes = compare(root, generated)
     result.unchanged = changes.unchanged
@@ -217,6 +225,7 @@ def main(
                 if changes.only_versions
                 else ""
             )
+            print(steps_out.getvalue(), end="", file=out)
             for line in listed:
                 print(f"differs: {line}", file=out)
             raise ToolkitError(

@@ -4,7 +4,8 @@ steps that configure and build one.
 Each variant has its own folder under build/filters/, configured once and then built
 incrementally (``dev``: unit tests, the tool and the module; ``sanitize``: clang with ASan,
 UBSan, libFuzzer and the threaded tests under TSan; ``release``: optimised, for the
-benchmarks and the e2e module).  Facts are gathered once (:func:`gather`); the steps are
+benchmarks and the e2e module; ``tool``: the cilium-policy tool alone, optimised, what
+`nox -s policy` builds and runs).  Facts are gathered once (:func:`gather`); the steps are
 computed from them without I/O.  The validators come from protoc-gen-validate at the version
 tools/api/api_plugins.toml pins, installed into the toolkit's cache when missing, as
 `nox -s api` does (:func:`execute_plan` runs that install the api's way).
@@ -76,6 +77,16 @@ SANITIZE = Variant(
     "clang++",
     _LIBS + ("gtest",),
 )
+#: `nox -s policy`'s own: the tool alone, optimised, without the unit tests or the module,
+#: so it needs neither GoogleTest, Google Benchmark nor gRPC, and a user who only asks the
+#: engine questions builds the least (the other variants' folders are left alone).
+TOOL = Variant(
+    "tool",
+    "the cilium-policy tool alone, optimised",
+    ("-DCMAKE_BUILD_TYPE=Release", "-DCILIUM_TESTS=OFF", "-DCILIUM_MODULE=OFF"),
+    None,
+    ("protobuf", "re2", "yaml-cpp"),
+)
 RELEASE = Variant(
     "release",
     "optimised, for the benchmarks",
@@ -107,6 +118,8 @@ def missing(variant: Variant, environ: Optional[Mapping[str, str]] = None) -> Li
 
     # Go fetches protoc-gen-validate's module when CMake configures (and installs the plugin).
     tools = ("cmake", "ninja", "protoc", "pkg-config", "grpc_cpp_plugin", "go")
+    if "grpc++" not in variant.libraries:  # only the module needs gRPC
+        tools = tuple(t for t in tools if t != "grpc_cpp_plugin")
     lacking = [tool for tool in tools if not which(tool)]
     compiler = _compiler_for(variant, environ)
     if compiler is None or not which(compiler):

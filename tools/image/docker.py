@@ -269,6 +269,15 @@ def has_image(client: Any, ref: str) -> Tuple[bool, str]:
         return False, f"the engine could not look it up ({exc})"
 
 
+def local_image(docker_cli: str, ref: str) -> bool:
+    """Whether the local image store holds ``ref``, asked through the CLI (no SDK needed:
+    `nox -s policy -- --in-docker` asks it before every run)."""
+    proc = query(
+        [docker_cli, "image", "inspect", "--format", "{{.Id}}", ref], missing=no_docker(docker_cli)
+    )
+    return proc.returncode == 0 and proc.stdout.strip() != ""
+
+
 def ask_registry(client: Any, ref: str, timeout: float) -> Tuple[str, str]:
     """found | missing | denied | unreachable, and why; the engine asks the registry."""
     import docker

@@ -58,7 +58,7 @@ def check_tag(value: str, what: str) -> str:
 
 def builder_tag(settings: Settings, facts: GitFacts, bazel_version: str) -> str:
     if settings.builder_base_tag:
-        return check_tag(settings.builder_base_tag, "--builder-base-tag")
+        return check_tag(settings.builder_base_tag, settings.where("builder_base_tag"))
     if not facts.builder_blob:
         raise ToolkitError(
             "Dockerfile.builder is not committed, so the builder tag cannot be derived; "
@@ -70,14 +70,14 @@ def builder_tag(settings: Settings, facts: GitFacts, bazel_version: str) -> str:
 def builder_base(settings: Settings, facts: GitFacts, bazel_version: str) -> str:
     """The builder image every build runs in."""
     if settings.builder_base:
-        return check_reference(settings.builder_base, "--builder-base")
+        return check_reference(settings.builder_base, settings.where("builder_base"))
     return f"{settings.dev_account}/{BUILDER_IMAGE}:{builder_tag(settings, facts, bazel_version)}"
 
 
 def archive_image(settings: Settings) -> str | None:
     """The Bazel cache image a build starts from, or None for an empty cache."""
     if settings.archive_image:
-        return check_reference(settings.archive_image, "--archive-image")
+        return check_reference(settings.archive_image, settings.where("archive_image"))
     if settings.no_archive:
         return None
     tag = getattr(settings, sessions.row(settings.session).archive_tag or "builder_archive_tag")

@@ -294,6 +294,19 @@ class Settings:
     source: Mapping[str, str] = field(default_factory=dict)
     notes: Tuple[str, ...] = ()  # where values came from, what was ignored (shown in plans)
 
+    def where(self, name: str) -> str:
+        """Where the value of option `name` came from, as a message names it: its flag, its
+        environment variable, or its key in the settings file."""
+        opt = BY_NAME[name]
+        came = self.source.get(name, "flag")
+        if came == "env" and opt.env:
+            return f"environment variable {opt.env}"
+        if came == "file":
+            return f"{SETTINGS_FILE} key {opt.flag[2:]}"
+        if came == "default":
+            return f"{opt.flag} (its default)"
+        return opt.flag
+
     @property
     def target_arch(self) -> str:
         """amd64, arm64 or multi: what is built, host included."""

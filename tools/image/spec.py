@@ -191,16 +191,17 @@ def check_settings(settings: Settings) -> None:
                 f"--bazel-remote-{name} needs --bazel-remote-executor URL or "
                 "--bazel-remote-cache URL to say which service it is for."
             )
-    images.check_reference(s.dev_account, "--dev-account", tagged=False)
+    # Each message names where the value came from: flag, environment variable or file.
+    images.check_reference(s.dev_account, s.where("dev_account"), tagged=False)
     for name in ("cache_ref", "buildkit_image", "archive_image", "builder_base"):
         value = getattr(s, name)
         if value:
-            images.check_reference(value, "--" + name.replace("_", "-"))
+            images.check_reference(value, s.where(name))
     for tag in s.tag:
         images.check_reference(tag, "--tag")
     for name in ("builder_archive_tag", "tests_archive_tag", "builder_base_tag"):
         if getattr(s, name):
-            images.check_tag(getattr(s, name), "--" + name.replace("_", "-"))
+            images.check_tag(getattr(s, name), s.where(name))
     arch = session_arch(s)
     if s.host_arch == "arm64" and arch in ("amd64", "multi"):
         raise ToolkitError(

@@ -79,7 +79,15 @@ CASES = [
         ["--dev-account `Quay.io/Cilium/` is not a valid image reference"],
     ),
     ("build", ["--archive-image=me/Archive:1"], {}, ["--archive-image `me/Archive:1`"]),
-    ("build", [], {"BUILDER_BASE": "a b"}, ["--builder-base `a b`"]),
+    # A value from the environment is named by its variable, not by a flag never passed.
+    ("build", [], {"BUILDER_BASE": "a b"}, ["environment variable BUILDER_BASE `a b`"]),
+    (
+        "build",
+        [],
+        {"DOCKER_DEV_ACCOUNT": "docker.io/me/ x"},
+        ["environment variable DOCKER_DEV_ACCOUNT `docker.io/me/ x` is not a valid image"],
+    ),
+    ("archive", [], {"BUILDER_ARCHIVE_TAG": "-x"}, ["environment variable BUILDER_ARCHIVE_TAG"]),
     ("build", ["--tag=docker.io/me/envoy:bad tag"], {}, ["--tag `docker.io/me/envoy:bad tag`"]),
     (
         "archive",
@@ -223,6 +231,10 @@ def test_settings_file_mistakes(checkout, fake_docker):
     assert "unknown key `colour`" in attempt(checkout, fake_docker, "build")
     settings.write_text("debug = 'yes'\n")
     assert "nox-settings.toml key debug `yes` is not valid: it must be true or false" in attempt(
+        checkout, fake_docker, "build"
+    )
+    settings.write_text("dev-account = 'docker.io/Me/ x'\n")
+    assert "nox-settings.toml key dev-account `docker.io/Me/ x` is not a valid" in attempt(
         checkout, fake_docker, "build"
     )
 

@@ -17,8 +17,8 @@ from typing import Callable
 
 import pytest
 
-from tools.engine import bench, filters, policy
-from tools.errors import ToolkitError
+from tools.engine import bench, builds, filters, policy
+from tools.errors import HelpShown, ToolkitError
 from tools.tests.toolkit_fixtures import skip_or_fail
 
 REPO = Path(__file__).resolve().parents[2]
@@ -364,27 +364,47 @@ def test_bench_summary_states_the_goals(tmp_path):
 # --- nox -s policy ----------------------------------------------------------------------------
 
 
-def test_policy_needs_a_command(tmp_path):
-    with pytest.raises(ToolkitError) as error:
-        policy.main([], root=tmp_path)
-    assert "nox -s policy -- eval" in error.value.message
-    with pytest.raises(ToolkitError) as error:
-        policy.main(["evaluate"], root=tmp_path)
-    assert "use one of eval, check, explain" in error.value.message
+def test_policy_needs_a_command(tmp_path, capsys):
+    for argv, words in (([], "Say which command"), (["evaluate"], "use one of check, explain")):
+        with pytest.raises(SystemExit) as stopped:
+            policy.main(argv, root=tmp_path)
+        assert stopped.value.code == 2
+        assert words in capsys.readouterr().err
+
+
+def test_policy_help_lists_the_commands(tmp_path, capsys):
+    with pytest.raises(HelpShown):
+        policy.main(["--help"], root=tmp_path)
+    out = capsys.readouterr().out
+    for command in ("check", "explain", "lint", "eval", "--in-docker", "3  undecided"):
+        assert command in out
 
 
 def test_policy_dry_run(tmp_path, capsys):
-    policy.main(["check", "--policy", "p.yaml", "--dry-run"], root=tmp_path, environ={})
+    """The plan only (runs nothing): the tool's own variant, run from where nox was run."""
+    where = tmp_path / "elsewhere"
+    policy.main(["check", "--policy", "p.yaml", "--dry-run"], str(where), root=tmp_path, environ={})
     out = capsys.readouterr().out
-    assert "cmake --build build/filters/dev --target cilium-policy" in out
-    assert "build/filters/dev/cilium-policy check --policy p.yaml" in out
+    assert "cmake --build build/filters/tool --target cilium-policy" in out
+    assert "-DCILIUM_TESTS=OFF -DCILIUM_MODULE=OFF" in out
+    assert (
+        f"(cd {where} && {tmp_path}/build/filters/tool/cilium-policy check --policy p.yaml)" in out
+    )
+
+
+def nox_policy(*args: str, stdin: str = "", cwd: Path = REPO) -> subprocess.CompletedProcess:
+    lacking = filters.missing(builds.TOOL)
+    if lacking:
+        skip_or_fail(", ".join(lacking) + " to build the policy tool")
+    return subprocess.run(
+        [sys.executable, "-m", "nox", "-f", str(REPO / "noxfile.py"), "-s", "policy", "--",
+         *args],
+        input=stdin, capture_output=True, text=True, timeout=1800, cwd=cwd, check=False,
+    )  # fmt: skip
 
 
 def test_policy_session_speaks_json_lines_on_stdout():
     """The real nox, the real build (incremental) and the real tool, as a user runs them."""
-    lacking = filters.missing(filters.DEV)
-    if lacking:
-        skip_or_fail(", ".join(lacking) + " to build the policy engine")
     requests = "\n".join(
         [
             json.dumps({"check": {"endpoint_ip": "10.1.2.3", "ingress": True, "port": 80}}),
@@ -407,67 +427,79 @@ def test_policy_session_speaks_json_lines_on_stdout():
             "not json",
         ]
     )
-    proc = subprocess.run(
-        [sys.executable, "-m", "nox", "-f", str(REPO / "noxfile.py"), "-s", "policy", "--", "eval"],
-        input=requests + "\n",
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        check=False,
-    )
+    proc = nox_policy("eval", stdin=requests + "\n")
     assert proc.returncode == 0, proc.stderr
     replies = [json.loads(line) for line in proc.stdout.splitlines()]
     assert [r.get("l4", r.get("ok")) for r in replies[:3]] == [False, True, True]
     assert "error" in replies[3] and len(replies) == 4
-    assert "Running session policy" in proc.stderr
+    # Once built, nothing but the answers: no build lines, no nox framing, no uv line.
+    again = nox_policy("eval", stdin="")
+    assert (again.returncode, again.stdout, again.stderr) == (0, "", "")
+
+
+POLICY = (
+    "endpoint_ips: ['10.1.2.3']\nendpoint_id: 7\n"
+    "ingress_per_port_policies:\n- port: 80\n  rules: [{remote_policies: [42]}]\n"
+    "- port: 8080\n  rules:\n  - remote_policies: [42]\n"
+    "    http_rules: {http_rules: [{headers: [{name: ':path', exact_match: /a}]}]}\n"
+)
 
 
 def test_policy_check_exit_status_says_the_verdict(tmp_path):
-    """check: the session succeeds when allowed, fails saying why otherwise (real nox)."""
-    lacking = filters.missing(filters.DEV)
-    if lacking:
-        skip_or_fail(", ".join(lacking) + " to build the policy engine")
-    policy = tmp_path / "policy.yaml"
-    policy.write_text(
-        "endpoint_ips: ['10.1.2.3']\nendpoint_id: 7\n"
-        "ingress_per_port_policies:\n- port: 80\n  rules: [{remote_policies: [42]}]\n"
-    )
+    """check: one line and the verdict's status, without nox's "aborted" (real nox)."""
+    (tmp_path / "policy.yaml").write_text(POLICY)
+    flow = ("--endpoint-ip", "10.1.2.3", "--ingress")
 
-    def check(*extra):
-        return subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "nox",
-                "-f",
-                str(REPO / "noxfile.py"),
-                "-s",
-                "policy",
-                "--",
-                "check",
-                "--policy",
-                str(policy),
-                "--endpoint-ip",
-                "10.1.2.3",
-                "--ingress",
-                "--port",
-                "80",
-                *extra,
-            ],  # fmt: skip
-            capture_output=True,
-            text=True,
-            timeout=1800,
-            check=False,
-        )
+    def check(*extra: str) -> subprocess.CompletedProcess:
+        # A relative --policy: read from the directory nox runs in, not the checkout.
+        return nox_policy("check", "--policy", "policy.yaml", *flow, *extra, cwd=tmp_path)
 
-    allowed = check("--remote-id", "42")
+    allowed = check("--port", "80", "--remote-id", "42")
     assert allowed.returncode == 0 and allowed.stdout.startswith("ALLOWED"), allowed.stderr
-    denied = check("--remote-id", "43")
+    denied = check("--port", "80", "--remote-id", "43")
     assert denied.returncode == 1 and denied.stdout.startswith("DENIED")
-    assert "exited with status 1 (the flow is denied)" in denied.stderr
-    bad = check("--remote-id", "x")
-    assert bad.returncode == 1 and "--remote-id must be a number" in bad.stderr
-    assert "exited with status 2" in bad.stderr and bad.stdout == ""
+    assert denied.stdout.count("\n") == 1 and denied.stderr == "", denied.stderr
+    undecided = check("--port", "8080", "--remote-id", "42")
+    assert undecided.returncode == 3 and undecided.stdout.startswith("UNDECIDED"), undecided.stderr
+    assert "the HTTP rules of rule #1 decide" in undecided.stdout
+    decided = check("--port", "8080", "--remote-id", "42", "--header", ":path=/a")
+    assert decided.returncode == 0 and decided.stdout.startswith("ALLOWED")
+    bad = check("--port", "80", "--remote-id", "x")
+    assert bad.returncode == 2 and "--remote-id must be a number" in bad.stderr
+    assert "aborted" not in bad.stderr and bad.stdout == ""
+    explained = nox_policy("explain", "--policy", "policy.yaml", *flow, "--port", "80",
+                           "--remote-id", "43", cwd=tmp_path)  # fmt: skip
+    assert explained.returncode == 0 and explained.stdout.startswith("DENIED"), explained.stderr
+    assert "aborted" not in explained.stderr
+    missing = nox_policy("check", "--policy", "nope.yaml", *flow, "--port", "80", cwd=tmp_path)
+    assert missing.returncode == 2
+    assert f"cannot read {tmp_path}/nope.yaml: No such file or directory" in missing.stderr
+
+
+@pytest.mark.parametrize("command", ["check", "explain", "lint", "eval"])
+def test_every_command_has_help(command):
+    proc = nox_policy(command, "--help")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith(f"usage: cilium-policy {command}"), proc.stdout
+
+
+def test_lint_lists_every_problem(tmp_path):
+    (tmp_path / "bad.yaml").write_text(
+        "endpoint_ips: ['10.1.2.3']\nendpoint_id: 7\ningress_per_port_policies:\n"
+        "- port: 80\n  rules:\n  - remote_policy: [42]\n"
+        "- port: 81\n  rules:\n  - http_rules: {http_rules: [{headers: [{name: ':path',\n"
+        "      safe_regex_match: {regex: '/(a|b|c|d|e|f|g|h)[0-9]{1,12}/(x|y|z)+/[a-z]{2,9}'}}]}]}\n"
+    )
+    proc = nox_policy("lint", "bad.yaml", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "bad.yaml:6: ingress_per_port_policies[0].rules[0]: unknown field" in proc.stdout
+    assert 'did you mean "remote_policies"' in proc.stdout
+    assert "Envoy would refuse the whole update" in proc.stdout
+    (tmp_path / "bad.yaml").write_text(
+        POLICY.replace("remote_policies: [42]}]", "remote_policie: [42]}]")
+    )
+    proc = nox_policy("lint", "bad.yaml", cwd=tmp_path)
+    assert 'unknown field "remote_policie" in cilium.PortNetworkPolicyRule' in proc.stdout
 
 
 def test_which_tools_are_looked_for(monkeypatch, tmp_path):

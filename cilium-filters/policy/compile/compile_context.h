@@ -12,6 +12,9 @@ namespace Policy {
 // What compiling the policies of one update shares: compiled regular expressions (equal
 // patterns recur across endpoints) and scratch buffers, reused from policy to policy.
 struct CompileContext {
+  explicit CompileContext(uint32_t max_program_size = kDefaultMaxProgramSize)
+      : regexes(max_program_size) {}
+
   RegexCache regexes;
   RuleListBuilder builder;
   std::vector<Slot> ordered;

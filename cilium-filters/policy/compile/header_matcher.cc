@@ -41,13 +41,13 @@ bool equalsIgnoreCase(std::string_view a, std::string_view b) {
 }
 
 // A safe_regex as Envoy builds it: the deprecated google_re2 block may carry its own
-// program-size limit; otherwise the engine's default applies.
+// program-size limit; otherwise the update's limit applies (Envoy's runtime one).
 Status compileRegex(const RegexMatcher& config, RegexCache& regexes, RegexPtr& out) {
-  uint32_t limit = kDefaultMaxProgramSize;
+  std::optional<uint32_t> own;
   if (config.has_google_re2() && config.google_re2().has_max_program_size()) {
-    limit = config.google_re2().max_program_size().value();
+    own = config.google_re2().max_program_size().value();
   }
-  return regexes.compile(config.regex(), out, limit);
+  return regexes.compile(config.regex(), out, own);
 }
 
 std::string quoted(std::string_view text) {

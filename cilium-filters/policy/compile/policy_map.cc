@@ -160,7 +160,7 @@ Status PolicyMap::update(const envoy::service::discovery::v3::DiscoveryResponse&
   auto next = std::make_shared<PolicySnapshot>();
   const size_t count = static_cast<size_t>(response.resources_size());
   next->reserve(count);
-  CompileContext context;
+  CompileContext context(max_program_size_.load());
   // The policies new in this update, and their encodings, live on one arena.
   const auto arena = std::make_shared<google::protobuf::Arena>();
   envoy::service::discovery::v3::Resource wrapper;
@@ -209,7 +209,7 @@ Status PolicyMap::update(const envoy::service::discovery::v3::DiscoveryResponse&
 Status PolicyMap::update(std::vector<cilium::NetworkPolicy> policies) {
   auto next = std::make_shared<PolicySnapshot>();
   next->reserve(policies.size());
-  CompileContext context;
+  CompileContext context(max_program_size_.load());
   const auto arena = std::make_shared<google::protobuf::Arena>();
   for (size_t i = 0; i < policies.size(); ++i) {
     const std::string location = where(i, policies[i]);
@@ -261,7 +261,7 @@ Status PolicyMap::update(const envoy::service::discovery::v3::DeltaDiscoveryResp
     releasePolicy(keys, name, *found->second);
     resources.erase(found);
   }
-  CompileContext context;
+  CompileContext context(max_program_size_.load());
   const auto arena = std::make_shared<google::protobuf::Arena>();
   for (int i = 0; i < response.resources_size(); ++i) {
     const auto& resource = response.resources(i);

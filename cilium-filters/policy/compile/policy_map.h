@@ -1,11 +1,14 @@
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <vector>
 
 #include "cilium-filters/policy/xds/discovery_fwd.h"
 #include "cilium-filters/policy/compile/policy_snapshot.h"
+#include "cilium-filters/policy/compile/regex.h"
 #include "cilium-filters/policy/base/secret_source.h"
 
 namespace google {
@@ -39,6 +42,12 @@ public:
   // space: a name may not be another policy's IP, and an IP may not be removed by name.
   Status update(const envoy::service::discovery::v3::DeltaDiscoveryResponse& response);
 
+  // The RE2 program-size limit for regexes whose matcher sets none (Envoy's runtime key
+  // re2.max_program_size.error_level, 100 by default); it applies from the next update.
+  // kNoProgramSizeCheck turns the checks off (`cilium-policy lint` measures sizes itself).
+  void setMaxProgramSize(uint32_t limit) { max_program_size_.store(limit); }
+  uint32_t maxProgramSize() const { return max_program_size_.load(); }
+
   // The policies in force now; keep the pointer for as long as a decision needs it.
   SnapshotPtr snapshot() const;
   const SecretSource& secrets() const { return *secrets_; }
@@ -55,6 +64,7 @@ private:
   void install(SnapshotPtr next);
 
   std::shared_ptr<const SecretSource> secrets_;
+  std::atomic<uint32_t> max_program_size_{kDefaultMaxProgramSize};
   mutable std::mutex mutex_;
   SnapshotPtr current_;
 };

@@ -6,7 +6,7 @@ namespace Cilium {
 namespace Policy {
 
 Status RegexCache::compile(const std::string& pattern, RegexPtr& out,
-                           uint32_t max_program_size) {
+                           std::optional<uint32_t> own_limit) {
   auto found = compiled_.find(pattern);
   if (found != compiled_.end()) {
     out = found->second;
@@ -17,12 +17,16 @@ Status RegexCache::compile(const std::string& pattern, RegexPtr& out,
     }
     out = compiled_.emplace(pattern, std::move(regex)).first->second;
   }
+  if (max_program_size_ == kNoProgramSizeCheck) {
+    return Status::ok();
+  }
+  const uint32_t limit = own_limit.value_or(max_program_size_);
   const int size = out->ProgramSize();
-  if (size < 0 || static_cast<uint32_t>(size) > max_program_size) {
+  if (size < 0 || static_cast<uint32_t>(size) > limit) {
     out.reset();
     return Status::error("regex '" + pattern + "' compiles to an RE2 program of size " +
-                         std::to_string(size) + ", above the limit of " +
-                         std::to_string(max_program_size));
+                         std::to_string(size) + ", above the limit of " + std::to_string(limit) +
+                         (own_limit ? " (its google_re2.max_program_size)" : ""));
   }
   return Status::ok();
 }

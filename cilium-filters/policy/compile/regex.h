@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -18,18 +19,30 @@ namespace Policy {
 // A compiled regular expression, matched against whole values (Envoy's safe_regex).
 using RegexPtr = std::shared_ptr<const re2::RE2>;
 
-// Envoy refuses RE2 programs above this size unless its runtime raises the limit.
+// Envoy refuses RE2 programs above this size unless its runtime raises the limit (runtime
+// key re2.max_program_size.error_level, 100 when unset).
 inline constexpr uint32_t kDefaultMaxProgramSize = 100;
+// A limit of 0 turns the program-size checks off (`cilium-policy lint` measures them itself).
+inline constexpr uint32_t kNoProgramSizeCheck = 0;
 
 // Compiles patterns the way Envoy's google_re2 engine does (RE2 defaults, quiet, the
 // program-size limit), sharing the result between equal patterns of one update.
 class RegexCache {
 public:
+  // `max_program_size`: the limit for patterns whose matcher sets none of its own (what
+  // Envoy's runtime key gives; kNoProgramSizeCheck: none, not even a matcher's own).
+  explicit RegexCache(uint32_t max_program_size = kDefaultMaxProgramSize)
+      : max_program_size_(max_program_size) {}
+
   // The compiled pattern, or an error naming the pattern and what is wrong with it.
+  // `own_limit`: the matcher's own max_program_size, which replaces the cache's limit.
   Status compile(const std::string& pattern, RegexPtr& out,
-                 uint32_t max_program_size = kDefaultMaxProgramSize);
+                 std::optional<uint32_t> own_limit = std::nullopt);
+
+  uint32_t maxProgramSize() const { return max_program_size_; }
 
 private:
+  uint32_t max_program_size_;
   std::unordered_map<std::string, RegexPtr> compiled_;
 };
 

@@ -27,6 +27,8 @@ public:
 
   bool matches(std::string_view sni) const;
   const std::string& pattern() const { return pattern_; }
+  // The RE2 program a wildcard pattern compiles to (null for a name without '*').
+  const RegexPtr& regex() const { return regex_; }
 
 private:
   std::string pattern_;

@@ -10,8 +10,12 @@ const PortTable::Piece* pieceFor(const EndpointPolicy& policy, const FlowQuestio
   return policy.table(question.ingress).find(question.port);
 }
 
+// What rules with server_names say when the SNI is not known: `Match` as the SNI decides,
+// `Allows` as if the SNI matched exactly the allow rules', `Denies` the deny rules'.
+enum class SniAssumption : uint8_t { Match, Allows, Denies };
+
 bool decideL4(const PortTable& table, const PortTable::Piece* piece, const FlowQuestion& question,
-              ListTrace* trace) {
+              ListTrace* trace, SniAssumption sni = SniAssumption::Match) {
   if (piece == nullptr) {
     return false;
   }
@@ -19,14 +23,86 @@ bool decideL4(const PortTable& table, const PortTable::Piece* piece, const FlowQ
       table.slots(*piece), piece->count, true,
       [&](const Slot& slot, ListTrace::Step*) {
         const Verdict said = table.verdict(slot, question.proxy_id, question.remote_id);
-        if (said != Verdict::None && slot.has(Slot::kServerNames) &&
-            !table.rule(slot).matchesServerName(question.sni)) {
-          return Verdict::None;
+        if (said == Verdict::None || !slot.has(Slot::kServerNames)) {
+          return said;
         }
-        return said;
+        switch (sni) {
+        case SniAssumption::Allows:
+          return said == Verdict::Allow ? said : Verdict::None;
+        case SniAssumption::Denies:
+          return said == Verdict::Deny ? said : Verdict::None;
+        case SniAssumption::Match:
+          break;
+        }
+        return table.rule(slot).matchesServerName(question.sni) ? said : Verdict::None;
       },
       trace);
   return verdict == Verdict::Allow;
+}
+
+// Whether a slot selects the flow as an allow rule (proxy_id, remote and SNI).
+bool selectsAsAllow(const PortTable& table, const Slot& slot, const FlowQuestion& question) {
+  return table.verdict(slot, question.proxy_id, question.remote_id) == Verdict::Allow &&
+         (!slot.has(Slot::kServerNames) || table.rule(slot).matchesServerName(question.sni));
+}
+
+// The verdict of the HTTP check (decideHttp) when every HTTP rule fails: allowed means no
+// request can be denied.
+bool httpAllowsAnyRequest(const PortTable& table, const PortTable::Piece& piece,
+                          const FlowQuestion& question, ListTrace* trace) {
+  const Verdict verdict = evaluate(
+      table.slots(piece), piece.count, piece.short_circuit,
+      [&](const Slot& slot, ListTrace::Step*) {
+        const Verdict said = table.verdict(slot, question.proxy_id, question.remote_id);
+        return said == Verdict::Allow && slot.has(Slot::kHttp) ? Verdict::None : said;
+      },
+      trace);
+  return verdict == Verdict::Allow;
+}
+
+// What the question leaves open (see Explanation): the SNI, the request, the L7 parser.
+void openQuestions(const PolicySnapshot& snapshot, const PortTable& table,
+                   const FlowQuestion& question, bool headers_given, Explanation& out) {
+  const PortTable::Piece& piece = *out.piece;
+  const Slot* slots = table.slots(piece);
+  if (question.sni.empty()) {
+    const bool if_allowed = decideL4(table, &piece, question, nullptr, SniAssumption::Allows);
+    const bool if_denied = decideL4(table, &piece, question, nullptr, SniAssumption::Denies);
+    if (if_allowed != out.l4_allowed || if_denied != out.l4_allowed) {
+      out.sni_could_change = true;
+      for (uint32_t i = 0; i < piece.count; ++i) {
+        if (slots[i].has(Slot::kServerNames) &&
+            table.verdict(slots[i], question.proxy_id, question.remote_id) != Verdict::None) {
+          out.sni_rules.push_back(i);
+        }
+      }
+    }
+  }
+  if (!out.l4_allowed) {
+    return;
+  }
+  if (!headers_given && piece.has_http) {
+    ListTrace pessimistic;
+    if (!httpAllowsAnyRequest(table, piece, question, &pessimistic)) {
+      out.http_could_change = true;
+      for (uint32_t i = 0; i < piece.count && i < pessimistic.stopped; ++i) {
+        if (slots[i].has(Slot::kHttp) &&
+            table.verdict(slots[i], question.proxy_id, question.remote_id) == Verdict::Allow) {
+          out.http_rules.push_back(i);
+        }
+      }
+    }
+  }
+  out.l7_proto = l7Protocol(snapshot, question);
+  if (!out.l7_proto.empty()) {
+    for (uint32_t i = 0; i < piece.count; ++i) {
+      const PortRule& rule = table.rule(slots[i]);
+      if (rule.l7Proto() == out.l7_proto && selectsAsAllow(table, slots[i], question) &&
+          !(rule.l7AllowRules().empty() && rule.l7DenyRules().empty())) {
+        out.l7_rules.push_back(i);
+      }
+    }
+  }
 }
 
 bool decideHttp(const PortTable& table, const PortTable::Piece* piece, const FlowQuestion& question,
@@ -216,6 +292,9 @@ Explanation explain(const PolicySnapshot& snapshot, const FlowQuestion& question
   out.piece = table.find(question.port);
   out.wildcard = out.piece != nullptr && out.piece == table.wildcard();
   out.l4_allowed = decideL4(table, out.piece, question, &out.l4);
+  if (out.piece != nullptr) {
+    openQuestions(snapshot, table, question, headers != nullptr, out);
+  }
   if (headers != nullptr) {
     HeaderLog scratch;
     out.http_has_rules = out.piece != nullptr && out.piece->has_http;

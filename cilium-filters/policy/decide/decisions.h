@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "cilium-filters/policy/base/header_log.h"
 #include "cilium-filters/policy/compile/policy_snapshot.h"
@@ -64,6 +65,20 @@ struct Explanation {
   bool http_has_rules{false};
   bool http_allowed{false};
   ListTrace http;
+
+  // What the question leaves open; rules are named by their position in the piece's list.
+  // Without an SNI: whether one could change the L4 verdict (rules with server_names that
+  // select the flow decide it), and those rules.
+  bool sni_could_change{false};
+  std::vector<uint32_t> sni_rules;
+  // Without request headers, on an allowed connection whose allow rules carry HTTP rules:
+  // whether a request could be denied, and the rules whose HTTP rules decide it.
+  bool http_could_change{false};
+  std::vector<uint32_t> http_rules;
+  // On an allowed connection handed to a proxylib parser (l7_proto) whose rules carry
+  // l7_rules: each parsed request is decided by those rules, which the question lacks.
+  std::string l7_proto;
+  std::vector<uint32_t> l7_rules;
 };
 
 // The same decisions as above, with their traces; `headers` null: no HTTP check.
