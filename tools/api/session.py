@@ -195,7 +195,8 @@ def main(
         print(f"note: {planned.protoc_skew}.", file=out)
 
     # --check says one line when go/ is current; the commands it ran are shown only when not.
-    steps_out: TextIO = io.StringIO() if opts.check else out
+    captured = io.StringIO()
+    steps_out: TextIO = captured if opts.check else out
     with tempfile.TemporaryDirectory(prefix="nox-api-") as tmp:
         for use in PLUGINS:
             (Path(tmp) / use.out).mkdir()
@@ -205,7 +206,7 @@ def main(
             run_protoc([in_folder(step, tmp) for step in planned.protoc], root, env, steps_out)
         except ToolkitError:
             if steps_out is not out:
-                print(steps_out.getvalue(), end="", file=out, flush=True)
+                print(captured.getvalue(), end="", file=out, flush=True)
             raise
         generated = collect(Path(tmp))
     changes = compare(root, generated)
@@ -225,7 +226,7 @@ def main(
                 if changes.only_versions
                 else ""
             )
-            print(steps_out.getvalue(), end="", file=out)
+            print(captured.getvalue(), end="", file=out)
             for line in listed:
                 print(f"differs: {line}", file=out)
             raise ToolkitError(

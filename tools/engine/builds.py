@@ -117,7 +117,7 @@ def missing(variant: Variant, environ: Optional[Mapping[str, str]] = None) -> Li
         return shutil.which(tool, path=path)
 
     # Go fetches protoc-gen-validate's module when CMake configures (and installs the plugin).
-    tools = ("cmake", "ninja", "protoc", "pkg-config", "grpc_cpp_plugin", "go")
+    tools: Tuple[str, ...] = ("cmake", "ninja", "protoc", "pkg-config", "grpc_cpp_plugin", "go")
     if "grpc++" not in variant.libraries:  # only the module needs gRPC
         tools = tuple(t for t in tools if t != "grpc_cpp_plugin")
     lacking = [tool for tool in tools if not which(tool)]
