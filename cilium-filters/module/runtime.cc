@@ -80,5 +80,15 @@ std::shared_ptr<Policy::AccessLogClient> Runtime::accessLog(const std::string& p
   return client;
 }
 
+std::shared_ptr<Policy::AccessLogClient> Runtime::anyAccessLog() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const auto& [path, slot] : access_logs_) {
+    if (auto client = slot.lock()) {
+      return client;
+    }
+  }
+  return nullptr;
+}
+
 } // namespace Module
 } // namespace Cilium

@@ -36,6 +36,10 @@ public:
 
   // The shared client of `path`; null for "".
   std::shared_ptr<Policy::AccessLogClient> accessLog(const std::string& path);
+  // A client some filter configuration of this Envoy named and still uses (the agent has one
+  // access-log socket); null when none does. For cilium.network on HTTP listeners, which
+  // Cilium's agent configures without a path, leaving the logging to cilium.l7policy.
+  std::shared_ptr<Policy::AccessLogClient> anyAccessLog();
 
   // Where the module's messages go (set once, by the ABI layer, before any filter exists).
   void setLogSink(std::function<void(LogLevel, std::string_view)> sink) {
