@@ -20,7 +20,7 @@ constexpr std::string_view kFilterName = "cilium.network";
 
 struct NetworkConfig {
   NetworkSettings settings;
-  std::shared_ptr<Policy::AccessLogClient> access_log;
+  std::shared_ptr<AccessLogQueue> access_log;
 };
 
 struct NetworkFilter {
@@ -110,7 +110,7 @@ envoy_dynamic_module_on_network_filter_new_connection(
   filter->denied = true;
   // Without a path of its own (an HTTP listener, as Cilium's agent writes it) the denial goes
   // to the socket the other filters name: issue 17 wants every denied connection logged.
-  std::shared_ptr<Cilium::Policy::AccessLogClient> access_log = filter->config->access_log;
+  std::shared_ptr<AccessLogQueue> access_log = filter->config->access_log;
   if (!access_log) {
     access_log = Runtime::get().anyAccessLog();
   }
