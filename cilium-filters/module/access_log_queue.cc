@@ -74,11 +74,11 @@ uint64_t AccessLogQueue::dropped() const {
   return dropped_;
 }
 
-void AccessLogQueue::send(Item& item) {
-  // The client never blocks; an entry it cannot send is counted and warned about there.
+bool AccessLogQueue::send(Item& item) {
+  // The client never blocks (beyond its full_wait); an entry it cannot send is counted and
+  // warned about there.
   if (auto* entry = std::get_if<::cilium::LogEntry>(&item)) {
-    client_->log(*entry);
-    return;
+    return client_->log(*entry).isOk();
   }
   if (auto* request = std::get_if<std::shared_ptr<HttpLogRecord>>(&item)) {
     HttpLogRecord& record = **request;
@@ -86,16 +86,19 @@ void AccessLogQueue::send(Item& item) {
                                                            record.headers, record.header_log)
                                  : Policy::httpRequestEntry(record.connection, record.version,
                                                             record.headers, record.header_log);
-    client_->log(*record.entry);
-    return;
+    return client_->log(*record.entry).isOk();
   }
   Response& response = std::get<Response>(item);
   HttpLogRecord& record = *response.record;
-  if (record.entry) { // its Request entry went out before (unless the queue was full then)
-    client_->log(Policy::httpResponseEntry(std::move(*record.entry), response.timestamp_ns,
-                                           response.headers));
-    record.entry.reset();
+  if (!record.entry) { // its Request entry was dropped: so is this one
+    return true;
   }
+  const bool sent = client_->log(Policy::httpResponseEntry(std::move(*record.entry),
+                                                           response.timestamp_ns,
+                                                           response.headers))
+                        .isOk();
+  record.entry.reset();
+  return sent;
 }
 
 void AccessLogQueue::run() {
@@ -118,13 +121,19 @@ void AccessLogQueue::run() {
     }
     batch.swap(pending_);
     lock.unlock();
+    // Once the client fails (no agent, or one that does not read), the rest of the batch is
+    // dropped without trying: the next batch tries again.
+    size_t given_up = 0;
     for (Item& item : batch) {
-      send(item);
+      if (given_up > 0 || !send(item)) {
+        ++given_up;
+      }
     }
     const size_t count = batch.size();
     batch.clear();
     lock.lock();
     sent_ += count;
+    dropped_ += given_up > 0 ? given_up - 1 : 0; // the first was counted by the client
     if (sent_ >= queued_) {
       flushing_ = false;
     }

@@ -73,7 +73,9 @@ public:
   // Waits until every item queued before the call was handed to the client (tests).
   void flush();
 
-  uint64_t dropped() const; // items the full queue refused
+  // Entries dropped here: refused by a full queue, or given up after a failed send in the
+  // same batch (the failed one is the client's).
+  uint64_t dropped() const;
   const Policy::AccessLogClient& client() const { return *client_; }
 
 private:
@@ -85,7 +87,7 @@ private:
   using Item = std::variant<::cilium::LogEntry, std::shared_ptr<HttpLogRecord>, Response>;
 
   void push(Item&& item);
-  void send(Item& item); // the sender's thread
+  bool send(Item& item); // the sender's thread; false when the client dropped the entry
   void run();
 
   const std::shared_ptr<Policy::AccessLogClient> client_;
@@ -96,7 +98,7 @@ private:
   std::condition_variable drained_; // flush(): a batch was sent
   std::vector<Item> pending_;
   uint64_t queued_{0}; // items ever queued
-  uint64_t sent_{0};   // items ever handed to the client
+  uint64_t sent_{0};   // items ever taken off the queue
   uint64_t dropped_{0};
   uint64_t dropped_since_warning_{0};
   std::chrono::steady_clock::time_point last_warning_{};
