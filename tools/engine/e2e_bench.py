@@ -273,14 +273,23 @@ def latency_report(rounds: Dict[str, List[Round]], out: TextIO) -> float:
         print(f"  {variant + ':':32} median latency {p50[variant]:6.0f} us "
               f"({steady[variant]:.0f} requests/s one at a time), throughput "
               f"{rps[variant]:6.0f} requests/s", file=out)  # fmt: skip
-    added = p50[cilium] - p50[router]
-    share = (p50[cilium] - p50[quiet]) / added if added > 0 else float("nan")
     print(f"  throughput with the filters / without: {rps[cilium] / rps[router]:.2f} "
-          f"(without the access-log socket: {rps[quiet] / rps[router]:.2f})", file=out)  # fmt: skip
+          f"(without the access-log socket: {rps[quiet] / rps[router]:.2f}); the access log's "
+          f"share of the throughput lost: {share(rps[router], rps[cilium], rps[quiet])}",
+          file=out)  # fmt: skip
     print(f"  latency without the access-log socket / router only: "
-          f"{p50[quiet] / p50[router]:.2f}; the access log's share of the added latency: "
-          f"{share:.0%}", file=out)  # fmt: skip
+          f"{p50[quiet] / p50[router]:.2f}; the access log's share of the latency added: "
+          f"{share(p50[router], p50[cilium], p50[quiet])}", file=out)  # fmt: skip
     return p50[cilium] / p50[router]
+
+
+def share(router: float, cilium: float, quiet: float) -> str:
+    """How much of what the filters change (router -> cilium) goes with the access log
+    (quiet -> cilium), as a percentage; when the run without the socket is not between the
+    two, this run's noise is larger than the access log's share and no figure is given."""
+    if cilium == router or not min(router, cilium) <= quiet <= max(router, cilium):
+        return "within this run's noise"
+    return f"{(cilium - quiet) / (cilium - router):.0%}"
 
 
 # --- policy pushes ------------------------------------------------------------------------

@@ -103,7 +103,9 @@ def test_report_gives_the_ratio_of_median_latencies_and_throughputs():
     assert e2e_bench.latency_report(rounds, out) == pytest.approx(230 / 200)
     text = out.getvalue()
     assert "throughput with the filters / without: 0.80" in text
-    assert "the access log's share of the added latency: 67%" in text
+    assert "the access log's share of the latency added: 67%" in text
+    assert "share of the throughput lost: 75%" in text  # (800 - 950) / (800 - 1000)
+    assert e2e_bench.share(200, 230, 240) == "within this run's noise"
 
 
 def test_engine_times_are_read_from_push_benchmark_json(tmp_path):
