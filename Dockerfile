@@ -5,7 +5,7 @@
 # build), empty-builder-archive and builder-archive (scratch images holding only the
 # cache; `nox -s archive`), and the runtime image last.  Builder stages run on the build
 # machine's platform and cross-compile for TARGETARCH with an explicit Bazel platform.
-# Every RUN that does real work is a step of tools/bazel.py.
+# Every RUN that does real work is a step of tools/envoy/bazel.py.
 
 # The builder image (Dockerfile.builder, `nox -s builder`); the sessions always set it.
 ARG BUILDER_BASE=quay.io/cilium/cilium-envoy-builder:7.7.1-latest
@@ -25,7 +25,8 @@ ENV CILIUM_BAZEL_CACHE=/cilium/bazel-cache CILIUM_OUTPUT_ROOT=/cilium/output
 WORKDIR /cilium/proxy
 USER 1337:1337
 # Only what decides the dependencies: editing the proxy's own sources keeps this stage.
-COPY --chown=1337:1337 tools/__init__.py tools/arches.py tools/bazel.py tools/elf.py tools/
+COPY --chown=1337:1337 tools/__init__.py tools/arches.py tools/elf.py tools/
+COPY --chown=1337:1337 tools/envoy/__init__.py tools/envoy/bazel.py tools/envoy/bazel_config.py tools/envoy/cache.py tools/envoy/
 COPY --chown=1337:1337 WORKSPACE .bazelrc .bazelversion ENVOY_VERSION ./
 # Only what Bazel reads of envoy/ (not, e.g., the Cilium/Envoy table beside it).
 COPY --chown=1337:1337 envoy/BUILD envoy/*.bzl envoy/bazelrc envoy/workspace_status.sh envoy/
@@ -33,7 +34,7 @@ COPY --chown=1337:1337 envoy/patches/ envoy/patches/
 COPY --chown=1337:1337 envoy/build_config/ envoy/build_config/
 COPY --chown=1337:1337 envoy/platforms/ envoy/platforms/
 COPY --chown=1337:1337 envoy/toolchains/ envoy/toolchains/
-RUN python3 -m tools.bazel fetch cleanup
+RUN python3 -m tools.envoy.bazel fetch cleanup
 
 FROM ${ARCHIVE_IMAGE} AS builder-cache
 
@@ -43,7 +44,8 @@ ENV CILIUM_BAZEL_CACHE=/cilium/bazel-cache CILIUM_OUTPUT_ROOT=/cilium/output \
     CILIUM_PERSISTENT_CACHES=/cilium/bazel-caches
 WORKDIR /cilium/proxy
 USER 1337:1337
-COPY --chown=1337:1337 tools/__init__.py tools/arches.py tools/bazel.py tools/elf.py tools/
+COPY --chown=1337:1337 tools/__init__.py tools/arches.py tools/elf.py tools/
+COPY --chown=1337:1337 tools/envoy/__init__.py tools/envoy/bazel.py tools/envoy/bazel_config.py tools/envoy/cache.py tools/envoy/
 # SOURCE_VERSION (the commit, written by the session) only when the context holds it.
 COPY --chown=1337:1337 WORKSPACE BUILD .bazelrc .bazelversion ENVOY_VERSION SOURCE_VERSIO[N] ./
 # Only what Bazel reads of envoy/ (not, e.g., the Cilium/Envoy table beside it).
@@ -62,7 +64,7 @@ ARG COPY_CACHE_EXT
 ARG NO_CACHE
 # Bazel's caches live in a cache mount that outlives the build, in one folder per
 # target architecture and build mode (BAZEL_CACHE_ID names the family; tests isolate
-# theirs; tools.bazel picks the folder, as engines before 23 do not expand build args
+# theirs; tools.envoy.bazel picks the folder, as engines before 23 do not expand build args
 # in mount options),
 # so a rebuild after a small edit runs only the actions the edit changed.
 # prepare-cache seeds it from the archive (mounted read-only) when it is empty or no
@@ -71,7 +73,7 @@ ARG NO_CACHE
 ARG BAZEL_CACHE_ID=cilium-envoy
 RUN --mount=type=bind,from=builder-cache,source=/cilium/bazel-cache,target=/cilium/bazel-archive \
     --mount=type=cache,id=cilium-envoy-bazel-caches,target=/cilium/bazel-caches,uid=1337,gid=1337,sharing=shared \
-    python3 -m tools.bazel prepare-cache build install copy-cache cleanup
+    python3 -m tools.envoy.bazel prepare-cache build install copy-cache cleanup
 
 FROM scratch AS empty-builder-archive
 # A cache folder owned by the build user, with only the Envoy release it is for (no

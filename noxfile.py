@@ -8,8 +8,13 @@ import nox
 # The nox console script does not put this folder on sys.path.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from tools.entry import call, use_sdk  # noqa: E402
-from tools.settings import document  # noqa: E402
+from tools.entry import call, command  # noqa: E402
+from tools.image.sessions import SESSIONS  # noqa: E402
+from tools.image.usage import document  # noqa: E402
+from tools.run import handle_signals  # noqa: E402
+
+# SIGTERM and SIGHUP stop a session as Ctrl-C does, with everything it started (tools/run.py).
+handle_signals()
 
 nox.needs_version = ">=2026.10.20"
 nox.options.sessions = ["lint", "filters", "sanitize", "selftest"]
@@ -18,81 +23,45 @@ PYPROJECT = nox.project.load_toml(
     os.path.join(os.path.dirname(os.path.abspath(__file__)), "pyproject.toml")
 )
 
-# Image and helper sessions drive docker, bazel and protoc: no virtualenv needed, so
-# they start without any installer.
+# Sessions that drive docker, bazel and protoc need no virtualenv, so they start without
+# any installer; the docker SDK doctor and extract use is installed beside nox (README).
 tool_session = nox.session(python=False)
-# doctor and extract ask the engine through the docker SDK: it lives in their own venv,
-# made once and reused (nothing is installed on later calls).
-sdk_session = nox.session(reuse_venv=True)
 
 
-@tool_session
-@document("build")
-def build(session: nox.Session) -> None:
-    """Build the release image (host architecture unless --arch)."""
-    call(session, "build:main", "build")
+def _image_session(name: str) -> object:
+    """`nox -s NAME`: one row of the session table (tools/image/sessions.py)."""
+
+    def session(session: nox.Session) -> None:
+        call(session, "image.build:main", name)
+
+    session.__name__ = session.__qualname__ = name
+    session.__doc__ = SESSIONS[name].summary
+    return nox.session(python=False, name=name)(document(name)(session))
 
 
-@tool_session
-@document("build_multi")
-def build_multi(session: nox.Session) -> None:
-    """Build and push the release image for linux/arm64 and linux/amd64."""
-    call(session, "build:main", "build_multi")
-
-
-@tool_session
-@document("raspi")
-def raspi(session: nox.Session) -> None:
-    """Build the arm64 release image with gperftools, for Raspberry Pi kernels."""
-    call(session, "build:main", "raspi")
-
-
-@tool_session
-@document("builder")
-def builder(session: nox.Session) -> None:
-    """Build the builder image (compilers and Bazel) from Dockerfile.builder."""
-    call(session, "build:main", "builder")
-
-
-@tool_session
-@document("archive")
-def archive(session: nox.Session) -> None:
-    """Build the Bazel cache image (builder-archive) used to speed up builds."""
-    call(session, "build:main", "archive")
-
-
-@tool_session
-@document("tests")
-def tests(session: nox.Session) -> None:
-    """Run the integration tests in Dockerfile.tests and keep their logs."""
-    call(session, "build:main", "tests")
-
-
-@tool_session
-@document("tests_archive")
-def tests_archive(session: nox.Session) -> None:
-    """Build the Bazel cache image for the integration tests."""
-    call(session, "build:main", "tests_archive")
+# The image sessions: build, build_multi, raspi, builder, archive, tests, tests_archive.
+for _name in SESSIONS:
+    globals()[_name] = _image_session(_name)
 
 
 @tool_session
 def api(session: nox.Session) -> None:
     """Regenerate the Go API in go/ from cilium-filters/api/*.proto.
 
-    Envoy's API comes from the pinned xds-protos descriptors; the plugins pinned in
-    tools/api_plugins.toml are go-installed into the toolkit's cache when missing.
+    Envoy's API comes from the pinned xds-protos descriptors; protoc and the plugins pinned
+    in tools/api/api_plugins.toml are installed into the toolkit's cache when missing (pip, go).
     Options go after `--`:
       --check            change nothing; fail when go/ is not what generation gives
                          e.g. nox -s api -- --check
       --dry-run          print the commands and, on one line, what is missing to run them
                          e.g. nox -s api -- --dry-run
-      --install-plugins  only go-install the pinned plugins that are missing
+      --install-plugins  only install the pinned protoc and plugins that are missing
                          e.g. nox -s api -- --install-plugins
-      --protoc PATH      the protoc to run (default: protoc on PATH)
+      --protoc PATH      the protoc to run (default: the pinned one in the toolkit's cache)
                          e.g. nox -s api -- --protoc /opt/protobuf/bin/protoc --proto-path ../api
       --proto-path DIR   folder of imported protos instead of the descriptors; repeatable
     """
-    call(session, "api:main")
+    call(session, "api.session:main")
 
 
 @tool_session
@@ -113,7 +82,7 @@ def filters(session: nox.Session) -> None:
       --dry-run          print the cmake and test commands, run nothing
                          e.g. nox -s filters -- --sanitize --dry-run
     """
-    call(session, "filters:main", "filters")
+    call(session, "engine.filters:main", "filters")
 
 
 @tool_session
@@ -122,7 +91,7 @@ def sanitize(session: nox.Session) -> None:
 
     The same as `nox -s filters -- --sanitize` (CI runs it); takes the same options.
     """
-    call(session, "filters:main", "sanitize")
+    call(session, "engine.filters:main", "sanitize")
 
 
 @tool_session
@@ -140,7 +109,7 @@ def policy(session: nox.Session) -> None:
       --dry-run          print the build and run commands, run nothing
                          e.g. nox -s policy -- eval --dry-run
     """
-    call(session, "filters:policy_main")
+    call(session, "engine.policy:main")
 
 
 @nox.session(reuse_venv=True)
@@ -165,7 +134,7 @@ def e2e(session: nox.Session) -> None:
     call(session, "engine.e2e:main", session.virtualenv.location)
 
 
-@sdk_session
+@tool_session
 @document("doctor")
 def doctor(session: nox.Session) -> None:
     """Check docker, buildx, emulation, memory, disk and registry login before a long build.
@@ -174,8 +143,7 @@ def doctor(session: nox.Session) -> None:
       --json             print one JSON document instead of the lines
                          e.g. nox -s doctor -- --json
     """
-    use_sdk(session)
-    call(session, "doctor:main")
+    call(session, "image.doctor:main")
 
 
 @tool_session
@@ -193,7 +161,7 @@ def compat(session: nox.Session) -> None:
       --dry-run          with --update: print the new rows, change nothing
                          e.g. nox -s compat -- --update --dry-run
     """
-    call(session, "compat:main")
+    call(session, "envoy.compat_session:main")
 
 
 @tool_session
@@ -220,7 +188,7 @@ def envoy_upgrade(session: nox.Session) -> None:
     call(session, "envoy.upgrade:main")
 
 
-@sdk_session
+@tool_session
 def extract(session: nox.Session) -> None:
     """Copy /usr/bin/cilium-envoy out of a built image into out/<arch>/.
 
@@ -234,21 +202,20 @@ def extract(session: nox.Session) -> None:
       --docker PATH      the docker CLI whose engine and context to use (env DOCKER)
                          e.g. nox -s extract -- --docker /usr/bin/docker
     """
-    use_sdk(session)
-    call(session, "extract:main")
+    call(session, "image.extract:main")
 
 
 @nox.session
 def lint(session: nox.Session) -> None:
     """Lint and check formatting with ruff, then type-check with mypy."""
     session.install(*nox.project.dependency_groups(PYPROJECT, "lint"))
-    session.run("ruff", "check", ".")
-    session.run("ruff", "format", "--check", ".")
-    session.run("mypy")  # files and settings: [tool.mypy] in pyproject.toml
+    command(session, "ruff", "check", ".")
+    command(session, "ruff", "format", "--check", ".")
+    command(session, "mypy")  # files and settings: [tool.mypy] in pyproject.toml
 
 
 @nox.session
 def selftest(session: nox.Session) -> None:
     """Run the toolkit's own test suite (pytest, in parallel); extra args go to pytest."""
     session.install(*nox.project.dependency_groups(PYPROJECT, "test"))
-    session.run("pytest", "-n", "auto", *session.posargs)
+    command(session, "pytest", "-n", "auto", *session.posargs)

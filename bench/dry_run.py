@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Wall time of `nox -s build -- --dry-run` against a bare Nox session, in README's set-up.
 
-Both run with the `nox` of a virtualenv that holds nox and nothing else, as
-`pipx install nox` or `pip install nox` leaves a new user (made once, from pip's
-cache, in ~/.cache/cilium-envoy-toolkit/bench-nox; `--nox PATH` uses another).  The
+Both run with the `nox` of a virtualenv that holds nox and the docker SDK, as README's
+`pipx install nox && pipx inject nox docker` leaves a new user (made once, from pip's
+cache, in ~/.cache/cilium-envoy-toolkit/bench-nox-sdk; `--nox PATH` uses another): a dry
+run must not pay for importing the SDK.  The
 bare session lives in a throwaway noxfile with one empty venv-less session, so both
 pay the same Nox start-up; the difference is what the toolkit adds (imports, git
 and docker queries, planning).  Runs alternate to share noise.
@@ -48,8 +49,8 @@ def timed(argv: list[str], cwd: Path, env: dict) -> float:
 
 
 def readme_nox() -> Path:
-    """`nox` of a venv holding only nox (README's `pip install nox`), made once."""
-    folder = cache_dir() / "bench-nox"
+    """`nox` of a venv holding nox and the docker SDK (README's set-up), made once."""
+    folder = cache_dir() / "bench-nox-sdk"
     nox = folder / "bin" / "nox"
     if nox.exists():
         return nox
@@ -57,13 +58,13 @@ def readme_nox() -> Path:
     venv.create(folder, with_pip=True)
     proc = subprocess.run(
         [str(folder / "bin" / "python"), "-m", "pip", "install", "-q",
-         "--disable-pip-version-check", "nox>=2026.10.20"],
+         "--disable-pip-version-check", "nox>=2026.10.20", "docker>=7"],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     if proc.returncode != 0:
         shutil.rmtree(folder, ignore_errors=True)
         sys.exit(
-            "bench/dry_run.py needs pip to install nox into a fresh venv (network or pip's "
+            "bench/dry_run.py needs pip to install nox and docker into a fresh venv (network or pip's "
             f"cache): {proc.stderr.strip()[-300:]}"
         )
     return nox

@@ -2,7 +2,7 @@
 //
 // Goals (issue: the policy engine): applying an update is at most 3x parsing the same
 // DiscoveryResponse, and grows linearly from 1,000 to 10,000 policies; an L4 check is at most
-// 2x one hash lookup plus one binary search. tools/filters.py prints those ratios. The host
+// 2x one hash lookup plus one binary search. tools/engine/filters.py prints those ratios. The host
 // map (NPHDS): an update of 100,000 prefixes next to parsing it, and a lookup next to a
 // plain sorted-vector longest-prefix match.
 #include <benchmark/benchmark.h>
@@ -13,10 +13,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "cilium-filters/policy/decisions.h"
-#include "cilium-filters/policy/host_map.h"
+#include "cilium-filters/policy/decide/decisions.h"
+#include "cilium-filters/policy/hosts/host_map_store.h"
 #include "cilium/api/nphds.pb.h"
-#include "cilium-filters/policy/policy_map.h"
+#include "cilium-filters/policy/compile/policy_map.h"
 #include "envoy/service/discovery/v3/discovery.pb.h"
 
 // Cilium's agent writes the HeaderMatcher fields Envoy marked deprecated; so do we here.

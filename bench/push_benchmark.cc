@@ -23,7 +23,7 @@
 #include <string>
 #include <vector>
 
-#include "cilium-filters/policy/policy_map.h"
+#include "cilium-filters/policy/compile/policy_map.h"
 #include "envoy/service/discovery/v3/discovery.pb.h"
 
 namespace {

@@ -2,6 +2,9 @@
 
 python -m tools.docs            # rewrite every generated block of README.md
 python -m tools.docs --check    # write nothing; fail naming the stale blocks
+
+A root module imports no package: each block names the ``"module:function"`` that
+writes it, resolved the way the noxfile's sessions are (``tools.entry``).
 """
 
 from __future__ import annotations
@@ -9,18 +12,23 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from tools import compat, readme, settings
+from tools import readme
+from tools.entry import resolve
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
-def generated_blocks(root: Path | None = None) -> dict[str, str]:
+#: Each generated block of README.md, by marker name, and the function that writes it.
+BLOCKS = {
+    "sessions-table": "image.usage:sessions_markdown_table",
+    "settings-table": "image.usage:markdown_table",
+    "compat-table": "envoy.compat:readme_table",
+}
+
+
+def generated_blocks() -> dict[str, str]:
     """Every generated block of README.md, by marker name."""
-    return {
-        "sessions-table": settings.sessions_markdown_table(),
-        "settings-table": settings.markdown_table(),
-        "compat-table": compat.readme_table(root),
-    }
+    return {name: resolve(target)() for name, target in BLOCKS.items()}
 
 
 def stale(path: Path = README) -> list[str]:

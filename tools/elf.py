@@ -6,10 +6,7 @@ import struct
 from pathlib import Path
 from typing import Union
 
-try:  # run as `python3 -m tools.bazel` from the checkout
-    from tools.arches import BY_ELF_MACHINE
-except ImportError:  # pragma: no cover - run as a script from tools/
-    from arches import BY_ELF_MACHINE  # type: ignore[no-redef,import-not-found]
+from tools.arches import BY_ELF_MACHINE
 
 #: e_machine values of the architectures we build, by Docker's architecture name.
 MACHINES = {number: arch.name for number, arch in BY_ELF_MACHINE.items()}

@@ -1,11 +1,15 @@
-"""Atomic writes for generated files (standard library only, Python 3.8+)."""
+"""Atomic writes for generated files, the toolkit cache folder, file checksums and reading
+TOML."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Mapping, Optional, Union
+from typing import Any, Dict, Mapping, Optional, Union
+
+from tools.errors import ToolkitError
 
 Content = Union[str, bytes]
 
@@ -17,6 +21,15 @@ def cache_dir(environ: Optional[Mapping[str, str]] = None) -> Path:
         Path(environ.get("HOME", "~")).expanduser() / ".cache"
     )
     return Path(base) / "cilium-envoy-toolkit"
+
+
+def sha256_of(path: Union[str, Path]) -> str:
+    """The hex sha256 of a file's bytes (pinned downloads are checked with it)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def write_atomic(path: Union[str, Path], content: Content, mode: int = 0o644) -> bool:
@@ -46,3 +59,15 @@ def write_atomic(path: Union[str, Path], content: Content, mode: int = 0o644) ->
             pass
         raise
     return True
+
+
+def load_toml(text: str, what: str, fix: str = "fix or remove it") -> Dict[str, Any]:
+    """The toolkit's one way to read TOML (tomllib, or tomli before Python 3.11)."""
+    try:
+        import tomllib  # type: ignore[import-not-found,unused-ignore]
+    except ModuleNotFoundError:  # Python < 3.11
+        import tomli as tomllib  # type: ignore[no-redef,import-not-found,unused-ignore]
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ToolkitError(f"{what} is not valid TOML ({exc}); {fix}.") from None

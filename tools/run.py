@@ -4,37 +4,46 @@ A :class:`Plan` is plain data: the files to write and the commands to run, each
 with a one-line description.  ``--dry-run`` prints it, tests assert on it and
 :func:`execute` carries it out.  Every command is an argv list; nothing here
 uses a shell.
+
+Stopping: every process started here runs in a process group of its own, registered in
+tools.processes, which stops them all when a stop signal arrives (see its docstring).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import select
 import shlex
-import signal
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Callable, List, Mapping, Optional, Sequence, TextIO, Tuple, Union
+from typing import Callable, List, Mapping, Optional, Sequence, TextIO, Tuple
 
 from tools.errors import ToolkitError
 from tools.files import write_atomic
-
-#: Seconds docker or bazel get to stop after Ctrl-C before they are terminated.
-INTERRUPT_GRACE = 10.0
+from tools.processes import (  # noqa: F401 (the runner's stop API, re-exported)
+    INTERRUPT_GRACE,
+    STOP_SIGNALS,
+    TERMINATE_GRACE,
+    Services,
+    Stopped,
+    _forget,
+    _kill,
+    _not_found,
+    _spawn,
+    handle_signals,
+    spawn,
+    stop_children,
+    stop_group,
+)
 
 
 def quote(argv: Sequence[str]) -> str:
     """The command as a line a person can paste into a POSIX shell."""
     return shlex.join(str(a) for a in argv)
-
-
-def _not_found(argv: Sequence[str], missing: Optional[str] = None) -> ToolkitError:
-    return ToolkitError(
-        missing or f"`{argv[0]}` was not found; install it or put it on PATH.", status=127
-    )
 
 
 def start(argv: Sequence[str], *, missing: Optional[str] = None) -> subprocess.Popen:
@@ -44,13 +53,10 @@ def start(argv: Sequence[str], *, missing: Optional[str] = None) -> subprocess.P
     sentence to show when the program does not exist.
     """
     try:
-        return subprocess.Popen(
-            list(argv),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+        return _spawn(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             text=True,
-        )
+        )  # fmt: skip
     except (FileNotFoundError, PermissionError):
         raise _not_found(argv, missing) from None
 
@@ -65,22 +71,26 @@ def query(
 ) -> subprocess.CompletedProcess:
     """Run a read-only command and capture its text output (never raises on exit status)."""
     try:
-        return subprocess.run(
-            list(argv),
-            check=False,
-            cwd=cwd,
-            env=dict(env) if env is not None else None,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
+        proc = _spawn(
+            argv, cwd=cwd, env=dict(env) if env is not None else None,
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
     except FileNotFoundError:
         raise _not_found(argv, missing) from None
     except PermissionError:
         raise ToolkitError(f"`{argv[0]}` is not executable; fix its permissions or PATH.") from None
+    try:
+        out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        _kill(proc)
+        proc.communicate()
         raise ToolkitError(f"`{quote(argv)}` did not answer within {timeout:g} s.") from None
+    except KeyboardInterrupt:
+        stop_children()
+        raise
+    finally:
+        _forget(proc)
+    return subprocess.CompletedProcess(list(argv), proc.returncode, out, err)
 
 
 #: How much of a command's error output ``stream(tail=...)`` keeps for diagnosis.
@@ -95,6 +105,7 @@ def stream(
     grace: float = INTERRUPT_GRACE,
     stdout: Optional[TextIO] = None,
     tail: Optional[List[str]] = None,
+    label: Optional[str] = None,
 ) -> int:
     """Run a command with its output going straight to ours; return its exit status.
 
@@ -102,9 +113,9 @@ def stream(
     is a protocol).  With ``tail``, the command's error output is also kept (its last
     TAIL_BYTES, appended to ``tail`` as one string) while it is passed on unchanged; on a
     terminal the command still sees one (a pseudo-terminal), so docker keeps its live
-    progress display.  Ctrl-C is passed on as SIGINT so docker and bazel can stop cleanly;
-    only if the child is still running ``grace`` seconds later is it terminated, then
-    killed.
+    progress display.  A stop signal (or Ctrl-C) stops it and everything it started (see
+    the module's docstring; ``grace`` seconds before SIGTERM), then the KeyboardInterrupt
+    goes on.  ``label`` names it in the line that says what was stopped.
     """
     master = slave = None
     stderr = None
@@ -115,26 +126,32 @@ def stream(
         else:
             master, slave = os.pipe()
         stderr = slave
+    kept = bytearray()
     try:
-        proc = subprocess.Popen(
-            list(argv),
-            cwd=cwd,
-            env=dict(env) if env is not None else None,
-            stdout=stdout,
-            stderr=stderr,
-        )
-    except FileNotFoundError:
-        raise _not_found(argv) from None
-    finally:
-        if slave is not None:
-            os.close(slave)
-    try:
-        if master is not None and tail is not None:
-            tail.append(_tee(master))
-        return proc.wait()
-    except KeyboardInterrupt:
-        _stop(proc, grace)
-        raise ToolkitError(f"Interrupted; `{argv[0]}` was stopped.", status=130) from None
+        try:
+            proc = _spawn(
+                argv, label=label, cwd=cwd, env=dict(env) if env is not None else None,
+                stdout=stdout, stderr=stderr,
+            )  # fmt: skip
+        except FileNotFoundError:
+            raise _not_found(argv) from None
+        finally:
+            if slave is not None:
+                os.close(slave)
+        try:
+            if master is not None and tail is not None:
+                while _copy(master, kept):
+                    pass
+                tail.append(bytes(kept[-TAIL_BYTES:]).decode("utf-8", errors="replace"))
+            return proc.wait()
+        except KeyboardInterrupt:
+            # What it prints while it stops (docker: CANCELED) still reaches the user, and
+            # it never blocks on a full pipe.
+            drain = None if master is None else lambda wait: _drain(master, kept, wait)
+            stop_children(grace, drain)
+            raise
+        finally:
+            _forget(proc)
     finally:
         if master is not None:
             os.close(master)
@@ -152,150 +169,35 @@ def _copy_window_size(source: int, target: int) -> None:
         pass
 
 
-def _tee(fd: int) -> str:
-    """Copy everything from ``fd`` to our stderr until it closes; return the last part."""
-    kept = bytearray()
-    out = sys.stderr.fileno()
-    while True:
-        try:
-            chunk = os.read(fd, 65536)
-        except OSError:  # a pseudo-terminal whose last writer closed reads as EIO
-            break
-        if not chunk:
-            break
-        view = memoryview(chunk)
-        while view:
-            view = view[os.write(out, view) :]
-        kept += chunk
-        if len(kept) > 2 * TAIL_BYTES:
-            del kept[:-TAIL_BYTES]
-    return bytes(kept[-TAIL_BYTES:]).decode("utf-8", errors="replace")
-
-
-def _stop(proc: subprocess.Popen, grace: float) -> None:
-    # A Ctrl-C in a terminal reaches the child too (same process group): give it a
-    # moment to stop by itself before passing SIGINT on, so it is not interrupted twice.
-    for sig, wait in ((None, min(1.0, grace)), (signal.SIGINT, grace), (signal.SIGTERM, 3.0)):
-        if proc.poll() is not None:
-            return
-        try:
-            if sig is not None:
-                proc.send_signal(sig)
-        except ProcessLookupError:
-            return
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            try:
-                proc.wait(timeout=0.1)
-                return
-            except subprocess.TimeoutExpired:
-                continue
-            except KeyboardInterrupt:  # a second Ctrl-C: stop waiting politely
-                break
-    if proc.poll() is None:
-        proc.kill()
-        proc.wait()
-
-
-# --- long-running services (the e2e harness's Envoy, agent and upstream) -----------------
-
-
-def spawn(
-    argv: Sequence[str],
-    *,
-    cwd: Optional[Path] = None,
-    env: Optional[Mapping[str, str]] = None,
-    stdin: Union[int, IO[Any], None] = subprocess.DEVNULL,
-    stdout: Union[int, IO[Any], None] = None,
-    stderr: Union[int, IO[Any], None] = None,
-) -> subprocess.Popen:
-    """Start a service in its own process group (a new session).
-
-    A terminal's Ctrl-C then reaches only us, and :func:`stop_group` stops the service with
-    everything it started.  Binary pipes: the caller decides how to read them.
-    """
+def _copy(fd: int, kept: bytearray) -> bool:
+    """Copy one read of ``fd`` to our stderr, keeping its end in ``kept``; False at its end."""
     try:
-        return subprocess.Popen(
-            list(argv),
-            cwd=cwd,
-            env=dict(env) if env is not None else None,
-            stdin=stdin,
-            stdout=stdout,
-            stderr=stderr,
-            start_new_session=True,
-        )
-    except FileNotFoundError:
-        raise _not_found(argv) from None
+        chunk = os.read(fd, 65536)
+    except OSError:  # a pseudo-terminal whose last writer closed reads as EIO
+        return False
+    if not chunk:
+        return False
+    view = memoryview(chunk)
+    out = sys.stderr.fileno()
+    while view:
+        view = view[os.write(out, view) :]
+    kept += chunk
+    if len(kept) > 2 * TAIL_BYTES:
+        del kept[:-TAIL_BYTES]
+    return True
 
 
-def stop_group(proc: subprocess.Popen, grace: float = 3.0) -> None:
-    """SIGTERM to the process group of a service from :func:`spawn`; SIGKILL after `grace`.
-
-    Safe to call twice and on a service that already ended (its group may still hold
-    children).  A Ctrl-C while waiting skips straight to SIGKILL.
-    """
-    for stream in (proc.stdin,):
-        if stream is not None and not stream.closed:
-            try:
-                stream.close()
-            except OSError:
-                pass
-    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
-        try:
-            os.killpg(proc.pid, sig)
-        except (ProcessLookupError, PermissionError):
-            break  # the group is gone
-        try:
-            proc.wait(timeout=wait)
-            if sig == signal.SIGTERM:
-                # The leader ended; anything left in its group gets the same fate.
-                try:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
-            break
-        except subprocess.TimeoutExpired:
-            continue
-        except KeyboardInterrupt:
-            continue
-    if proc.poll() is None:
-        proc.kill()
-        proc.wait()
-    for stream in (proc.stdout, proc.stderr):
-        if stream is not None and not stream.closed:
-            stream.close()
-
-
-class Services:
-    """The services one run started: all stopped, newest first, when the block ends.
-
-    However the block ends (an error, Ctrl-C, SIGTERM turned into SystemExit), nothing it
-    started is left running.
-    """
-
-    def __init__(self) -> None:
-        self._procs: List[subprocess.Popen] = []
-
-    def start(self, argv: Sequence[str], **kwargs) -> subprocess.Popen:
-        proc = spawn(argv, **kwargs)
-        self._procs.append(proc)
-        return proc
-
-    def stop(self, proc: subprocess.Popen, grace: float = 3.0) -> None:
-        if proc in self._procs:
-            self._procs.remove(proc)
-        stop_group(proc, grace)
-
-    @property
-    def pids(self) -> List[int]:
-        return [p.pid for p in self._procs]
-
-    def __enter__(self) -> "Services":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        while self._procs:
-            stop_group(self._procs.pop())
+def _drain(fd: int, kept: bytearray, wait: float) -> None:
+    """Copy what ``fd`` has within ``wait`` seconds (while its writer is being stopped)."""
+    deadline = time.monotonic() + wait
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        ready, _, _ = select.select([fd], [], [], left)
+        if ready and not _copy(fd, kept):
+            time.sleep(max(0.0, deadline - time.monotonic()))  # its end: nothing to copy
+            return
 
 
 # user info in a URL (`scheme://user:secret@`), or a bare `user:secret@` before a host
@@ -304,10 +206,16 @@ _CREDENTIALS = re.compile(
 )
 
 
+# the value of a header Bazel sends to a remote cache or executor (an API key, a token)
+_HEADER = re.compile(r"(?a)(--remote(?:_[a-z]+)?_header=[^=\s'\"]+=)[^\s'\"]+")
+
+
 def redact(text: str) -> str:
-    """``scheme://user:secret@host`` -> ``scheme://***@host`` and ``user:secret@host`` ->
-    ``***@host``: credentials are never printed."""
-    return _CREDENTIALS.sub(lambda m: f"{m[1] or ''}***@", text)
+    """``scheme://user:secret@host`` -> ``scheme://***@host``, ``user:secret@host`` ->
+    ``***@host`` and ``--remote_header=NAME=secret`` -> ``--remote_header=NAME=***``:
+    credentials are never printed."""
+    text = _CREDENTIALS.sub(lambda m: f"{m[1] or ''}***@", text)
+    return _HEADER.sub(lambda m: f"{m[1]}***", text)
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,10 @@
 #include <variant>
 #include <vector>
 
-#include "cilium-filters/policy/access_log_client.h"
-#include "cilium-filters/policy/access_log_entry.h"
-#include "cilium-filters/policy/header_log.h"
-#include "cilium-filters/policy/request_headers.h"
+#include "cilium-filters/policy/access_log/access_log_client.h"
+#include "cilium-filters/policy/access_log/access_log_entry.h"
+#include "cilium-filters/policy/base/header_log.h"
+#include "cilium-filters/policy/base/request_headers.h"
 #include "cilium/api/accesslog.pb.h"
 
 namespace Cilium {

@@ -4,10 +4,10 @@
 #include <string>
 #include <string_view>
 
-#include "cilium-filters/policy/access_log_entry.h"
-#include "cilium-filters/policy/decisions.h"
-#include "cilium-filters/policy/host_map.h"
-#include "cilium-filters/policy/ip_address.h"
+#include "cilium-filters/policy/access_log/access_log_entry.h"
+#include "cilium-filters/policy/decide/decisions.h"
+#include "cilium-filters/policy/hosts/host_map.h"
+#include "cilium-filters/policy/base/ip_address.h"
 
 namespace Cilium {
 namespace Module {

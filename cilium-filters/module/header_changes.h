@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "cilium-filters/policy/request_headers.h"
+#include "cilium-filters/policy/base/request_headers.h"
 
 namespace Cilium {
 namespace Module {

@@ -15,8 +15,8 @@
 #include "cilium-filters/module/header_changes.h"
 #include "cilium-filters/module/runtime.h"
 #include "cilium-filters/module/settings.h"
-#include "cilium-filters/policy/access_log_entry.h"
-#include "cilium-filters/policy/decisions.h"
+#include "cilium-filters/policy/access_log/access_log_entry.h"
+#include "cilium-filters/policy/decide/decisions.h"
 
 namespace Cilium {
 namespace Module {

@@ -9,8 +9,8 @@
 #include "cilium-filters/module/connection_facts.h"
 #include "cilium-filters/module/runtime.h"
 #include "cilium-filters/module/settings.h"
-#include "cilium-filters/policy/access_log_entry.h"
-#include "cilium-filters/policy/decisions.h"
+#include "cilium-filters/policy/access_log/access_log_entry.h"
+#include "cilium-filters/policy/decide/decisions.h"
 
 namespace Cilium {
 namespace Module {

@@ -3,9 +3,10 @@
 #include <memory>
 
 #include "cilium-filters/module/snapshot_cell.h"
-#include "cilium-filters/policy/discovery_fwd.h"
-#include "cilium-filters/policy/host_map.h"
-#include "cilium-filters/policy/policy_map.h"
+#include "cilium-filters/policy/xds/discovery_fwd.h"
+#include "cilium-filters/policy/hosts/host_map.h"
+#include "cilium-filters/policy/hosts/host_map_store.h"
+#include "cilium-filters/policy/compile/policy_map.h"
 
 namespace Cilium {
 namespace Module {

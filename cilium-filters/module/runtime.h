@@ -11,7 +11,7 @@
 #include "cilium-filters/module/access_log_queue.h"
 #include "cilium-filters/module/policy_store.h"
 #include "cilium-filters/module/xds_client.h"
-#include "cilium-filters/policy/access_log_client.h"
+#include "cilium-filters/policy/access_log/access_log_client.h"
 
 namespace Cilium {
 namespace Module {

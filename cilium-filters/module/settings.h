@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-#include "cilium-filters/policy/status.h"
+#include "cilium-filters/policy/base/status.h"
 
 namespace Cilium {
 namespace Module {

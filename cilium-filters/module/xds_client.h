@@ -11,8 +11,8 @@
 #include <thread>
 #include <vector>
 
-#include "cilium-filters/policy/discovery_fwd.h"
-#include "cilium-filters/policy/status.h"
+#include "cilium-filters/policy/xds/discovery_fwd.h"
+#include "cilium-filters/policy/base/status.h"
 
 namespace grpc {
 class Channel;

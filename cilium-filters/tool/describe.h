@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "cilium-filters/policy/decisions.h"
+#include "cilium-filters/policy/decide/decisions.h"
 
 namespace Cilium {
 namespace PolicyTool {

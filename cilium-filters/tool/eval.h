@@ -4,13 +4,17 @@
 #include <string>
 #include <string_view>
 
-#include "cilium-filters/policy/host_map.h"
-#include "cilium-filters/policy/policy_map.h"
+#include "cilium-filters/policy/base/secret_source.h"
+#include "cilium-filters/policy/base/status.h"
+#include "cilium-filters/policy/compile/policy_map.h"
+#include "cilium-filters/policy/hosts/host_map_store.h"
+#include "cilium-filters/policy/xds/discovery_fwd.h"
 
 namespace Cilium {
 namespace PolicyTool {
 
 // The JSON-lines protocol of `cilium-policy eval`: one request per line, one reply each.
+// The messages are in eval.proto; protobuf's JSON support reads and writes them.
 //
 //   {"update": <DiscoveryResponse as proto3 JSON>}
 //       -> {"ok": true} | {"ok": false, "error": "..."}    (state unchanged on error)
@@ -26,6 +30,8 @@ namespace PolicyTool {
 //
 // "endpoint_ip", "ingress" and "port" are required; "remote_id", "proxy_id" and "sni"
 // default to 0, 0 and "". Without "headers" no HTTP check runs and "http" is null.
+// Replies are protobuf's compact JSON, strings escaped its way (e.g. "<" as "\u003c"),
+// which every JSON reader reads back as the same text.
 class EvalSession {
 public:
   explicit EvalSession(
@@ -38,14 +44,12 @@ public:
   const Policy::HostMapStore& hosts() const { return hosts_; }
 
 private:
-  std::string update(std::string_view document);
-  std::string deltaUpdate(std::string_view document);
-  std::string check(const class Json& request);
-  std::string resolve(const class Json& request);
-
   Policy::PolicyMap map_;
   Policy::HostMapStore hosts_;
 };
+
+// {"error": "<message>"}: the reply to a line that is not a request.
+std::string errorReply(std::string_view message);
 
 // Reads a DiscoveryResponse from proto3 JSON (field names in either spelling).
 Policy::Status parseDiscoveryResponse(std::string_view json,

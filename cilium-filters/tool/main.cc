@@ -10,11 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "cilium-filters/policy/decisions.h"
-#include "cilium-filters/policy/policy_map.h"
+#include "cilium-filters/policy/decide/decisions.h"
+#include "cilium-filters/policy/compile/policy_map.h"
 #include "cilium-filters/tool/describe.h"
 #include "cilium-filters/tool/eval.h"
-#include "cilium-filters/tool/json.h"
 #include "cilium-filters/tool/policy_file.h"
 #include "envoy/service/discovery/v3/discovery.pb.h"
 
@@ -65,8 +64,7 @@ int runEval() {
     try {
       reply = session.handle(line);
     } catch (const std::exception& e) {
-      reply = PolicyTool::JsonWriter().beginObject().key("error")
-                  .string(std::string("internal error: ") + e.what()).endObject().take();
+      reply = PolicyTool::errorReply(std::string("internal error: ") + e.what());
     }
     std::cout << reply << '\n' << std::flush;
   }

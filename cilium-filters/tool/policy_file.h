@@ -3,8 +3,14 @@
 #include <string>
 #include <string_view>
 
-#include "cilium-filters/policy/discovery_fwd.h"
-#include "cilium-filters/policy/status.h"
+#include "cilium-filters/policy/base/status.h"
+#include "cilium-filters/policy/xds/discovery_fwd.h"
+
+namespace google {
+namespace protobuf {
+class Value;
+} // namespace protobuf
+} // namespace google
 
 namespace Cilium {
 namespace PolicyTool {
@@ -16,9 +22,10 @@ Policy::Status parsePolicyText(std::string_view text,
 Policy::Status loadPolicyFile(const std::string& path,
                               envoy::service::discovery::v3::DiscoveryResponse& out);
 
-// The JSON text of a YAML document, scalars typed the way Envoy reads YAML config:
-// quoted scalars are strings, plain ones are booleans, numbers or null when they read so.
-Policy::Status yamlToJson(std::string_view yaml, std::string& json);
+// A YAML document as a JSON value, scalars typed the way Envoy reads YAML config: quoted
+// scalars are strings, plain ones are booleans, numbers or null when they read so (an
+// integer beyond a double's exact range stays a string, which proto3 JSON also reads).
+Policy::Status yamlToValue(std::string_view yaml, google::protobuf::Value& out);
 
 } // namespace PolicyTool
 } // namespace Cilium

@@ -9,9 +9,9 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "cilium-filters/policy/decisions.h"
-#include "cilium-filters/policy/host_map.h"
-#include "cilium-filters/policy/policy_map.h"
+#include "cilium-filters/policy/decide/decisions.h"
+#include "cilium-filters/policy/hosts/host_map_store.h"
+#include "cilium-filters/policy/compile/policy_map.h"
 #include "cilium-filters/tool/eval.h"
 #include "envoy/service/discovery/v3/discovery.pb.h"
 

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "cilium-filters/module/policy_store.h"
-#include "cilium-filters/policy/decisions.h"
+#include "cilium-filters/policy/decide/decisions.h"
 #include "gtest/gtest.h"
 #include "tests/module/test_xds.h"
 

@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "cilium-filters/module/policy_store.h"
-#include "cilium-filters/policy/decisions.h"
+#include "cilium-filters/policy/decide/decisions.h"
 #include "cilium/api/npds.grpc.pb.h"
 #include "cilium/api/nphds.grpc.pb.h"
 #include "gtest/gtest.h"

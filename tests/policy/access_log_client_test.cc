@@ -1,4 +1,4 @@
-#include "cilium-filters/policy/access_log_client.h"
+#include "cilium-filters/policy/access_log/access_log_client.h"
 
 #include <fcntl.h>
 #include <poll.h>

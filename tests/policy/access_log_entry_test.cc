@@ -1,4 +1,4 @@
-#include "cilium-filters/policy/access_log_entry.h"
+#include "cilium-filters/policy/access_log/access_log_entry.h"
 
 #include <string>
 #include <utility>

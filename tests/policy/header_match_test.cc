@@ -1,4 +1,4 @@
-#include "cilium-filters/policy/header_match.h"
+#include "cilium-filters/policy/compile/header_match.h"
 
 #include <google/protobuf/util/json_util.h>
 

@@ -1,4 +1,4 @@
-#include "cilium-filters/policy/header_matcher.h"
+#include "cilium-filters/policy/compile/header_matcher.h"
 
 #include <google/protobuf/util/json_util.h>
 

@@ -1,5 +1,5 @@
 // NPHDS: which identity owns an address, by longest prefix; strict host entries; deltas.
-#include "cilium-filters/policy/host_map.h"
+#include "cilium-filters/policy/hosts/host_map_store.h"
 
 #include <google/protobuf/util/json_util.h>
 

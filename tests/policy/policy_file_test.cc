@@ -1,6 +1,8 @@
 #include "cilium-filters/tool/policy_file.h"
 
-#include "cilium-filters/policy/policy_map.h"
+#include <google/protobuf/struct.pb.h>
+
+#include "cilium-filters/policy/compile/policy_map.h"
 #include "envoy/service/discovery/v3/discovery.pb.h"
 #include "gtest/gtest.h"
 
@@ -44,9 +46,33 @@ TEST(PolicyFileTest, BarePolicyAndListInJson) {
 }
 
 TEST(PolicyFileTest, QuotedScalarsStayStrings) {
-  std::string json;
-  ASSERT_TRUE(yamlToJson("a: '80'\nb: 80\nc: true\nd: ~\ne: x y\nf: \"true\"\n", json).isOk());
-  EXPECT_EQ(json, R"({"a":"80","b":80,"c":true,"d":null,"e":"x y","f":"true"})");
+  google::protobuf::Value value;
+  ASSERT_TRUE(
+      yamlToValue("a: '80'\nb: 80\nc: true\nd: ~\ne: x y\nf: \"true\"\ng: [1.5, -2e3]\n", value)
+          .isOk());
+  const auto& fields = value.struct_value().fields();
+  EXPECT_EQ(fields.at("a").string_value(), "80");
+  EXPECT_EQ(fields.at("b").number_value(), 80);
+  EXPECT_TRUE(fields.at("c").bool_value());
+  EXPECT_EQ(fields.at("d").kind_case(), google::protobuf::Value::kNullValue);
+  EXPECT_EQ(fields.at("e").string_value(), "x y");
+  EXPECT_EQ(fields.at("f").string_value(), "true");
+  EXPECT_EQ(fields.at("g").list_value().values(0).number_value(), 1.5);
+  EXPECT_EQ(fields.at("g").list_value().values(1).number_value(), -2000);
+}
+
+TEST(PolicyFileTest, IntegersBeyondADoubleKeepTheirDigits) {
+  google::protobuf::Value value;
+  ASSERT_TRUE(yamlToValue("a: 9007199254740993\nb: 9007199254740991\n", value).isOk());
+  EXPECT_EQ(value.struct_value().fields().at("a").string_value(), "9007199254740993");
+  EXPECT_EQ(value.struct_value().fields().at("b").number_value(), 9007199254740991.0);
+  DiscoveryResponse response;
+  ASSERT_TRUE(parsePolicyText("{endpoint_ips: ['10.1.2.3'], endpoint_id: 18446744073709551615}",
+                              response)
+                  .isOk());
+  std::vector<cilium::NetworkPolicy> policies;
+  ASSERT_TRUE(Policy::PolicyMap::unpack(response, policies).isOk());
+  EXPECT_EQ(policies[0].endpoint_id(), 18446744073709551615u);
 }
 
 TEST(PolicyFileTest, Errors) {

@@ -48,11 +48,12 @@ TEST(PolicyMapTest, StartsEmptyAndReplacesTheWholeSet) {
 
 TEST(PolicyMapTest, RefusedEndpoints) {
   expectRefused("{endpoint_ips: ['10.9.9.9'], endpoint_id: 0}", "endpoint_id");
-  expectRefused("{endpoint_ips: [], endpoint_id: 5}", "endpoint_ips");
-  expectRefused("{endpoint_id: 5}", "endpoint_ips");
-  expectRefused("{endpoint_ips: [''], endpoint_id: 5}", "endpoint_ips[0]");
+  // The protos' rules, in protoc-gen-validate's words (message and field, as Envoy logs).
+  expectRefused("{endpoint_ips: [], endpoint_id: 5}", "NetworkPolicyValidationError.EndpointIps");
+  expectRefused("{endpoint_id: 5}", "NetworkPolicyValidationError.EndpointIps");
+  expectRefused("{endpoint_ips: [''], endpoint_id: 5}", "EndpointIps[0]");
   expectRefused("{endpoint_ips: ['10.0.0.1', '10.0.0.2', '10.0.0.3'], endpoint_id: 5}",
-                "endpoint_ips");
+                "NetworkPolicyValidationError.EndpointIps");
   expectRefused(R"(
 - {endpoint_ips: ['10.0.0.1'], endpoint_id: 5}
 - {endpoint_ips: ['10.0.0.2'], endpoint_id: 5}
@@ -75,10 +76,10 @@ TEST(PolicyMapTest, RefusedPorts) {
                 "wildcard port 0");
   expectRefused(R"({endpoint_ips: ['10.0.0.1'], endpoint_id: 5,
                     ingress_per_port_policies: [{port: 70000}]})",
-                "port");
+                "PortNetworkPolicyValidationError.Port");
   expectRefused(R"({endpoint_ips: ['10.0.0.1'], endpoint_id: 5,
                     ingress_per_port_policies: [{port: 1, end_port: 65536}]})",
-                "end_port");
+                "PortNetworkPolicyValidationError.EndPort");
 }
 
 TEST(PolicyMapTest, RefusedRules) {
@@ -96,22 +97,22 @@ TEST(PolicyMapTest, RefusedRules) {
                 "disagree");
   expectRefused(R"({endpoint_ips: ['10.0.0.1'], endpoint_id: 5, ingress_per_port_policies:
                     [{port: 80, rules: [{server_names: ['a..b']}]}]})",
-                "server_names[0]");
+                "ServerNames[0]");
   expectRefused(R"({endpoint_ips: ['10.0.0.1'], endpoint_id: 5, ingress_per_port_policies:
                     [{port: 80, rules: [{server_names: ['***.com']}]}]})",
-                "server_names[0]");
+                "ServerNames[0]");
   expectRefused(R"({endpoint_ips: ['10.0.0.1'], endpoint_id: 5, ingress_per_port_policies:
                     [{port: 80, rules: [{proxy_id: 65536}]}]})",
-                "proxy_id");
+                "PortNetworkPolicyRuleValidationError.ProxyId");
   expectRefused(R"({endpoint_ips: ['10.0.0.1'], endpoint_id: 5, ingress_per_port_policies:
                     [{port: 80, rules: [{http_rules: {http_rules: []}}]}]})",
-                "http_rules");
+                "HttpNetworkPolicyRulesValidationError.HttpRules");
   expectRefused(R"({endpoint_ips: ['10.0.0.1'], endpoint_id: 5, ingress_per_port_policies:
                     [{port: 80, rules: [{http_rules: {http_rules: [{header_matches: [{value: x}]}]}}]}]})",
-                "name");
+                "HeaderMatchValidationError.Name");
   expectRefused(R"({endpoint_ips: ['10.0.0.1'], endpoint_id: 5, ingress_per_port_policies:
                     [{port: 80, rules: [{http_rules: {http_rules: [{headers: [{name: ''}]}]}}]}]})",
-                "name");
+                "HeaderMatcherValidationError.Name");
   expectRefused(R"({endpoint_ips: ['10.0.0.1'], endpoint_id: 5, ingress_per_port_policies:
                     [{port: 80, rules: [{http_rules: {http_rules: [{headers: [
                       {name: x, safe_regex_match: {regex: '('}}]}]}}]}]})",
@@ -119,10 +120,10 @@ TEST(PolicyMapTest, RefusedRules) {
   expectRefused(R"({endpoint_ips: ['10.0.0.1'], endpoint_id: 5, ingress_per_port_policies:
                     [{port: 80, rules: [{http_rules: {http_rules: [{headers: [
                       {name: x, string_match: {prefix: ''}}]}]}}]}]})",
-                "prefix");
+                "StringMatcherValidationError.Prefix");
   expectRefused(R"({endpoint_ips: ['10.0.0.1'], endpoint_id: 5, ingress_per_port_policies:
                     [{port: 9092, rules: [{kafka_rules: {kafka_rules: [{topic: 'a b'}]}}]}]})",
-                "topic");
+                "KafkaNetworkPolicyRuleValidationError.Topic");
   // The two members of the verdict oneof cannot both be set (the JSON is refused).
   expectRefused(R"({endpoint_ips: ['10.0.0.1'], endpoint_id: 5, ingress_per_port_policies:
                     [{port: 80, rules: [{deny: true, pass_precedence: 1, precedence: 5}]}]})",
@@ -133,7 +134,7 @@ TEST(PolicyMapTest, ErrorsInIgnoredEntriesStillFailProtoRules) {
   // Non-TCP entries are not compiled, but the protos' own rules still apply to them.
   expectRefused(R"({endpoint_ips: ['10.0.0.1'], endpoint_id: 5, ingress_per_port_policies:
                     [{port: 53, protocol: UDP, rules: [{server_names: ['a..b']}]}]})",
-                "server_names");
+                "ServerNames");
   auto map = mapWith(R"({endpoint_ips: ['10.0.0.1'], endpoint_id: 5, ingress_per_port_policies:
                          [{port: 53, end_port: 10, protocol: UDP}]})");
   EXPECT_FALSE(l4(*map, Flow{"10.0.0.1", true, 1, 53}));

@@ -1,4 +1,4 @@
-#include "cilium-filters/policy/request_headers.h"
+#include "cilium-filters/policy/base/request_headers.h"
 
 #include "gtest/gtest.h"
 

@@ -1,4 +1,4 @@
-#include "cilium-filters/policy/sni_pattern.h"
+#include "cilium-filters/policy/compile/sni_pattern.h"
 
 #include "gtest/gtest.h"
 

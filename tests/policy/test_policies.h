@@ -6,8 +6,8 @@
 #include <utility>
 #include <vector>
 
-#include "cilium-filters/policy/decisions.h"
-#include "cilium-filters/policy/policy_map.h"
+#include "cilium-filters/policy/decide/decisions.h"
+#include "cilium-filters/policy/compile/policy_map.h"
 #include "cilium-filters/tool/policy_file.h"
 #include "envoy/service/discovery/v3/discovery.pb.h"
 #include "gtest/gtest.h"

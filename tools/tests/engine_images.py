@@ -9,7 +9,7 @@ built here, once per machine and reused through a tag derived from the fixture f
 - the test builder image: that root file system plus tools/tests/fixtures/engine/bazel,
   a stand-in for Bazel.  **The stand-in replaces the hour-long Envoy build**: it writes a
   real ELF binary where Bazel would and leaves a file in the disk cache.  Everything
-  else (Dockerfile, Dockerfile.tests, tools/bazel.py, the sessions, docker and BuildKit)
+  else (Dockerfile, Dockerfile.tests, tools/envoy/bazel.py, the sessions, docker and BuildKit)
   is the real thing.
 
 Under pytest-xdist the workers share one build through a file lock.
@@ -58,7 +58,10 @@ CHECKOUT_PATHS = (
     "go",
     "tools/__init__.py",
     "tools/arches.py",
-    "tools/bazel.py",
+    "tools/envoy/__init__.py",
+    "tools/envoy/bazel.py",
+    "tools/envoy/bazel_config.py",
+    "tools/envoy/cache.py",
     "tools/elf.py",
     "tools/tests/test_bazel.py",
 )

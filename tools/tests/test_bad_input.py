@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tools import build
 from tools.errors import ToolkitError
+from tools.image import build
 
 NOXFILE_DIR = Path(__file__).resolve().parents[2]
 
@@ -113,6 +113,52 @@ CASES = [
     ("build", ["--bazel-remote-cache=grpcs://h:1 x"], {}, ["`grpcs://h:1 x` is not valid"]),
     ("build", ["--bazel-remote-cache=unix://"], {}, ["`unix://` is not valid"]),
     ("build", ["--bazel-remote-cache=cache:70000"], {}, ["`cache:70000` is not valid"]),
+    # Remote execution: the same rules as the cache (but no HTTP), and what goes with it.
+    (
+        "build",
+        ["--bazel-remote-executor=https://rbe:443"],
+        {},
+        ["--bazel-remote-executor `https://rbe:443`", "not a remote executor", "grpc://"],
+    ),  # fmt: skip
+    ("build", [], {"BAZEL_REMOTE_EXECUTOR": "rbe"}, ["BAZEL_REMOTE_EXECUTOR `rbe`"]),
+    ("build", ["--bazel-remote-executor=grpcs://u:pw@"], {}, ["`grpcs://***@` is not valid"]),
+    ("build", ["--bazel-remote-executor=grpc://h:99999"], {}, ["`grpc://h:99999` is not valid"]),
+    (
+        "build",
+        ["--bazel-remote-instance-name=main"],
+        {},
+        ["--bazel-remote-instance-name needs --bazel-remote-executor URL or --bazel-remote-cache"],
+    ),  # fmt: skip
+    (
+        "build",
+        ["--bazel-remote-header=x-api-key=k"],
+        {},
+        ["--bazel-remote-header needs --bazel-remote-executor URL"],
+    ),  # fmt: skip
+    (
+        "build",
+        ["--bazel-remote-executor=grpc://rbe:8980", "--bazel-remote-instance-name=a b"],
+        {},
+        ["--bazel-remote-instance-name `a b` is not valid"],
+    ),  # fmt: skip
+    (
+        "build",
+        ["--bazel-remote-cache=grpc://c:1", "--bazel-remote-header=no-value"],
+        {},
+        ["--bazel-remote-header `***` is not valid", "NAME=VALUE"],
+    ),  # fmt: skip
+    (
+        "build",
+        ["--bazel-remote-cache=grpc://c:1"],
+        {"BAZEL_REMOTE_HEADER": "authorization=Bearer t0ken"},
+        ["BAZEL_REMOTE_HEADER `authorization=***` is not valid", "NAME=VALUE"],
+    ),  # fmt: skip
+    (
+        "builder",
+        ["--bazel-remote-executor=grpc://rbe:1"],
+        {},
+        ["does not apply to `nox -s builder`"],
+    ),
     # Options that do not apply to the session.
     ("builder", ["--debug"], {}, ["--debug does not apply to `nox -s builder`", "drop it"]),
     ("tests", ["--push"], {}, ["--push does not apply to `nox -s tests`"]),
@@ -135,7 +181,7 @@ def test_bad_input(checkout, fake_docker, session, args, env, words):
 
 @pytest.mark.parametrize("arch", ["amd64", "multi"])
 def test_arm64_host_cannot_build_amd64(checkout, fake_docker, monkeypatch, arch):
-    monkeypatch.setattr("tools.settings.host_arch", lambda: "arm64")
+    monkeypatch.setattr("tools.image.settings.host_arch", lambda: "arm64")
     message = attempt(checkout, fake_docker, "build", f"--arch={arch}")
     assert f"--arch {arch} cannot be built on an arm64 host" in message
 
@@ -253,3 +299,20 @@ def test_branch_that_makes_no_valid_tag(checkout, fake_docker):
     message = attempt(checkout, fake_docker, "build")
     assert "computed from branch `ü-x`" in message and "cannot start with" in message
     assert "shorter" not in message
+
+
+def test_remote_header_values_are_never_printed(checkout, fake_docker):
+    """Refused or planned, a header's value (an API key) never shows."""
+    secret = "k3y-s3cret"
+    message = attempt(checkout, fake_docker, "build", "--bazel-remote-cache=grpc://c:1",
+                      f"--bazel-remote-header=x api={secret}")  # fmt: skip
+    assert secret not in message and "`x api=***` is not valid" in message
+    message = attempt(checkout, fake_docker, "build", "--bazel-remote-cache=grpc://c:1",
+                      f"--bazel-remote-header=x-api-key={secret} with space")  # fmt: skip
+    assert secret not in message
+    out = io.StringIO()
+    build.main(["--dry-run", f"--docker={fake_docker.path}", "--bazel-remote-executor=grpcs://rbe:443",
+                f"--bazel-remote-header=x-buildbuddy-api-key={secret}"], "build",
+               root=checkout.root, environ=fake_docker.env, out=out)  # fmt: skip
+    assert secret not in out.getvalue()
+    assert "--remote_header=x-buildbuddy-api-key=***" in out.getvalue()

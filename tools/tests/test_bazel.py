@@ -1,4 +1,4 @@
-"""tools/bazel.py (the in-container steps) and the build files it relies on.
+"""tools/envoy/bazel.py (the in-container steps) and the build files it relies on.
 
 The steps run for real on this host, with tools/tests/fixtures/engine/bazel (the Bazel
 stand-in of the engine tests) as BAZEL where a step calls Bazel.
@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tools import bazel, elf
+from tools import elf
+from tools.envoy import bazel
 
 REPO = Path(__file__).resolve().parents[2]
 STANDIN = Path(__file__).resolve().parent / "fixtures" / "engine" / "bazel"
@@ -50,8 +51,9 @@ def tree(tmp_path: Path) -> Path:
         shutil.copy2(REPO / name, root / name)
     for name in ("envoy", "cilium-filters", "tests"):
         shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("FAIL"))
-    (root / "tools").mkdir()
-    for name in ("__init__.py", "arches.py", "bazel.py", "elf.py"):
+    (root / "tools" / "envoy").mkdir(parents=True)
+    for name in ("__init__.py", "arches.py", "envoy/__init__.py", "envoy/bazel.py",
+                 "envoy/bazel_config.py", "envoy/cache.py", "elf.py"):  # fmt: skip
         shutil.copy2(REPO / "tools" / name, root / "tools" / name)
     return root
 
@@ -220,7 +222,7 @@ def _run_steps(tree: Path, tmp_path: Path, *steps: str, python: str = sys.execut
         "HOME": str(tmp_path),
     }
     return subprocess.run(
-        [python, "-m", "tools.bazel", *steps],
+        [python, "-m", "tools.envoy.bazel", *steps],
         cwd=tree, env={**base, **env}, capture_output=True, text=True, check=False,
     )  # fmt: skip
 
@@ -279,7 +281,13 @@ def test_failing_test_shows_its_log_and_fails(tmp_path, tree):
     assert "bazel test failed (exit status 3)" in failed.stderr
 
 
-IN_CONTAINER_MODULES = ("tools/bazel.py", "tools/elf.py", "tools/tests/fixtures/engine/bazel")
+IN_CONTAINER_MODULES = (
+    "tools/envoy/bazel.py",
+    "tools/envoy/bazel_config.py",
+    "tools/envoy/cache.py",
+    "tools/elf.py",
+    "tools/tests/fixtures/engine/bazel",
+)
 
 
 @pytest.mark.parametrize("path", IN_CONTAINER_MODULES)
@@ -525,8 +533,8 @@ def test_every_working_run_is_a_tools_bazel_step(name):
     work = [r for r in runs if "apt-get" not in r]
     assert work
     for run in work:
-        assert re.search(r"python3 -m tools\.bazel( [a-z-]+)+$", run), run
-        assert all(s in bazel.STEPS for s in run.split("tools.bazel", 1)[1].split())
+        assert re.search(r"python3 -m tools\.envoy\.bazel( [a-z-]+)+$", run), run
+        assert all(s in bazel.STEPS for s in run.split("tools.envoy.bazel", 1)[1].split())
 
 
 #: Files under envoy/ that Bazel never reads; they stay out of the build stages, so
@@ -577,7 +585,7 @@ def test_build_stages_copy_every_bazel_input(dockerfile, stage, folders, git_che
         missing = _tracked(folder) - NOT_BAZEL_INPUTS - copied
         assert not missing, f"{dockerfile} {stage} does not copy {sorted(missing)}"
     assert not copied & NOT_BAZEL_INPUTS
-    for name in ("WORKSPACE", ".bazelrc", ".bazelversion", "ENVOY_VERSION", "tools/bazel.py"):
+    for name in ("WORKSPACE", ".bazelrc", ".bazelversion", "ENVOY_VERSION", "tools/envoy/bazel.py"):
         assert name in copied, name
 
 

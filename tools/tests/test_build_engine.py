@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from tools import build
-from tools.buildx import SYSTEM_PLUGIN_DIRS
 from tools.errors import ToolkitError
+from tools.image import build
+from tools.image.facts import SYSTEM_PLUGIN_DIRS
 from tools.tests.toolkit_fixtures import DISTRO_DOCKER, git, make_checkout, skip_or_fail
 
 TINY_DOCKERFILE = """\
@@ -171,7 +171,7 @@ def test_pasted_plan_in_a_fresh_clone_gives_the_same_image(engine, tmp_path, req
         by_session = _docker("image", "inspect", "--format", "{{.Id}}", tag).stdout.strip()
         _docker("rmi", "-f", tag)
         # The clone has no generated files; the script writes them and builds.
-        env = {**os.environ, "PYTHONPATH": str(Path(build.__file__).parents[1])}
+        env = {**os.environ, "PYTHONPATH": str(Path(build.__file__).parents[2])}
         proc = subprocess.run(["sh", "-c", script], cwd=clone, capture_output=True, text=True,
                               env=env, check=False)  # fmt: skip
         assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -12,8 +12,8 @@ import subprocess
 
 import pytest
 
-from tools import build, resources
 from tools.errors import ToolkitError
+from tools.image import build, docker, resources
 from tools.tests.toolkit_fixtures import BAZEL_VERSION
 
 ACCT = "quay.io/cilium"
@@ -41,7 +41,7 @@ def commands(text):
 
 
 def host():
-    from tools.settings import host_arch
+    from tools.image.settings import host_arch
 
     return host_arch()
 
@@ -428,7 +428,7 @@ def test_cli_facts_are_remembered_until_the_cli_changes(checkout, fake_docker):
 
 @pytest.mark.parametrize("session,platforms", [("build", 1), ("build_multi", 2)])
 def test_jobs_auto_uses_the_engine_figures(checkout, fake_docker, session, platforms):
-    found = resources.engine_resources("/usr/bin/docker")
+    found = docker.engine_resources("/usr/bin/docker")
     expected = resources.recommend_jobs(found.memory_bytes, found.cpus, platforms)
     for args, env in ((["--jobs=auto"], {}), ([], {"JOBS": "auto"})):
         bp, text = dry(checkout, fake_docker, session, *args, env=env)
@@ -442,6 +442,9 @@ SAMPLES = {
     "bazel_build_opts": ("--copt=-O1", "build"),
     "bazel_test_opts": ("--test_timeout=9", "tests"),
     "bazel_remote_cache": ("grpc://cache:9092", "build"),
+    "bazel_remote_executor": ("grpcs://rbe.example:443", "build"),
+    "bazel_remote_instance_name": ("main", "build", "--bazel-remote-executor=grpc://rbe:8980"),
+    "bazel_remote_header": ("x-api-key=k", "build", "--bazel-remote-cache=grpc://cache:9092"),
     "jobs": ("3", "build"),
     "dev_account": ("docker.io/me", "build"),
     "docker_build_opts": ("--build-arg X=1", "build"),
@@ -464,7 +467,7 @@ SAMPLES = {
 
 
 def test_every_setting_with_an_environment_variable_has_a_sample():
-    from tools.settings import OPTIONS
+    from tools.image.settings import OPTIONS
 
     # --docker is the stand-in in every test here; DOCKER is read by the same code.
     assert {o.name for o in OPTIONS if o.env} - {"docker"} == set(SAMPLES)
@@ -472,7 +475,7 @@ def test_every_setting_with_an_environment_variable_has_a_sample():
 
 @pytest.mark.parametrize("name", sorted(SAMPLES))
 def test_flag_and_environment_forms_give_the_same_command(checkout, fake_docker, name):
-    from tools.settings import BY_NAME
+    from tools.image.settings import BY_NAME
 
     opt = BY_NAME[name]
     value, session, *extra = SAMPLES[name]
@@ -492,3 +495,30 @@ def test_branch_override_and_detached_head(checkout, fake_docker):
     subprocess.run(["git", "-C", str(checkout.root), "checkout", "-q", "--detach"], check=True)
     bp, _ = dry(checkout, fake_docker, "build")
     assert bp.tags == (f"{ACCT}/cilium-envoy-dev:HEAD-{h}", f"{ACCT}/cilium-envoy-dev:{sha}-{h}")
+
+
+def test_remote_execution_options_reach_bazel_as_bazel_spells_them(checkout, fake_docker):
+    args = ["--bazel-build-opts=--copt=-O1", "--bazel-remote-cache=grpc://cache:9092",
+            "--bazel-remote-executor=grpcs://rbe.example:443", "--bazel-remote-instance-name=main",
+            "--bazel-remote-header=x-a=1", "--bazel-remote-header=x-b=2", "--jobs=8"]  # fmt: skip
+    bp, _ = dry(checkout, fake_docker, "build", *args)
+    assert dict(_build_args(bp))["BAZEL_BUILD_OPTS"].split() == [
+        "--copt=-O1", "--remote_cache=grpc://cache:9092", "--remote_executor=grpcs://rbe.example:443",
+        "--remote_instance_name=main", "--remote_header=x-a=1", "--remote_header=x-b=2", "--jobs=8",
+    ]  # fmt: skip
+    # The environment gives several headers at once, separated by spaces.
+    env = {"BAZEL_REMOTE_EXECUTOR": "rbe.example:443", "BAZEL_REMOTE_HEADER": "x-a=1 x-b=2"}
+    bp, _ = dry(checkout, fake_docker, "tests", env=env)
+    test_opts = dict(_build_args(bp))["BAZEL_TEST_OPTS"].split()
+    assert test_opts[-4:] == ["--remote_executor=rbe.example:443", "--remote_header=x-a=1",
+                              "--remote_header=x-b=2", "--test_output=errors"]  # fmt: skip
+
+
+def test_remote_headers_from_the_settings_file(checkout, fake_docker):
+    (checkout.root / "nox-settings.toml").write_text(
+        'bazel-remote-executor = "grpc://rbe:8980"\nbazel-remote-header = ["x-a=1", "x-b=2"]\n'
+    )
+    bp, _ = dry(checkout, fake_docker, "build")
+    opts = dict(_build_args(bp))["BAZEL_BUILD_OPTS"].split()
+    assert opts == ["--remote_executor=grpc://rbe:8980", "--remote_header=x-a=1",
+                    "--remote_header=x-b=2"]  # fmt: skip

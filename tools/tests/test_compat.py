@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tools import compat, repo
+from tools import repo
+from tools.envoy import compat, compat_session
 from tools.errors import ToolkitError
 
 DATA = repo.ROOT / compat.DATA_FILE
@@ -23,7 +24,7 @@ def rows():
 
 def run(argv, root=None) -> str:
     out = io.StringIO()
-    compat.main(argv, root=root or repo.ROOT, out=out)
+    compat_session.main(argv, root=root or repo.ROOT, out=out)
     return out.getvalue()
 
 
@@ -322,7 +323,7 @@ def test_check_session_fails_listing_every_problem(tmp_path):
     edit(root / "README.md", "| v1.16.5 | v1.30.8 |", "| v1.16.5 | v1.30.7 |")
     out = io.StringIO()
     with pytest.raises(ToolkitError, match=r"compat --check found 2 problem\(s\)"):
-        compat.main(["--check"], root=root, out=out)
+        compat_session.main(["--check"], root=root, out=out)
     lines = out.getvalue().splitlines()
     assert len(lines) == 2 and all(line.startswith("fail ") for line in lines)
 
@@ -348,7 +349,7 @@ def test_nox_session_prints_the_envoy_version():
 
 
 def test_module_runs_without_the_sdk():
-    code = "import sys, tools.compat; print('docker' in sys.modules)"
+    code = "import sys, tools.envoy.compat; print('docker' in sys.modules)"
     proc = subprocess.run(
         [sys.executable, "-c", code], cwd=repo.ROOT, capture_output=True, text=True, check=True
     )

@@ -30,10 +30,10 @@ from pathlib import Path
 
 import pytest
 
-from tools import doctor, resources
-from tools.doctor import FAIL, OK, WARN, Findings, Probes
 from tools.errors import ToolkitError
-from tools.settings import resolve
+from tools.image import answers, doctor, doctor_facts, doctor_machine, images, resources
+from tools.image.doctor import FAIL, OK, WARN, Findings, Probes
+from tools.image.resolve import resolve
 from tools.tests.toolkit_fixtures import DISTRO_DOCKER, engine_problem, skip_or_fail
 
 FIXTURES = Path(__file__).parent / "fixtures" / "doctor"
@@ -106,7 +106,7 @@ def engine(env):
 
 @pytest.fixture
 def amd64_host():
-    from tools.settings import host_arch
+    from tools.image.settings import host_arch
 
     if host_arch() != "amd64":
         pytest.skip("the recorded emulation cases are written for an amd64 host")
@@ -143,9 +143,9 @@ def recorded(name: str) -> str:
     return (FIXTURES / name).read_text()
 
 
-def inspected(name: str) -> doctor.BuilderReport:
+def inspected(name: str) -> answers.BuilderReport:
     """The report parsed from one recorded `docker buildx inspect`."""
-    report = doctor.parse_inspect(recorded(name))
+    report = answers.parse_inspect(recorded(name))
     assert report is not None, name
     return report
 
@@ -175,8 +175,8 @@ def test_parse_inspect_two_nodes_and_manual_platforms():
 
 
 def test_parse_inspect_rejects_other_text():
-    assert doctor.parse_inspect('ERROR: no builder "x" found\n') is None
-    assert doctor.parse_inspect("") is None
+    assert answers.parse_inspect('ERROR: no builder "x" found\n') is None
+    assert answers.parse_inspect("") is None
 
 
 # --- recorded binfmt_misc ------------------------------------------------------------------
@@ -195,13 +195,13 @@ def test_parse_inspect_rejects_other_text():
     ],
 )
 def test_read_binfmt(case, arch, state, entry):
-    found = doctor.read_binfmt(arch, BINFMT / case)
+    found = doctor_facts.read_binfmt(arch, BINFMT / case)
     assert (found.state, found.entry) == (state, entry)
 
 
 def test_read_binfmt_unmounted(tmp_path):
-    assert doctor.read_binfmt("arm64", tmp_path).state == "unmounted"
-    assert doctor.read_binfmt("arm64", tmp_path / "absent").state == "unmounted"
+    assert doctor_facts.read_binfmt("arm64", tmp_path).state == "unmounted"
+    assert doctor_facts.read_binfmt("arm64", tmp_path / "absent").state == "unmounted"
 
 
 # --- judging recorded engine figures -------------------------------------------------------
@@ -232,7 +232,7 @@ def findings(checkout, *args, info_fixture=None) -> Findings:
 )
 def test_memory_on_recorded_engines(amd64_host, checkout, fixture, args, status, jobs, words):
     f = findings(checkout, *args, info_fixture=fixture)
-    check = doctor.check_memory(f)
+    check = doctor_machine.check_memory(f)
     assert (check.status, f.recommended_jobs) == (status, jobs), check
     for word in words:
         assert word in check.line()
@@ -242,7 +242,7 @@ def test_memory_on_recorded_engines(amd64_host, checkout, fixture, args, status,
 
 def test_memory_without_engine_uses_host_figures(checkout):
     f = findings(checkout)
-    check = doctor.check_memory(f)
+    check = doctor_machine.check_memory(f)
     assert check.status == WARN and "the engine did not answer" in check.detail
     host = resources.host_resources()
     assert f.recommended_jobs == resources.recommend_jobs(host.memory_bytes, host.cpus)
@@ -252,27 +252,27 @@ def test_memory_without_engine_uses_host_figures(checkout):
     ("gib", "status"), [(5, FAIL), (9.9, FAIL), (10, WARN), (39, WARN), (40, OK), (300, OK)]
 )
 def test_disk_thresholds(gib, status):
-    check = doctor.judge_disk(int(gib * resources.GIB), "/var/lib/docker")
+    check = doctor_machine.judge_disk(int(gib * resources.GIB), "/var/lib/docker")
     assert check.status == status
     assert check.detail.startswith(f"{gib:.0f} GiB free at /var/lib/docker")
 
 
 def test_disk_inside_a_vm_is_not_measured(checkout):
-    check = doctor.check_disk(findings(checkout, info_fixture="info_desktop_8g"))
+    check = doctor_machine.check_disk(findings(checkout, info_fixture="info_desktop_8g"))
     assert check.status == WARN
     assert "inside Docker Desktop VM" in check.detail and "disk limit" in check.fix
 
 
 def test_emulation_on_docker_desktop(amd64_host, checkout):
     f = findings(checkout, "--arch", "multi", info_fixture="info_desktop_8g")
-    f.report = doctor.parse_inspect(recorded("inspect_desktop_docker.txt"))
-    assert doctor.check_emulation(f).status == OK
+    f.report = answers.parse_inspect(recorded("inspect_desktop_docker.txt"))
+    assert doctor_machine.check_emulation(f).status == OK
 
 
 def test_emulation_on_a_remote_engine_cannot_be_told(amd64_host, checkout):
     f = findings(checkout, "--arch", "arm64", info_fixture="info_linux_server")
     f.endpoint = "tcp://buildhost:2376"
-    check = doctor.check_emulation(f)
+    check = doctor_machine.check_emulation(f)
     assert check.status == WARN and "exec format error" in check.fix
 
 
@@ -290,7 +290,7 @@ def test_emulation_on_a_remote_engine_cannot_be_told(amd64_host, checkout):
     ],
 )
 def test_registry_of(reference, registry):
-    assert doctor.registry_of(reference) == registry
+    assert images.registry_of(reference) == registry
 
 
 # --- end to end, no engine (the stand-in CLI answers) --------------------------------------
@@ -480,6 +480,32 @@ def test_named_builder_must_exist(checkout, standin, no_engine):
     assert builder["status"] == FAIL
     assert 'no builder "mine" found' in builder["detail"]
     assert "docker buildx create --name mine" in builder["fix"]
+
+
+def test_named_kubernetes_builder_runs_both_platforms(amd64_host, checkout, standin, no_engine):
+    """A builder on Kubernetes (buildx's kubernetes driver), one node per architecture."""
+    standin.builders(k8s="inspect_kubernetes.txt")
+    document, _ = run_doctor(
+        checkout, standin, "--arch=multi", "--builder=k8s", probes=binfmt("none")
+    )
+    checks = by_name(document)
+    assert checks["builder"]["status"] == OK
+    assert checks["builder"]["detail"] == "`k8s`, driver kubernetes"
+    # Its nodes' own platforms decide, not this machine's (empty) binfmt_misc table.
+    assert checks["emulation"]["status"] == OK
+    assert checks["emulation"]["detail"] == "builder `k8s` runs linux/arm64"
+    assert not any("--bootstrap" in c for c in standin.calls)  # it runs already
+
+
+def test_named_remote_buildkit_that_refuses_fails(checkout, standin, no_engine):
+    """A BuildKit daemon of one's own (buildx's remote driver) that does not answer."""
+    standin.builders(remote_bk="inspect_remote_error.txt")
+    document, error = run_doctor(checkout, standin, "--builder=remote-bk")
+    builder = by_name(document)["builder"]
+    assert builder["status"] == FAIL
+    assert builder["detail"].startswith("`remote-bk` (remote) does not work: listing workers:")
+    assert "docker buildx rm remote-bk" in builder["fix"]
+    assert "builder" in error.message
 
 
 def test_docker_driver_cannot_build_two_platforms(amd64_host, checkout, standin, no_engine):
@@ -728,7 +754,7 @@ def test_engine_checks_on_the_real_engine(checkout, standin, engine, local_image
     }  # fmt: skip
     assert document["recommended_jobs"] == resources.recommend_jobs(info["MemTotal"], info["NCPU"])
     free = shutil.disk_usage(info["DockerRootDir"]).free
-    expected = doctor.judge_disk(free, info["DockerRootDir"])
+    expected = doctor_machine.judge_disk(free, info["DockerRootDir"])
     shown = re.match(r"(\d+) GiB free at (\S+)", checks["disk"]["detail"])
     assert shown is not None, checks["disk"]["detail"]
     assert (checks["disk"]["status"], shown.group(2)) == (expected.status, info["DockerRootDir"])

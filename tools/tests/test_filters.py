@@ -17,84 +17,142 @@ from typing import Callable
 
 import pytest
 
-from tools import filters
+from tools.engine import bench, filters, policy
 from tools.errors import ToolkitError
 from tools.tests.toolkit_fixtures import skip_or_fail
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-# --- one list of sources for CMake and Bazel ------------------------------------------------
+# --- one list of sources for CMake and Bazel: the folder ------------------------------------
+
+FILTERS = REPO / "cilium-filters"
+CMAKE = (FILTERS / "CMakeLists.txt").read_text()
+# cilium_library(<target> <folder> [DEPS <library names>] [LIBS ...])
+_CMAKE_LIBRARY = re.compile(r"^cilium_library\((\S+) (\S+)((?:\s[^)]*)?)\)", re.M)
 
 
-def cmake_list(name: str) -> list[str]:
-    text = (REPO / "cilium-filters" / "CMakeLists.txt").read_text()
-    match = re.search(rf"set\({name}\s(.*?)\)", text, re.S)
-    assert match, f"{name} not found in CMakeLists.txt"
-    return sorted(match.group(1).split())
+def cmake_libraries() -> dict[str, tuple[str, list[str]]]:
+    """folder -> (CMake target, the folders of the engine libraries it uses)."""
+    out = {}
+    for target, folder, rest in _CMAKE_LIBRARY.findall(CMAKE):
+        words = rest.split()
+        deps = words[words.index("DEPS") + 1 :] if "DEPS" in words else []
+        if "LIBS" in deps:
+            deps = deps[: deps.index("LIBS")]
+        out[folder] = (target, [f"policy/{d}" for d in deps])
+    return out
 
 
-def bazel_rules(path: Path) -> dict[str, dict]:
-    """name -> keyword arguments of every rule call in a BUILD file (literals only)."""
-    rules = {}
+def bazel_calls(path: Path) -> dict[str, ast.Call]:
+    """name -> the rule call of that name in a BUILD file."""
+    calls: dict[str, ast.Call] = {}
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-            kwargs = {}
             for kw in node.keywords:
-                try:
-                    kwargs[kw.arg] = ast.literal_eval(kw.value)
-                except ValueError:
-                    kwargs[kw.arg] = None  # glob(...), select(...)
-            if "name" in kwargs:
-                rules[kwargs["name"]] = kwargs
-    return rules
+                if kw.arg == "name" and isinstance(kw.value, ast.Constant):
+                    calls[str(kw.value.value)] = node
+    return calls
 
 
-def test_cmake_and_bazel_list_the_same_engine_sources():
-    rules = bazel_rules(REPO / "cilium-filters" / "BUILD")
-    assert sorted(rules["policy_lib"]["srcs"]) == cmake_list("CILIUM_POLICY_SOURCES")
-    assert sorted(rules["policy_tool_lib"]["srcs"]) == cmake_list("CILIUM_POLICY_TOOL_SOURCES")
-    assert sorted(rules["cilium-policy"]["srcs"]) == cmake_list("CILIUM_POLICY_MAIN_SOURCES")
+def keyword(call: ast.Call, name: str) -> ast.expr:
+    return next(kw.value for kw in call.keywords if kw.arg == name)
 
 
-def test_every_source_file_is_built_by_both():
-    rules = bazel_rules(REPO / "cilium-filters" / "BUILD")
-    for folder, rule in (("policy", "policy_lib"), ("tool", "policy_tool_lib")):
-        on_disk = sorted(
-            p.relative_to(REPO / "cilium-filters").as_posix()
-            for p in (REPO / "cilium-filters" / folder).iterdir()
-        )
-        declared = rules[rule]["srcs"] + rules[rule]["hdrs"]
-        if rule == "policy_tool_lib":
-            declared = declared + rules["cilium-policy"]["srcs"]
-        assert sorted(declared) == on_disk, f"{folder}/ and the {rule} rule disagree"
-        cmake = (
-            cmake_list("CILIUM_POLICY_SOURCES")
-            if folder == "policy"
-            else cmake_list("CILIUM_POLICY_TOOL_SOURCES") + cmake_list("CILIUM_POLICY_MAIN_SOURCES")
-        )
-        assert sorted(cmake) == sorted(p for p in on_disk if p.endswith(".cc"))
+def keyword_or(call: ast.Call, name: str) -> bool:
+    return any(kw.arg == name for kw in call.keywords)
 
 
-def test_cmake_and_bazel_list_the_same_unit_tests():
-    rules = bazel_rules(REPO / "tests" / "BUILD")
-    bazel = sorted(s.removeprefix("policy/") for s in rules["policy_engine_test"]["srcs"])
-    cmake = cmake_list("CILIUM_POLICY_TEST_SOURCES")
-    assert [s for s in bazel if s.endswith(".cc")] == cmake
-    on_disk = sorted(p.name for p in (REPO / "tests" / "policy").iterdir() if p.is_file())
-    assert bazel == on_disk
+def glob_of(value: ast.expr) -> tuple[list[str], list[str]]:
+    """The patterns and exclusions of a `glob(...)` expression."""
+    assert isinstance(value, ast.Call) and getattr(value.func, "id", "") == "glob", ast.dump(value)
+    excludes = [ast.literal_eval(kw.value) for kw in value.keywords if kw.arg == "exclude"]
+    return ast.literal_eval(value.args[0]), excludes[0] if excludes else []
 
 
-def test_api_protos_the_engine_uses_are_declared_for_both():
-    cmake = cmake_list("CILIUM_API_PROTOS")
-    rules = bazel_rules(REPO / "cilium-filters" / "api" / "BUILD")
-    for proto in cmake:
-        stem = proto.removesuffix(".proto")
-        assert rules[f"{stem}_proto"]["srcs"] == [proto]
-        assert rules[f"{stem}_proto"]["import_prefix"] == "cilium/api"
-        assert f"{stem}_cc_proto" in rules
-        label = f"//cilium-filters/api:{stem}_cc_proto"
-        assert label in bazel_rules(REPO / "cilium-filters" / "BUILD")["policy_lib"]["deps"]
+def library_rule(folder: str) -> ast.Call:
+    name = folder.rsplit("/", 1)[-1]
+    return bazel_calls(FILTERS / folder / "BUILD")[name]
+
+
+def bazel_deps(folder: str) -> list[str]:
+    rule = library_rule(folder)
+    labels = ast.literal_eval(keyword(rule, "deps")) if keyword_or(rule, "deps") else []
+    return sorted(
+        label.removeprefix("//cilium-filters/")
+        for label in labels
+        if label.startswith("//cilium-filters/policy/")
+    )
+
+
+def test_each_library_is_one_folder_in_both_build_systems():
+    """Every folder of the engine is one library, its files the sources for CMake and Bazel."""
+    libraries = cmake_libraries()
+    engine = {p.parent.relative_to(FILTERS).as_posix() for p in FILTERS.glob("policy/*/*.cc")}
+    assert sorted(engine) == sorted(f for f in libraries if f.startswith("policy/"))
+    assert not list((FILTERS / "policy").glob("*.*")), "sources belong in a library's folder"
+    # CMake's cilium_library takes the folder's files ...
+    globs = 'file(GLOB sources CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/${folder}/*.cc")'
+    assert globs in CMAKE
+    assert 'list(FILTER sources EXCLUDE REGEX "/main\\\\.cc$")' in CMAKE
+    # ... and so does Bazel's, which every folder's BUILD calls by the folder's name.
+    macro = ast.parse((FILTERS / "bazel" / "library.bzl").read_text())
+    rule = next(n for n in ast.walk(macro) if isinstance(n, ast.Call) and keyword_or(n, "srcs"))
+    srcs = keyword(rule, "srcs")
+    assert isinstance(srcs, ast.Call) and ast.unparse(srcs.func) == "native.glob"
+    assert ast.literal_eval(srcs.args[0]) == ["*.cc"]
+    assert ast.unparse(keyword(rule, "hdrs")) == "native.glob(['*.h'])"
+    for folder, (target, _) in libraries.items():
+        assert target == "cilium_policy_" + folder.rsplit("/", 1)[-1]
+        call = library_rule(folder)
+        assert getattr(call.func, "id", "") == "cilium_library", folder
+        excluded = [kw.value for kw in call.keywords if kw.arg == "exclude"]
+        assert [ast.literal_eval(e) for e in excluded] in ([], [["main.cc"]]), folder
+    # The tool's main.cc is the binary in both.
+    assert "add_executable(cilium-policy tool/main.cc)" in CMAKE
+    binary = bazel_calls(FILTERS / "tool" / "BUILD")["cilium-policy"]
+    assert ast.literal_eval(keyword(binary, "srcs")) == ["main.cc"]
+
+
+def test_libraries_use_each_other_one_way_and_both_say_so():
+    """DEPS in CMake and deps in Bazel agree, there is no cycle, and every #include of the
+    engine's headers stays within a library's own dependencies."""
+    libraries = cmake_libraries()
+    for folder, (_, deps) in libraries.items():
+        assert sorted(deps) == bazel_deps(folder), folder
+
+    def closure(folder: str, seen: tuple[str, ...] = ()) -> set[str]:
+        assert folder not in seen, f"a cycle: {' -> '.join(seen + (folder,))}"
+        out = {folder}
+        for dep in libraries[folder][1]:
+            out |= closure(dep, seen + (folder,))
+        return out
+
+    include = re.compile(r'^#include "cilium-filters/(policy/\w+)/', re.M)
+    for folder in libraries:
+        allowed = closure(folder)
+        for source in (FILTERS / folder).iterdir():
+            if source.suffix in (".h", ".cc"):
+                for used in include.findall(source.read_text()):
+                    assert used in allowed, f"{source.relative_to(REPO)} includes {used}/"
+
+
+def test_unit_tests_are_the_folder_for_both():
+    assert 'file(GLOB TEST_SOURCES CONFIGURE_DEPENDS "${REPO_ROOT}/tests/policy/*.cc")' in CMAKE
+    test = bazel_calls(REPO / "tests" / "BUILD")["policy_engine_test"]
+    assert glob_of(keyword(test, "srcs")) == (["policy/*.cc", "policy/*.h"], [])
+
+
+def test_api_protos_are_the_folder_for_both():
+    assert (
+        'file(GLOB API_PROTOS CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/api/*.proto")' in CMAKE
+    )
+    calls = bazel_calls(FILTERS / "api" / "BUILD")
+    assert glob_of(keyword(calls["api_proto"], "srcs")) == (["*.proto"], [])
+    assert ast.literal_eval(keyword(calls["api_proto"], "import_prefix")) == "cilium/api"
+    assert "api_cc_validate" in calls  # and the validators, as Envoy's API has them
+    tool = bazel_calls(FILTERS / "tool" / "BUILD")
+    assert glob_of(keyword(tool["tool_proto"], "srcs")) == (["*.proto"], [])
 
 
 # --- plans ------------------------------------------------------------------------------------
@@ -104,26 +162,64 @@ def plan_text(plan) -> str:
     return "\n".join(step.line() for step in plan.steps)
 
 
+PGV = "github.com/envoyproxy/protoc-gen-validate@v1.3.3"
+
+
+def cache(tmp_path: Path) -> tuple[dict[str, str], Path]:
+    """A toolkit cache of its own, and where the pinned plugin goes in it."""
+    environ = {"PATH": "", "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    return environ, filters.validators(environ).plugin
+
+
+def test_validators_are_the_pinned_plugin(tmp_path):
+    pin = filters.validators({}).pin
+    assert pin.target == PGV  # tools/api/api_plugins.toml, as for the Go API
+    environ, plugin = cache(tmp_path)
+    assert plugin == tmp_path / f"cache/cilium-envoy-toolkit/go-plugins/{PGV.split('/')[-1]}" / (
+        "protoc-gen-validate"
+    )
+    assert not filters.validators(environ).installed
+
+
 def test_dev_plan_on_a_fresh_checkout(tmp_path):
-    plan, lacking = filters.plan_filters(filters.Options(), tmp_path, environ={"PATH": ""})
+    environ, plugin = cache(tmp_path)
+    plan, lacking = filters.plan_filters(filters.Options(), tmp_path, environ=environ)
     lines = [step.line() for step in plan.steps]
     assert lines == [
-        "cmake -S cilium-filters -B build/filters/dev -G Ninja -DCMAKE_BUILD_TYPE=Debug",
+        f"GOBIN={plugin.parent} go install {PGV}",
+        "cmake -S cilium-filters -B build/filters/dev -G Ninja -DCMAKE_BUILD_TYPE=Debug "
+        f"-DCILIUM_PGV_PLUGIN={plugin} -DCILIUM_PGV_MODULE={PGV}",
         "cmake --build build/filters/dev --target policy_engine_test cilium-policy cilium_module "
         "module_test",
         "build/filters/dev/policy_engine_test --gtest_brief=1",
         "build/filters/dev/module_test --gtest_brief=1",
     ]
-    assert "dev" in lacking and "cmake" in lacking["dev"]
+    assert "dev" in lacking and "cmake" in lacking["dev"] and "go" in lacking["dev"]
+    # The plugin is installed once, before the first of several builds.
+    both, _ = filters.plan_filters(filters.Options(sanitize=True, bench=True), tmp_path, environ)
+    assert sum("go install" in step.line() for step in both.steps) == 1
+
+
+def configured(tmp_path: Path, name: str, *cache_lines: str) -> dict[str, str]:
+    """A configured build folder, with the pinned plugin installed; returns the environment."""
+    environ, plugin = cache(tmp_path)
+    plugin.parent.mkdir(parents=True)
+    plugin.write_text("#!/bin/sh\n")
+    plugin.chmod(0o755)
+    folder = tmp_path / "build/filters" / name
+    folder.mkdir(parents=True)
+    (folder / "build.ninja").write_text("")
+    (folder / "CMakeCache.txt").write_text(
+        "".join(f"{line}\n" for line in cache_lines)
+        + f"CILIUM_PGV_PLUGIN:FILEPATH={plugin}\nCILIUM_PGV_MODULE:STRING={PGV}\n"
+    )
+    return environ
 
 
 def test_configured_folder_is_only_built(tmp_path):
-    folder = tmp_path / "build/filters/dev"
-    folder.mkdir(parents=True)
-    (folder / "build.ninja").write_text("")
-    (folder / "CMakeCache.txt").write_text("CMAKE_BUILD_TYPE:STRING=Debug\n")
+    environ = configured(tmp_path, "dev", "CMAKE_BUILD_TYPE:STRING=Debug")
     options = filters.Options(gtest_filter="RuleOrder*", jobs=3)
-    plan, lacking = filters.plan_filters(options, tmp_path, environ={})
+    plan, lacking = filters.plan_filters(options, tmp_path, environ=environ)
     assert [s.line() for s in plan.steps] == [
         "cmake --build build/filters/dev --target policy_engine_test cilium-policy cilium_module "
         "module_test --parallel 3",
@@ -131,6 +227,14 @@ def test_configured_folder_is_only_built(tmp_path):
         "build/filters/dev/module_test --gtest_brief=1 '--gtest_filter=RuleOrder*'",
     ]
     assert lacking == {}
+
+
+def test_another_pin_configures_again(tmp_path):
+    environ = configured(tmp_path, "dev", "CMAKE_BUILD_TYPE:STRING=Debug")
+    cache_file = tmp_path / "build/filters/dev/CMakeCache.txt"
+    cache_file.write_text(cache_file.read_text().replace(PGV.rsplit("@", 1)[1], "v1.0.4"))
+    plan, _ = filters.plan_filters(filters.Options(), tmp_path, environ=environ)
+    assert plan.steps[0].argv[:2] == ("cmake", "-S")
 
 
 def test_sanitize_plan_uses_clang_and_fuzzes_briefly(tmp_path):
@@ -171,28 +275,27 @@ def test_longer_fuzz_and_benchmarks(tmp_path):
 
 
 def test_changed_options_configure_again(tmp_path):
-    folder = tmp_path / "build/filters/sanitize"
-    folder.mkdir(parents=True)
-    (folder / "build.ninja").write_text("")
-    (folder / "CMakeCache.txt").write_text(
-        "CMAKE_BUILD_TYPE:STRING=Debug\nCILIUM_SANITIZE:BOOL=ON\nCILIUM_FUZZ:BOOL=ON\n"
-        "CMAKE_CXX_FLAGS_DEBUG:STRING=-O1 -g\n"
+    environ = configured(
+        tmp_path,
+        "sanitize",
+        "CMAKE_BUILD_TYPE:STRING=Debug",
+        "CILIUM_SANITIZE:BOOL=ON",
+        "CILIUM_FUZZ:BOOL=ON",
+        "CMAKE_CXX_FLAGS_DEBUG:STRING=-O1 -g",
     )
-    plan, _ = filters.plan_filters(filters.Options(sanitize=True), tmp_path, environ={})
+    folder = tmp_path / "build/filters/sanitize"
+    plan, _ = filters.plan_filters(filters.Options(sanitize=True), tmp_path, environ=environ)
     assert plan.steps[0].argv[:2] == ("cmake", "-S")  # CILIUM_TSAN is new
     (folder / "CMakeCache.txt").write_text(
         (folder / "CMakeCache.txt").read_text() + "CILIUM_TSAN:BOOL=ON\n"
     )
-    plan, _ = filters.plan_filters(filters.Options(sanitize=True), tmp_path, environ={})
+    plan, _ = filters.plan_filters(filters.Options(sanitize=True), tmp_path, environ=environ)
     assert plan.steps[0].argv[:2] == ("cmake", "--build")
 
 
 def test_clean_configures_afresh(tmp_path):
-    folder = tmp_path / "build/filters/dev"
-    folder.mkdir(parents=True)
-    (folder / "build.ninja").write_text("")
-    (folder / "CMakeCache.txt").write_text("")
-    plan, _ = filters.plan_filters(filters.Options(clean=True), tmp_path, environ={})
+    environ = configured(tmp_path, "dev", "CMAKE_BUILD_TYPE:STRING=Debug")
+    plan, _ = filters.plan_filters(filters.Options(clean=True), tmp_path, environ=environ)
     assert plan.steps[0].argv[-1] == "--fresh"
 
 
@@ -251,7 +354,7 @@ def test_bench_summary_states_the_goals(tmp_path):
         run("BM_Parse/10000", 60.0), run("BM_Update/10000", 200.0),
         run("BM_BaselineHashAndBinarySearch", 15.0, "ns"), run("BM_CheckL4", 27.0, "ns"),
     ]}))  # fmt: skip
-    text = filters.bench_summary(results)
+    text = bench.bench_summary(results)
     assert "BM_Update/1000 / BM_Parse/1000 = 2.25 (<= 3) ok" in text  # best of repetitions
     assert "BM_Update/10000 / BM_Parse/10000 = 3.33 (<= 3) OVER GOAL" in text
     assert "BM_CheckL4 / BM_BaselineHashAndBinarySearch = 1.80 (<= 2) ok" in text
@@ -263,15 +366,15 @@ def test_bench_summary_states_the_goals(tmp_path):
 
 def test_policy_needs_a_command(tmp_path):
     with pytest.raises(ToolkitError) as error:
-        filters.policy_main([], root=tmp_path)
+        policy.main([], root=tmp_path)
     assert "nox -s policy -- eval" in error.value.message
     with pytest.raises(ToolkitError) as error:
-        filters.policy_main(["evaluate"], root=tmp_path)
+        policy.main(["evaluate"], root=tmp_path)
     assert "use one of eval, check, explain" in error.value.message
 
 
 def test_policy_dry_run(tmp_path, capsys):
-    filters.policy_main(["check", "--policy", "p.yaml", "--dry-run"], root=tmp_path, environ={})
+    policy.main(["check", "--policy", "p.yaml", "--dry-run"], root=tmp_path, environ={})
     out = capsys.readouterr().out
     assert "cmake --build build/filters/dev --target cilium-policy" in out
     assert "build/filters/dev/cilium-policy check --policy p.yaml" in out
@@ -376,4 +479,4 @@ def test_which_tools_are_looked_for(monkeypatch, tmp_path):
         (bin_dir / tool).chmod(0o755)
     monkeypatch.setenv("PATH", str(bin_dir))
     lacking = filters.missing(filters.SANITIZE, environ={"PATH": str(bin_dir)})
-    assert lacking == ["protoc", "pkg-config", "grpc_cpp_plugin", "clang++"]
+    assert lacking == ["protoc", "pkg-config", "grpc_cpp_plugin", "go", "clang++"]

@@ -66,25 +66,27 @@ HOOKS = {
 # --- build descriptions --------------------------------------------------------------------
 
 
-def _listed(text: str, name: str) -> List[str]:
-    block = re.search(rf"set\({name}\n(.*?)\)", text, re.S)
-    assert block, name
-    return block[1].split()
-
-
-def test_cmake_and_bazel_list_the_same_module_sources():
+def test_the_module_folder_is_its_source_list_for_cmake_and_bazel():
+    """Both build systems take the folder's files by the same globs: *_filter.cc and abi/*.cc
+    (but abi_check.cc) make the shared object, the other *.cc its Envoy-free core."""
     cmake = (MODULE / "CMakeLists.txt").read_text()
     build = (MODULE / "BUILD").read_text()
-    for name in ("CILIUM_MODULE_CORE_SOURCES", "CILIUM_MODULE_FILTER_SOURCES"):
-        for source in _listed(cmake, name):
-            assert f'"{source}"' in build, f"BUILD lacks {source}"
-    bazel_sources = set(re.findall(r'"([\w/]+\.cc)"', build)) - {"abi/abi_check.cc"}
-    cmake_sources = set(_listed(cmake, "CILIUM_MODULE_CORE_SOURCES")) | set(
-        _listed(cmake, "CILIUM_MODULE_FILTER_SOURCES")
+    assert (
+        'file(GLOB CILIUM_MODULE_CORE_SOURCES CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/*.cc")'
+        in cmake
     )
-    assert bazel_sources == cmake_sources
-    on_disk = {p.relative_to(MODULE).as_posix() for p in MODULE.rglob("*.cc")}
-    assert on_disk == cmake_sources | {"abi/abi_check.cc"}
+    assert 'list(FILTER CILIUM_MODULE_CORE_SOURCES EXCLUDE REGEX "_filter\\\\.cc$")' in cmake
+    assert (
+        '"${CMAKE_CURRENT_SOURCE_DIR}/*_filter.cc"\n     "${CMAKE_CURRENT_SOURCE_DIR}/abi/*.cc")'
+        in cmake
+    )
+    assert 'list(FILTER CILIUM_MODULE_FILTER_SOURCES EXCLUDE REGEX "/abi_check\\\\.cc$")' in cmake
+    assert 'srcs = glob(["*.cc"], exclude = ["*_filter.cc"])' in build
+    assert '["*_filter.cc", "abi/*.cc"],\n        exclude = ["abi/abi_check.cc"],' in build
+    # Every source is one of the two kinds, or the ABI check.
+    for source in MODULE.rglob("*.cc"):
+        rel = source.relative_to(MODULE).as_posix()
+        assert "/" not in rel or rel.startswith("abi/"), rel
 
 
 def test_our_abi_header_declares_every_hook():
@@ -332,7 +334,7 @@ def test_a_real_request_is_allowed_or_denied_by_policy(running):
 
 
 def test_release_build_compiles_the_module_with_envoys_dependencies():
-    from tools import bazel
+    from tools.envoy import bazel
 
     build = (MODULE / "BUILD").read_text()
     for target in bazel.MODULE_TARGETS:
@@ -342,7 +344,8 @@ def test_release_build_compiles_the_module_with_envoys_dependencies():
     assert re.search(r'cc_binary\(\s*name = "libcilium.so",.*?linkshared = True', build, re.S)
     assert bazel.MODULE_BUILT == "cilium-filters/module/libcilium.so"
     # The same engine as cilium-envoy, Envoy's own gRPC, protobuf and RE2 (Envoy 1.38's names).
-    for dep in ('"//cilium-filters:policy_lib"', '"@com_github_grpc_grpc//:grpc++"',
+    for dep in ('"//cilium-filters/policy/decide"', '"//cilium-filters/policy/hosts"',
+                '"//cilium-filters/policy/access_log"', '"@com_github_grpc_grpc//:grpc++"',
                 '"@com_google_protobuf//:protobuf"', '"@com_googlesource_code_re2//:re2"',
                 '"@envoy//source/extensions/dynamic_modules/abi"'):  # fmt: skip
         assert dep in build, dep
@@ -350,7 +353,7 @@ def test_release_build_compiles_the_module_with_envoys_dependencies():
 
 
 def test_runtime_image_finds_the_module_by_name():
-    from tools import bazel
+    from tools.envoy import bazel
 
     text = (REPO / "Dockerfile").read_text()
     runtime = text.rsplit("\nFROM ", 1)[1]
@@ -363,7 +366,7 @@ def test_runtime_image_finds_the_module_by_name():
 
 def test_install_refuses_a_build_without_the_module(tmp_path):
     """tools.bazel install, run for real on a tree whose build produced no module."""
-    from tools import bazel
+    from tools.envoy import bazel
 
     root = tmp_path / "tree"
     (root / "bazel-bin").mkdir(parents=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tools import images
+from tools.image import images
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pull"
 COMPILE_ERROR = """\

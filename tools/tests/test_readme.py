@@ -30,7 +30,7 @@ def test_readme_module_is_a_leaf():
 
 
 def test_every_option_is_documented_once():
-    from tools.settings import OPTIONS
+    from tools.image.settings import OPTIONS
 
     text = readme.read_block(README.read_text(), "settings-table")
     assert text is not None

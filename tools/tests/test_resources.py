@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tools import resources
-from tools.resources import GIB, recommend_jobs
+from tools.image import docker, resources
+from tools.image.resources import GIB, recommend_jobs
 from tools.tests.toolkit_fixtures import DISTRO_DOCKER, engine_problem, skip_or_fail
 
 FIXTURES = Path(__file__).parent / "fixtures" / "doctor"
@@ -85,13 +85,13 @@ def test_host_resources_are_this_machine():
 
 def test_no_engine_means_host_figures(monkeypatch, tmp_path):
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/nobody.sock")
-    assert resources.engine_resources("docker") == resources.host_resources()
+    assert docker.engine_resources("docker") == resources.host_resources()
     with pytest.raises(resources.EngineUnavailable, match="nothing listens at unix://"):
-        resources.connect()
+        docker.connect()
 
 
 def test_module_does_not_import_the_sdk():
-    code = "import sys, tools.resources; print('docker' in sys.modules)"
+    code = "import sys, tools.image.docker; print('docker' in sys.modules)"
     root = Path(__file__).resolve().parents[2]
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
@@ -122,10 +122,10 @@ def test_current_context_is_honoured(monkeypatch, tmp_path):
     monkeypatch.delenv("DOCKER_CONTEXT", raising=False)
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "cfg"))
     _write_context(tmp_path / "cfg", "colima", f"unix://{tmp_path}/colima.sock")
-    assert resources.client_kwargs()["base_url"] == f"unix://{tmp_path}/colima.sock"
+    assert docker.client_kwargs()["base_url"] == f"unix://{tmp_path}/colima.sock"
     # DOCKER_HOST wins over the context, as with the CLI.
     monkeypatch.setenv("DOCKER_HOST", "tcp://10.0.0.1:2375")
-    assert resources.client_kwargs()["base_url"] == "tcp://10.0.0.1:2375"
+    assert docker.client_kwargs()["base_url"] == "tcp://10.0.0.1:2375"
 
 
 # --- the real engine -----------------------------------------------------------------------
@@ -143,7 +143,7 @@ def _engine_or_skip() -> dict:
 def test_engine_figures_come_from_the_engine(monkeypatch):
     monkeypatch.delenv("DOCKER_CONTEXT", raising=False)
     info = _engine_or_skip()
-    found = resources.engine_resources(DISTRO_DOCKER)
+    found = docker.engine_resources(DISTRO_DOCKER)
     assert (found.source, found.memory_bytes, found.cpus) == (
         "engine",
         info["MemTotal"],
@@ -159,10 +159,10 @@ def test_context_naming_a_dead_socket_is_not_the_default_engine(monkeypatch, tmp
     monkeypatch.delenv("DOCKER_CONTEXT", raising=False)
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "cfg"))
     _write_context(tmp_path / "cfg", "gone", f"unix://{tmp_path}/gone.sock")
-    assert resources.engine_resources(DISTRO_DOCKER).source == "host"
+    assert docker.engine_resources(DISTRO_DOCKER).source == "host"
     _write_context(tmp_path / "cfg2", "here", "unix:///var/run/docker.sock")
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "cfg2"))
-    assert resources.engine_resources(DISTRO_DOCKER).source == "engine"
+    assert docker.engine_resources(DISTRO_DOCKER).source == "engine"
 
 
 @pytest.mark.engine
@@ -171,11 +171,11 @@ def test_cli_fallback_without_the_sdk(monkeypatch):
     monkeypatch.delenv("DOCKER_CONTEXT", raising=False)
     info = _engine_or_skip()
     monkeypatch.setitem(sys.modules, "docker", None)  # makes `import docker` fail
-    found = resources.engine_resources(DISTRO_DOCKER)
+    found = docker.engine_resources(DISTRO_DOCKER)
     assert (found.source, found.memory_bytes, found.cpus) == (
         "engine",
         info["MemTotal"],
         info["NCPU"],
     )
     monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
-    assert resources.engine_resources(DISTRO_DOCKER).source == "host"
+    assert docker.engine_resources(DISTRO_DOCKER).source == "host"

@@ -171,7 +171,7 @@ def checkout(tmp_path: Path) -> Checkout:
 @pytest.fixture
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> dict:
     """An environment without any of the toolkit's variables (the caller's may set some)."""
-    from tools.settings import OPTIONS
+    from tools.image.settings import OPTIONS
 
     for opt in OPTIONS:
         if opt.env:

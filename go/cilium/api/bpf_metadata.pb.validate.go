@@ -221,7 +221,7 @@ type BpfMetadataMultiError []error
 
 // Error returns a concatenation of all the error messages it wraps.
 func (m BpfMetadataMultiError) Error() string {
-	var msgs []string
+	msgs := make([]string, 0, len(m))
 	for _, err := range m {
 		msgs = append(msgs, err.Error())
 	}

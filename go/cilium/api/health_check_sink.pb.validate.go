@@ -82,7 +82,7 @@ type HealthCheckEventPipeSinkMultiError []error
 
 // Error returns a concatenation of all the error messages it wraps.
 func (m HealthCheckEventPipeSinkMultiError) Error() string {
-	var msgs []string
+	msgs := make([]string, 0, len(m))
 	for _, err := range m {
 		msgs = append(msgs, err.Error())
 	}

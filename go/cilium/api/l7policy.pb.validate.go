@@ -74,7 +74,7 @@ type L7PolicyMultiError []error
 
 // Error returns a concatenation of all the error messages it wraps.
 func (m L7PolicyMultiError) Error() string {
-	var msgs []string
+	msgs := make([]string, 0, len(m))
 	for _, err := range m {
 		msgs = append(msgs, err.Error())
 	}

@@ -77,7 +77,7 @@ type NetworkFilterMultiError []error
 
 // Error returns a concatenation of all the error messages it wraps.
 func (m NetworkFilterMultiError) Error() string {
-	var msgs []string
+	msgs := make([]string, 0, len(m))
 	for _, err := range m {
 		msgs = append(msgs, err.Error())
 	}

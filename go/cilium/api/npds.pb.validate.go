@@ -172,7 +172,7 @@ type NetworkPolicyMultiError []error
 
 // Error returns a concatenation of all the error messages it wraps.
 func (m NetworkPolicyMultiError) Error() string {
-	var msgs []string
+	msgs := make([]string, 0, len(m))
 	for _, err := range m {
 		msgs = append(msgs, err.Error())
 	}
@@ -330,7 +330,7 @@ type PortNetworkPolicyMultiError []error
 
 // Error returns a concatenation of all the error messages it wraps.
 func (m PortNetworkPolicyMultiError) Error() string {
-	var msgs []string
+	msgs := make([]string, 0, len(m))
 	for _, err := range m {
 		msgs = append(msgs, err.Error())
 	}
@@ -441,7 +441,7 @@ type TLSContextMultiError []error
 
 // Error returns a concatenation of all the error messages it wraps.
 func (m TLSContextMultiError) Error() string {
-	var msgs []string
+	msgs := make([]string, 0, len(m))
 	for _, err := range m {
 		msgs = append(msgs, err.Error())
 	}
@@ -788,7 +788,7 @@ type PortNetworkPolicyRuleMultiError []error
 
 // Error returns a concatenation of all the error messages it wraps.
 func (m PortNetworkPolicyRuleMultiError) Error() string {
-	var msgs []string
+	msgs := make([]string, 0, len(m))
 	for _, err := range m {
 		msgs = append(msgs, err.Error())
 	}
@@ -937,7 +937,7 @@ type HttpNetworkPolicyRulesMultiError []error
 
 // Error returns a concatenation of all the error messages it wraps.
 func (m HttpNetworkPolicyRulesMultiError) Error() string {
-	var msgs []string
+	msgs := make([]string, 0, len(m))
 	for _, err := range m {
 		msgs = append(msgs, err.Error())
 	}
@@ -1057,7 +1057,7 @@ type HeaderMatchMultiError []error
 
 // Error returns a concatenation of all the error messages it wraps.
 func (m HeaderMatchMultiError) Error() string {
-	var msgs []string
+	msgs := make([]string, 0, len(m))
 	for _, err := range m {
 		msgs = append(msgs, err.Error())
 	}
@@ -1225,7 +1225,7 @@ type HttpNetworkPolicyRuleMultiError []error
 
 // Error returns a concatenation of all the error messages it wraps.
 func (m HttpNetworkPolicyRuleMultiError) Error() string {
-	var msgs []string
+	msgs := make([]string, 0, len(m))
 	for _, err := range m {
 		msgs = append(msgs, err.Error())
 	}
@@ -1372,7 +1372,7 @@ type KafkaNetworkPolicyRulesMultiError []error
 
 // Error returns a concatenation of all the error messages it wraps.
 func (m KafkaNetworkPolicyRulesMultiError) Error() string {
-	var msgs []string
+	msgs := make([]string, 0, len(m))
 	for _, err := range m {
 		msgs = append(msgs, err.Error())
 	}
@@ -1509,7 +1509,7 @@ type KafkaNetworkPolicyRuleMultiError []error
 
 // Error returns a concatenation of all the error messages it wraps.
 func (m KafkaNetworkPolicyRuleMultiError) Error() string {
-	var msgs []string
+	msgs := make([]string, 0, len(m))
 	for _, err := range m {
 		msgs = append(msgs, err.Error())
 	}
@@ -1683,7 +1683,7 @@ type L7NetworkPolicyRulesMultiError []error
 
 // Error returns a concatenation of all the error messages it wraps.
 func (m L7NetworkPolicyRulesMultiError) Error() string {
-	var msgs []string
+	msgs := make([]string, 0, len(m))
 	for _, err := range m {
 		msgs = append(msgs, err.Error())
 	}
@@ -1823,7 +1823,7 @@ type L7NetworkPolicyRuleMultiError []error
 
 // Error returns a concatenation of all the error messages it wraps.
 func (m L7NetworkPolicyRuleMultiError) Error() string {
-	var msgs []string
+	msgs := make([]string, 0, len(m))
 	for _, err := range m {
 		msgs = append(msgs, err.Error())
 	}
@@ -1959,7 +1959,7 @@ type NetworkPoliciesConfigDumpMultiError []error
 
 // Error returns a concatenation of all the error messages it wraps.
 func (m NetworkPoliciesConfigDumpMultiError) Error() string {
-	var msgs []string
+	msgs := make([]string, 0, len(m))
 	for _, err := range m {
 		msgs = append(msgs, err.Error())
 	}

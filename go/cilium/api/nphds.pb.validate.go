@@ -104,7 +104,7 @@ type NetworkPolicyHostsMultiError []error
 
 // Error returns a concatenation of all the error messages it wraps.
 func (m NetworkPolicyHostsMultiError) Error() string {
-	var msgs []string
+	msgs := make([]string, 0, len(m))
 	for _, err := range m {
 		msgs = append(msgs, err.Error())
 	}

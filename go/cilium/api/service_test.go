@@ -63,7 +63,7 @@ func TestServiceNamesAndHTTPPaths(t *testing.T) {
 		if svc == nil || svc.FullName() != s.name {
 			t.Fatalf("%s is not in %s", s.name, s.file.Path())
 		}
-		// The registry key Cilium has always used (IMPORT_DIR in tools/api.py).
+		// The registry key Cilium has always used (IMPORT_DIR in tools/api/generate.py).
 		if s.file.Path() != s.path {
 			t.Errorf("%s is registered as %s, want %s", s.name, s.file.Path(), s.path)
 		}

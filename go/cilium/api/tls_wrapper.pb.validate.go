@@ -71,7 +71,7 @@ type UpstreamTlsWrapperContextMultiError []error
 
 // Error returns a concatenation of all the error messages it wraps.
 func (m UpstreamTlsWrapperContextMultiError) Error() string {
-	var msgs []string
+	msgs := make([]string, 0, len(m))
 	for _, err := range m {
 		msgs = append(msgs, err.Error())
 	}
@@ -173,7 +173,7 @@ type DownstreamTlsWrapperContextMultiError []error
 
 // Error returns a concatenation of all the error messages it wraps.
 func (m DownstreamTlsWrapperContextMultiError) Error() string {
-	var msgs []string
+	msgs := make([]string, 0, len(m))
 	for _, err := range m {
 		msgs = append(msgs, err.Error())
 	}

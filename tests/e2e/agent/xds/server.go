@@ -266,6 +266,9 @@ func (s *Server) received(me *stream, req *discoveryv3.DiscoveryRequest) {
 		Error:    req.GetErrorDetail().GetMessage(),
 		Resource: len(req.GetResourceNames()),
 	}
+	// Seen before anyone learns what it caused (a subscription, an answered update), so a
+	// reader of the events finds this request there once it has that news.
+	s.onEvent(event)
 	s.mu.Lock()
 	if !me.subscribed {
 		me.subscribed = true
@@ -290,5 +293,4 @@ func (s *Server) received(me *stream, req *discoveryv3.DiscoveryRequest) {
 		}
 	}
 	s.mu.Unlock()
-	s.onEvent(event)
 }
