@@ -7,7 +7,8 @@ namespace Cilium {
 namespace Module {
 namespace {
 
-// The record kept in filter state. Version 1; a record of another size or version is refused.
+// The record kept in filter state, as hex, followed by the two address texts of the lengths
+// it gives. Version 2; a record of another version, or text of other lengths, is refused.
 struct Record {
   uint8_t version;
   uint8_t ingress;
@@ -16,7 +17,8 @@ struct Record {
   uint16_t proxy_id;
   uint16_t source_port;
   uint16_t destination_port;
-  uint16_t reserved;
+  uint8_t source_text_length;
+  uint8_t destination_text_length;
   uint32_t source_identity;
   uint64_t source_high;
   uint64_t source_low;
@@ -24,7 +26,8 @@ struct Record {
   uint64_t destination_low;
 };
 static_assert(std::is_trivially_copyable_v<Record>);
-constexpr uint8_t kRecordVersion = 1;
+constexpr uint8_t kRecordVersion = 2;
+constexpr size_t kRecordText = 2 * sizeof(Record);
 constexpr char kHex[] = "0123456789abcdef";
 
 int hexValue(char c) {
@@ -69,13 +72,23 @@ bool ConnectionFacts::fromAddresses(bool ingress, uint16_t proxy_id, std::string
   // Cilium resolves the source's identity when the connection is accepted, for both
   // directions (for egress it is the local endpoint's own identity).
   facts.source_identity_ = resolveIdentity(hosts, facts.source_);
-  facts.fillEndpoint();
+  facts.fillTexts();
   out = std::move(facts);
   return true;
 }
 
+void ConnectionFacts::fillTexts() {
+  source_address_ = withPort(source_, source_port_);
+  destination_address_ = withPort(destination_, destination_port_);
+  fillEndpoint();
+}
+
 void ConnectionFacts::fillEndpoint() {
-  endpoint_ip_ = ingress_ ? destination_.text() : source_.text();
+  // "10.0.0.1:80" -> "10.0.0.1", "[f00d::1]:80" -> "f00d::1".
+  const std::string& text = ingress_ ? destination_address_ : source_address_;
+  const bool v6 = ingress_ ? destination_.v6 : source_.v6;
+  const size_t colon = text.rfind(':');
+  endpoint_ip_ = v6 ? text.substr(1, colon - 2) : text.substr(0, colon);
 }
 
 std::string ConnectionFacts::encode() const {
@@ -87,6 +100,8 @@ std::string ConnectionFacts::encode() const {
   record.proxy_id = proxy_id_;
   record.source_port = source_port_;
   record.destination_port = destination_port_;
+  record.source_text_length = static_cast<uint8_t>(source_address_.size());
+  record.destination_text_length = static_cast<uint8_t>(destination_address_.size());
   record.source_identity = source_identity_;
   record.source_high = source_.high;
   record.source_low = source_.low;
@@ -94,16 +109,16 @@ std::string ConnectionFacts::encode() const {
   record.destination_low = destination_.low;
   unsigned char bytes[sizeof(Record)];
   std::memcpy(bytes, &record, sizeof(Record));
-  std::string text(2 * sizeof(Record), '0');
+  std::string text(kRecordText, '0');
   for (size_t i = 0; i < sizeof(Record); ++i) {
     text[2 * i] = kHex[bytes[i] >> 4];
     text[2 * i + 1] = kHex[bytes[i] & 0xf];
   }
-  return text;
+  return text + source_address_ + destination_address_;
 }
 
 bool ConnectionFacts::decode(std::string_view text, ConnectionFacts& out) {
-  if (text.size() != 2 * sizeof(Record)) {
+  if (text.size() < kRecordText) {
     return false;
   }
   unsigned char bytes[sizeof(Record)];
@@ -117,7 +132,8 @@ bool ConnectionFacts::decode(std::string_view text, ConnectionFacts& out) {
   }
   Record record;
   std::memcpy(&record, bytes, sizeof(Record));
-  if (record.version != kRecordVersion) {
+  if (record.version != kRecordVersion ||
+      text.size() != kRecordText + record.source_text_length + record.destination_text_length) {
     return false;
   }
   ConnectionFacts facts;
@@ -129,15 +145,20 @@ bool ConnectionFacts::decode(std::string_view text, ConnectionFacts& out) {
   facts.source_ = Policy::IpAddress{record.source_v6 != 0, record.source_high, record.source_low};
   facts.destination_ = Policy::IpAddress{record.destination_v6 != 0, record.destination_high,
                                           record.destination_low};
+  facts.source_address_ = text.substr(kRecordText, record.source_text_length);
+  facts.destination_address_ =
+      text.substr(kRecordText + record.source_text_length, record.destination_text_length);
+  // The endpoint's text must have the form fillEndpoint() slices.
+  const std::string& endpoint = facts.ingress_ ? facts.destination_address_ : facts.source_address_;
+  const bool v6 = facts.ingress_ ? facts.destination_.v6 : facts.source_.v6;
+  const size_t colon = endpoint.rfind(':');
+  if (colon == std::string::npos || colon == 0 ||
+      (v6 && (colon < 3 || endpoint.front() != '[' || endpoint[colon - 1] != ']'))) {
+    return false;
+  }
   facts.fillEndpoint();
   out = std::move(facts);
   return true;
-}
-
-std::string ConnectionFacts::sourceAddress() const { return withPort(source_, source_port_); }
-
-std::string ConnectionFacts::destinationAddress() const {
-  return withPort(destination_, destination_port_);
 }
 
 uint32_t ConnectionFacts::remoteIdentity(const Policy::HostMap* hosts) const {

@@ -30,7 +30,8 @@ public:
                             uint32_t remote_port, std::string_view local, uint32_t local_port,
                             const Policy::HostMap* hosts, ConnectionFacts& out);
 
-  // The form kept in filter state (a fixed-size record as hex text), and back.
+  // The form kept in filter state (a fixed-size record as hex text, then both addresses as
+  // the access log writes them, so that no request formats them again), and back.
   std::string encode() const;
   static bool decode(std::string_view text, ConnectionFacts& out);
 
@@ -41,8 +42,8 @@ public:
   // The endpoint whose policy applies: the destination for ingress, the source for egress.
   const std::string& endpointIp() const { return endpoint_ip_; }
   // "10.0.0.1:80" or "[f00d::1]:80", as Cilium's access log writes addresses.
-  std::string sourceAddress() const;
-  std::string destinationAddress() const;
+  const std::string& sourceAddress() const { return source_address_; }
+  const std::string& destinationAddress() const { return destination_address_; }
 
   // The other end's identity: the source's for ingress, the destination's (resolved now,
   // with `hosts`) for egress.
@@ -58,6 +59,9 @@ public:
                                             uint64_t timestamp_ns) const;
 
 private:
+  // The address texts and the endpoint's IP, from the addresses (at accept time).
+  void fillTexts();
+  // The endpoint's IP, from the address texts.
   void fillEndpoint();
 
   bool ingress_{false};
@@ -67,6 +71,8 @@ private:
   uint32_t source_identity_{0};
   Policy::IpAddress source_;
   Policy::IpAddress destination_;
+  std::string source_address_;
+  std::string destination_address_;
   std::string endpoint_ip_;
 };
 

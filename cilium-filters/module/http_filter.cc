@@ -1,9 +1,10 @@
 // cilium.l7policy as a dynamic-module HTTP filter: the HTTP verdict from the request headers.
 // It turns Envoy's request headers into the engine's, asks the engine, applies the header
 // actions the engine made back to Envoy's headers, answers a denied request with 403, and
-// writes Cilium's access-log entries (Request or Denied, then Response).
+// has Cilium's access-log entries written (Request or Denied, then Response) by the module's
+// access-log queue, off the request path.
+#include <algorithm>
 #include <memory>
-#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -25,31 +26,82 @@ constexpr std::string_view kFilterName = "cilium.l7policy";
 
 struct HttpConfig {
   HttpSettings settings;
-  std::shared_ptr<Policy::AccessLogClient> access_log;
+  std::shared_ptr<AccessLogQueue> access_log;
 };
 
 struct HttpFilter {
   const HttpConfig* config;
-  // The Request or Denied entry, which the Response entry repeats.
-  std::optional<::cilium::LogEntry> request_entry;
+  // What the Request or Denied entry was made of, which the Response entry repeats.
+  std::shared_ptr<HttpLogRecord> log_record;
 };
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
+// Envoy's headers in place: valid until the filter changes them.
+using RawHeaders = std::vector<envoy_dynamic_module_type_envoy_http_header>;
+
+std::string_view keyOf(const envoy_dynamic_module_type_envoy_http_header& header) {
+  return {header.key_ptr, header.key_length};
+}
+std::string_view valueOf(const envoy_dynamic_module_type_envoy_http_header& header) {
+  return {header.value_ptr, header.value_length};
+}
+
+RawHeaders rawHeaders(envoy_dynamic_module_type_http_filter_envoy_ptr envoy_ptr,
+                      envoy_dynamic_module_type_http_header_type type) {
+  const size_t count = envoy_dynamic_module_callback_http_get_headers_size(envoy_ptr, type);
+  RawHeaders raw(count);
+  if (count != 0 && !envoy_dynamic_module_callback_http_get_headers(envoy_ptr, type, raw.data())) {
+    raw.clear();
+  }
+  return raw;
+}
 
 HeaderList readHeaders(envoy_dynamic_module_type_http_filter_envoy_ptr envoy_ptr,
                        envoy_dynamic_module_type_http_header_type type) {
-  const size_t count = envoy_dynamic_module_callback_http_get_headers_size(envoy_ptr, type);
-  std::vector<envoy_dynamic_module_type_envoy_http_header> raw(count);
+  const RawHeaders raw = rawHeaders(envoy_ptr, type);
   HeaderList headers;
-  if (count == 0 || !envoy_dynamic_module_callback_http_get_headers(envoy_ptr, type, raw.data())) {
-    return headers;
-  }
-  headers.reserve(count);
+  headers.reserve(raw.size());
   for (const auto& header : raw) {
-    headers.emplace_back(std::string(header.key_ptr, header.key_length),
-                         std::string(header.value_ptr, header.value_length));
+    headers.emplace_back(keyOf(header), valueOf(header));
   }
   return headers;
+}
+
+// Whether RequestHeaders::canonicalName() would leave `name` as it is (Envoy's names are lower
+// case, and Host is ":authority", so almost always).
+bool isCanonical(std::string_view name) {
+  return name != "host" &&
+         std::none_of(name.begin(), name.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+}
+
+// The request headers as the engine keeps them (what RequestHeaders' constructor does, without
+// copying Envoy's headers twice).
+Policy::RequestHeaders requestHeaders(const RawHeaders& raw) {
+  Policy::RequestHeaders headers;
+  for (const auto& header : raw) {
+    const std::string_view key = keyOf(header);
+    if (isCanonical(key)) {
+      headers.add(key, valueOf(header));
+    } else {
+      headers.add(Policy::RequestHeaders::canonicalName(key), valueOf(header));
+    }
+  }
+  return headers;
+}
+
+// Whether `headers` are exactly Envoy's, in order: then there is nothing to apply (the common
+// case; Envoy's names are already canonical).
+bool sameAsEnvoys(const Policy::RequestHeaders& headers, const RawHeaders& raw) {
+  const auto& entries = headers.entries();
+  if (entries.size() != raw.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < raw.size(); ++i) {
+    if (entries[i].name != keyOf(raw[i]) || entries[i].value != valueOf(raw[i])) {
+      return false;
+    }
+  }
+  return true;
 }
 
 void applyChanges(envoy_dynamic_module_type_http_filter_envoy_ptr envoy_ptr,
@@ -95,10 +147,20 @@ void sendResponse(envoy_dynamic_module_type_http_filter_envoy_ptr envoy_ptr, uin
                                                    details.empty() ? noBuffer() : buffer(details));
 }
 
-void log(const HttpConfig& config, const ::cilium::LogEntry& entry) {
-  if (config.access_log) {
-    config.access_log->log(entry);
-  }
+// The Request or Denied entry, made by the queue's thread of what the decision saw.
+std::shared_ptr<HttpLogRecord> logRequest(const HttpConfig& config, const ConnectionFacts& facts,
+                                          uint32_t destination_identity, bool denied,
+                                          Policy::HttpVersion version,
+                                          Policy::RequestHeaders&& headers,
+                                          Policy::HeaderLog&& header_log) {
+  auto record = std::make_shared<HttpLogRecord>();
+  record->connection = facts.logConnection(destination_identity, Runtime::nowNs());
+  record->version = version;
+  record->denied = denied;
+  record->headers = std::move(headers);
+  record->header_log = std::move(header_log);
+  config.access_log->logRequest(record);
+  return record;
 }
 
 } // namespace
@@ -137,7 +199,7 @@ void envoy_dynamic_module_on_http_filter_config_destroy(
 envoy_dynamic_module_type_http_filter_module_ptr envoy_dynamic_module_on_http_filter_new(
     envoy_dynamic_module_type_http_filter_config_module_ptr config_ptr,
     envoy_dynamic_module_type_http_filter_envoy_ptr) {
-  return new HttpFilter{static_cast<const HttpConfig*>(config_ptr), std::nullopt};
+  return new HttpFilter{static_cast<const HttpConfig*>(config_ptr), nullptr};
 }
 
 void envoy_dynamic_module_on_http_filter_destroy(
@@ -167,36 +229,36 @@ envoy_dynamic_module_on_http_filter_request_headers(
   const uint32_t destination_identity = facts.destinationIdentity(hosts);
   const uint32_t remote_identity = facts.ingress() ? facts.sourceIdentity() : destination_identity;
 
-  const Cilium::Policy::RequestHeaders before(
-      readHeaders(envoy_ptr, envoy_dynamic_module_type_http_header_type_RequestHeader));
-  Cilium::Policy::RequestHeaders headers = before;
+  const RawHeaders raw =
+      rawHeaders(envoy_ptr, envoy_dynamic_module_type_http_header_type_RequestHeader);
+  Cilium::Policy::RequestHeaders headers = requestHeaders(raw);
   Cilium::Policy::HeaderLog header_log;
   const bool allowed = Cilium::Policy::allowedHttp(store.policies(),
                                                    facts.question(remote_identity), headers,
                                                    header_log, store.secrets());
-  applyChanges(envoy_ptr, headerChanges(before, headers));
+  if (!sameAsEnvoys(headers, raw)) {
+    // Before the first change: `raw` points into Envoy's headers.
+    applyChanges(envoy_ptr, headerChanges(requestHeaders(raw), headers));
+  }
 
-  const auto connection = facts.logConnection(destination_identity, Runtime::nowNs());
-  const auto version = httpVersion(envoy_ptr);
+  if (config.access_log) {
+    filter->log_record = logRequest(config, facts, destination_identity, !allowed,
+                                    httpVersion(envoy_ptr), std::move(headers),
+                                    std::move(header_log));
+  }
   if (!allowed) {
-    filter->request_entry =
-        Cilium::Policy::httpDeniedEntry(connection, version, headers, header_log);
-    log(config, *filter->request_entry);
     sendResponse(envoy_ptr, 403, config.settings.denied_body, "");
     // Envoy does not run this filter's response hooks for its own local reply: the Response
     // entry is written here, with the headers Envoy's local reply carries at that point.
-    if (config.access_log) {
-      log(config, Cilium::Policy::httpResponseEntry(
-                      *filter->request_entry, Runtime::nowNs(),
-                      {{":status", "403"},
-                       {"content-length", std::to_string(config.settings.denied_body.size())},
-                       {"content-type", "text/plain"}}));
+    if (filter->log_record) {
+      config.access_log->logResponse(
+          std::move(filter->log_record), Runtime::nowNs(),
+          {{":status", "403"},
+           {"content-length", std::to_string(config.settings.denied_body.size())},
+           {"content-type", "text/plain"}});
     }
     return envoy_dynamic_module_type_on_http_filter_request_headers_status_StopIteration;
   }
-  filter->request_entry =
-      Cilium::Policy::httpRequestEntry(connection, version, headers, header_log);
-  log(config, *filter->request_entry);
   return envoy_dynamic_module_type_on_http_filter_request_headers_status_Continue;
 }
 
@@ -204,12 +266,11 @@ envoy_dynamic_module_type_on_http_filter_response_headers_status
 envoy_dynamic_module_on_http_filter_response_headers(
     envoy_dynamic_module_type_http_filter_envoy_ptr envoy_ptr,
     envoy_dynamic_module_type_http_filter_module_ptr filter_ptr, bool) {
-  const auto* filter = static_cast<const HttpFilter*>(filter_ptr);
-  if (filter->request_entry && filter->config->access_log) {
-    log(*filter->config,
-        Cilium::Policy::httpResponseEntry(
-            *filter->request_entry, Runtime::nowNs(),
-            readHeaders(envoy_ptr, envoy_dynamic_module_type_http_header_type_ResponseHeader)));
+  auto* filter = const_cast<HttpFilter*>(static_cast<const HttpFilter*>(filter_ptr));
+  if (filter->log_record) {
+    filter->config->access_log->logResponse(
+        std::move(filter->log_record), Runtime::nowNs(),
+        readHeaders(envoy_ptr, envoy_dynamic_module_type_http_header_type_ResponseHeader));
   }
   return envoy_dynamic_module_type_on_http_filter_response_headers_status_Continue;
 }

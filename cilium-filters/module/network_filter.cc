@@ -20,7 +20,7 @@ constexpr std::string_view kFilterName = "cilium.network";
 
 struct NetworkConfig {
   NetworkSettings settings;
-  std::shared_ptr<Policy::AccessLogClient> access_log;
+  std::shared_ptr<AccessLogQueue> access_log;
 };
 
 struct NetworkFilter {
@@ -108,8 +108,14 @@ envoy_dynamic_module_on_network_filter_new_connection(
     return envoy_dynamic_module_type_on_network_filter_data_status_Continue;
   }
   filter->denied = true;
-  if (filter->config->access_log) {
-    filter->config->access_log->log(Cilium::Policy::l4DeniedEntry(
+  // Without a path of its own (an HTTP listener, as Cilium's agent writes it) the denial goes
+  // to the socket the other filters name: issue 17 wants every denied connection logged.
+  std::shared_ptr<AccessLogQueue> access_log = filter->config->access_log;
+  if (!access_log) {
+    access_log = Runtime::get().anyAccessLog();
+  }
+  if (access_log) {
+    access_log->log(Cilium::Policy::l4DeniedEntry(
         facts.logConnection(facts.destinationIdentity(hosts), Runtime::nowNs())));
   }
   close(envoy_ptr, "cilium.network: access denied");

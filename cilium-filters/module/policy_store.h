@@ -33,8 +33,9 @@ public:
   Policy::SnapshotPtr policySnapshot() const { return policies_.load(); }
   std::shared_ptr<const Policy::HostMap> hostSnapshot() const { return hosts_.load(); }
 
-  // Frees replaced snapshots no worker holds any more (the xDS thread calls it); returns
-  // how many replaced snapshots are still held by workers.
+  // Frees replaced snapshots no worker holds any more (the xDS thread calls it once it has
+  // answered the update: updates free nothing); returns how many replaced snapshots are
+  // still held by workers.
   size_t collect();
 
 private:

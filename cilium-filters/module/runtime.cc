@@ -64,20 +64,36 @@ void Runtime::detachListener() {
   }
 }
 
-std::shared_ptr<Policy::AccessLogClient> Runtime::accessLog(const std::string& path) {
+std::shared_ptr<AccessLogQueue> Runtime::accessLog(const std::string& path) {
   if (path.empty()) {
     return nullptr;
   }
   std::lock_guard<std::mutex> lock(mutex_);
   auto& slot = access_logs_[path];
-  std::shared_ptr<Policy::AccessLogClient> client = slot.lock();
-  if (!client) {
+  std::shared_ptr<AccessLogQueue> queue = slot.lock();
+  if (!queue) {
+    auto warn = [this](const std::string& text) { log(LogLevel::Warn, text); };
     Policy::AccessLogClientOptions options;
-    options.warning_sink = [this](const std::string& text) { log(LogLevel::Warn, text); };
-    client = std::make_shared<Policy::AccessLogClient>(path, std::move(options));
-    slot = client;
+    options.warning_sink = warn;
+    // Only the queue's thread sends: it may wait a little for an agent that is behind.
+    options.full_wait = std::chrono::milliseconds(100);
+    AccessLogQueueOptions queue_options;
+    queue_options.warning = warn;
+    queue = std::make_shared<AccessLogQueue>(
+        std::make_shared<Policy::AccessLogClient>(path, std::move(options)), queue_options);
+    slot = queue;
   }
-  return client;
+  return queue;
+}
+
+std::shared_ptr<AccessLogQueue> Runtime::anyAccessLog() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const auto& [path, slot] : access_logs_) {
+    if (auto client = slot.lock()) {
+      return client;
+    }
+  }
+  return nullptr;
 }
 
 } // namespace Module

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "cilium-filters/module/access_log_queue.h"
 #include "cilium-filters/module/policy_store.h"
 #include "cilium-filters/module/xds_client.h"
 #include "cilium-filters/policy/access_log/access_log_client.h"
@@ -34,8 +35,12 @@ public:
   void attachListener(const std::string& xds_target);
   void detachListener();
 
-  // The shared client of `path`; null for "".
-  std::shared_ptr<Policy::AccessLogClient> accessLog(const std::string& path);
+  // The shared access log of `path` (a client and the queue that feeds it); null for "".
+  std::shared_ptr<AccessLogQueue> accessLog(const std::string& path);
+  // A client some filter configuration of this Envoy named and still uses (the agent has one
+  // access-log socket); null when none does. For cilium.network on HTTP listeners, which
+  // Cilium's agent configures without a path, leaving the logging to cilium.l7policy.
+  std::shared_ptr<AccessLogQueue> anyAccessLog();
 
   // Where the module's messages go (set once, by the ABI layer, before any filter exists).
   void setLogSink(std::function<void(LogLevel, std::string_view)> sink) {
@@ -58,7 +63,7 @@ private:
   std::mutex mutex_; // guards what follows (configuration time only, never the request path)
   size_t listeners_{0};
   std::unique_ptr<XdsClient> xds_;
-  std::map<std::string, std::weak_ptr<Policy::AccessLogClient>> access_logs_;
+  std::map<std::string, std::weak_ptr<AccessLogQueue>> access_logs_;
 };
 
 } // namespace Module

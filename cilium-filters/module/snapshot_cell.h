@@ -57,17 +57,17 @@ public:
   }
 
   // The writer: `next` replaces the snapshot in force; the old one is retired until no
-  // reader can hold it.
+  // reader can hold it. Nothing is freed here (an update is answered first): see collect().
   void publish(std::shared_ptr<const T> next) {
     std::lock_guard<std::mutex> lock(shared_->writer_mutex);
     const uint64_t old_version = shared_->version.load(std::memory_order_relaxed);
     shared_->pointer.store(next.get(), std::memory_order_seq_cst);
     shared_->version.store(old_version + 1, std::memory_order_seq_cst);
     retired_.emplace_back(old_version, std::exchange(current_, std::move(next)));
-    collectLocked();
   }
 
-  // Frees the retired snapshots no reader can hold; returns how many are still kept.
+  // Frees the retired snapshots no reader can hold; returns how many are still kept. The
+  // writer calls it after publishing, once the update is answered.
   size_t collect() {
     std::lock_guard<std::mutex> lock(shared_->writer_mutex);
     return collectLocked();

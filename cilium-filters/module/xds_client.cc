@@ -35,11 +35,16 @@ struct XdsClient::Subscription {
 
 XdsClient::XdsClient(XdsClientOptions options) : options_(std::move(options)) {
   grpc::ChannelArguments args;
-  // gRPC's own reconnects follow the same backoff as our stream retries.
-  const int first = static_cast<int>(options_.initial_backoff.count());
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, first);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, first);
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, static_cast<int>(options_.max_backoff.count()));
+  // The channel reconnects on the same schedule as our streams: first after initial_backoff,
+  // at most max_backoff apart. (gRPC reads "min reconnect backoff" as the least time one
+  // connection attempt, socket and HTTP/2 handshake, is given: a second, so that a busy
+  // agent that is just starting is not cut off mid-handshake.)
+  const int cap = static_cast<int>(options_.max_backoff.count());
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
+              static_cast<int>(options_.initial_backoff.count()));
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, cap);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, cap);
+  args.SetMaxReceiveMessageSize(options_.max_response_bytes);
   channel_ = grpc::CreateCustomChannel(options_.target, grpc::InsecureChannelCredentials(), args);
 }
 
@@ -116,6 +121,29 @@ bool XdsClient::waitBackoff(std::chrono::milliseconds delay) {
   return !stopping_;
 }
 
+bool XdsClient::stopping() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return stopping_;
+}
+
+bool XdsClient::waitConnected(std::chrono::milliseconds bound) {
+  // In slices, so that stop() is never kept waiting longer than one.
+  constexpr auto kSlice = std::chrono::milliseconds(50);
+  const auto deadline = std::chrono::steady_clock::now() + bound;
+  for (;;) {
+    const grpc_connectivity_state state = channel_->GetState(/*try_to_connect=*/true);
+    if (state == GRPC_CHANNEL_READY) {
+      return true;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline || stopping()) {
+      return false;
+    }
+    const auto wait = std::min<std::chrono::steady_clock::duration>(deadline - now, kSlice);
+    channel_->WaitForStateChange(state, std::chrono::system_clock::now() + wait);
+  }
+}
+
 void XdsClient::run(Subscription& subscription) {
   std::string accepted_version; // the last version applied; kept across streams
   std::chrono::milliseconds backoff = options_.initial_backoff;
@@ -126,6 +154,10 @@ void XdsClient::run(Subscription& subscription) {
     }
   };
   for (;;) {
+    // The stream opens as soon as gRPC has connected the channel (it retries on its own
+    // schedule, capped like ours); when it has not within the cap, the stream is opened
+    // anyway, fails at once and says why (the agent's socket is missing, ...).
+    const bool connected = waitConnected(options_.max_backoff);
     grpc::ClientContext context;
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -140,13 +172,14 @@ void XdsClient::run(Subscription& subscription) {
     request.mutable_node()->set_id(options_.node_id);
     request.set_type_url(subscription.type_url);
     request.set_version_info(accepted_version);
-    bool delivered = false;
-    bool broken = true; // the stream failed on our side (a write), not by its end
+    bool established = false; // the agent took the subscription
+    bool broken = true;       // the stream failed on our side (a write), not by its end
     if (stream->Write(request)) {
       broken = false;
+      established = connected;
       DiscoveryResponse response;
       while (stream->Read(&response)) {
-        delivered = true;
+        established = true;
         const Policy::Status status = subscription.apply(response);
         DiscoveryRequest next;
         next.mutable_node()->set_id(options_.node_id);
@@ -165,10 +198,11 @@ void XdsClient::run(Subscription& subscription) {
           ++subscription.counters.responses;
           ++(status ? subscription.counters.acks : subscription.counters.nacks);
         }
+        const bool written = stream->Write(next);
         if (options_.idle) {
-          options_.idle();
+          options_.idle(); // after the answer: freeing replaced snapshots does not delay it
         }
-        if (!stream->Write(next)) {
+        if (!written) {
           broken = true;
           break;
         }
@@ -185,7 +219,7 @@ void XdsClient::run(Subscription& subscription) {
         return;
       }
     }
-    if (delivered) {
+    if (established) {
       backoff = options_.initial_backoff;
       failures = 0;
     }
@@ -193,10 +227,15 @@ void XdsClient::run(Subscription& subscription) {
     if (failures++ % 60 == 0) {
       const std::string why =
           finished.error_message().empty() ? "no detail" : finished.error_message();
-      say("stream ended (" + why + "); retrying in " + std::to_string(backoff.count()) + " ms");
+      say("stream ended (" + why + "); retrying " +
+          (connected ? "in " + std::to_string(backoff.count()) + " ms"
+                     : std::string("once the channel connects")));
     }
     if (options_.idle) {
       options_.idle();
+    }
+    if (!connected) {
+      continue; // waitConnected() above is the wait, on gRPC's reconnect schedule
     }
     if (!waitBackoff(backoff)) {
       return;

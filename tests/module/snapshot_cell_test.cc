@@ -62,12 +62,22 @@ TEST(SnapshotCell, ReadersNeverSeeAFreedSnapshot) {
   }
   for (int i = 1; i <= 5000; ++i) {
     cell.publish(std::make_shared<const std::vector<int>>(64, i));
+    cell.collect();
   }
   done = true;
   for (auto& reader : readers) {
     reader.join();
   }
   EXPECT_EQ(cell.collect(), 0u);
+}
+
+TEST(SnapshotCell, PublishingFreesNothingCollectDoes) {
+  SnapshotCell<int> cell(std::make_shared<const int>(1));
+  std::weak_ptr<const int> first = cell.load();
+  cell.publish(std::make_shared<const int>(2)); // no reader holds the first: free to go...
+  EXPECT_FALSE(first.expired());                // ...but only collect() frees it
+  EXPECT_EQ(cell.collect(), 0u);
+  EXPECT_TRUE(first.expired());
 }
 
 TEST(SnapshotCell, ManyCellsOnOneThread) {

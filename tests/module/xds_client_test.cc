@@ -246,12 +246,49 @@ TEST_F(XdsClientTest, ReconnectsWithTheLastAcceptedVersionAndKeepsTheState) {
 
 TEST_F(XdsClientTest, WaitsForAnAgentThatIsNotThereYet) {
   startClient(); // nothing listens yet: everything is denied meanwhile
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // Longer than the cap, so the client has tried (and failed) a stream at least once.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   EXPECT_FALSE(allowed(42, 80));
   agent_->policies.queue(Testing::policies("1", {Testing::kPolicy}));
   agent_->start();
   ASSERT_TRUE(eventually([&] { return allowed(42, 80); }));
   EXPECT_GE(client_->counters("type.googleapis.com/cilium.NetworkPolicy").streams, 2u);
+}
+
+TEST_F(XdsClientTest, SubscribesWithinTheBackoffCapOnceALateAgentAppears) {
+  startClient();
+  // Long enough for the retries to reach their cap (100 ms growing to 1 s); gRPC's channel,
+  // left to its default backoff, would by then wait seconds between its own attempts.
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  agent_->start();
+  const auto appeared = std::chrono::steady_clock::now();
+  ASSERT_TRUE(eventually([&] { return !agent_->policies.requests().empty(); }));
+  // The cap, gRPC's 20% jitter and room for a busy machine.
+  EXPECT_LT(std::chrono::steady_clock::now() - appeared, std::chrono::milliseconds(2000));
+}
+
+TEST_F(XdsClientTest, TakesResponsesLargerThanGrpcsDefaultLimit) {
+  agent_->start();
+  // Over gRPC's default 4 MiB limit on what a client receives.
+  DiscoveryResponse response = Testing::policies("big", {});
+  for (uint32_t i = 0; response.ByteSizeLong() < (size_t{5} << 20); ++i) {
+    cilium::NetworkPolicy policy;
+    policy.add_endpoint_ips("10." + std::to_string(i >> 16 & 255) + "." +
+                            std::to_string(i >> 8 & 255) + "." + std::to_string(i & 255));
+    policy.set_endpoint_id(i + 1);
+    auto* rule = policy.add_ingress_per_port_policies();
+    rule->set_port(80);
+    auto* remotes = rule->add_rules();
+    for (uint32_t r = 0; r < 64; ++r) {
+      remotes->add_remote_policies(1000 + r);
+    }
+    response.add_resources()->PackFrom(policy);
+  }
+  agent_->policies.queue(std::move(response));
+  startClient();
+  ASSERT_TRUE(eventually([&] { return agent_->policies.requests().size() >= 2; }));
+  EXPECT_EQ(agent_->policies.requests()[1].version_info(), "big");
+  EXPECT_FALSE(agent_->policies.requests()[1].has_error_detail());
 }
 
 TEST_F(XdsClientTest, StopsPromptlyWhileStreaming) {

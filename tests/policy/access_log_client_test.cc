@@ -444,6 +444,37 @@ TEST_F(AccessLogClientTest, AFullSocketDropsEntriesWithoutBlocking) {
   EXPECT_EQ(warnings_.size(), 1u); // two drops within one interval
 }
 
+TEST_F(AccessLogClientTest, AFullSocketIsWaitedForWhenTheCallerMayWait) {
+  AgentServer server(path_);
+  ASSERT_EQ(server.error(), "");
+  server.setReading(false);
+  AccessLogClientOptions options = quiet();
+  options.full_wait = 200ms;
+  options.warning_interval = 1h;
+  AccessLogClient client(path_, options);
+  const ::cilium::LogEntry filler = entry("filler", 1024);
+  // Fill the socket: the entry that finds it full waits for room, then is dropped.
+  size_t sent = 0;
+  Status status = Status::ok();
+  while (sent < 100000 && (status = client.log(filler))) {
+    ++sent;
+  }
+  ASSERT_FALSE(status) << "the socket never filled up";
+  // Once the server reads again, an entry that finds the socket full waits and goes out.
+  auto reading = std::async(std::launch::async, [&server] {
+    std::this_thread::sleep_for(50ms);
+    server.setReading(true);
+  });
+  const auto start = Clock::now();
+  EXPECT_TRUE(client.log(entry("waited")));
+  EXPECT_GE(Clock::now() - start, 40ms);
+  reading.wait();
+  EXPECT_EQ(client.counters().dropped, 1u);
+  const auto names = policyNames(server.waitForMessages(sent + 1));
+  ASSERT_EQ(names.size(), sent + 1);
+  EXPECT_EQ(names.back(), "waited");
+}
+
 TEST_F(AccessLogClientTest, AnEntryTooLargeForTheSocketIsDroppedAlone) {
   AgentServer server(path_);
   ASSERT_EQ(server.error(), "");

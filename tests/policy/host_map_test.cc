@@ -105,6 +105,17 @@ TEST(HostMapTest, DuplicatesAreRefused) {
   EXPECT_NE(twice.message().find("duplicate host entry 10.0.0.1/32"), std::string::npos)
       << twice.message();
   EXPECT_FALSE(build({hosts(1, {"f00d::1", "F00D:0::1"})}, map).isOk());
+  // The same text twice in one identity (the message's "unique" rule) is a duplicate too.
+  const Status repeated = build({hosts(1, {"10.0.0.0/8", "10.1.2.3", "10.0.0.0/8"})}, map);
+  EXPECT_NE(repeated.message().find("duplicate host entry 10.0.0.0/8 for identity 1, already "
+                                    "mapped to identity 1"),
+            std::string::npos)
+      << repeated.message();
+  // The first of two identities keeps a prefix; the second is the one refused.
+  const Status later = build({hosts(5, {"192.0.2.0/24"}), hosts(6, {"192.0.2.0/24"})}, map);
+  EXPECT_NE(later.message().find("for identity 6, already mapped to identity 5"),
+            std::string::npos)
+      << later.message();
   // The same prefix at another length is not a duplicate.
   EXPECT_TRUE(build({hosts(1, {"10.0.0.0/8"}), hosts(2, {"10.0.0.0/16"})}, map).isOk());
 }

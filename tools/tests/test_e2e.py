@@ -116,10 +116,32 @@ def test_dry_run_prints_the_plan(tmp_path):
     assert "cmake --build build/filters/release --target cilium_module" in out.getvalue()
 
 
+def test_bench_builds_the_module_and_push_benchmark_and_needs_wrk(tmp_path):
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    for name in ("go", "wrk"):
+        (tools / name).write_text("#!/bin/sh\n")
+        (tools / name).chmod(0o755)
+    plan = plan_for(["bench", "--rounds", "3"], venv(tmp_path, PACKAGES), path=str(tools))
+    assert any(c.endswith("--target cilium_module push_benchmark") for c in commands(plan))
+    assert not any("pytest" in c for c in commands(plan))
+    assert any("3 rounds of 2 s wrk runs" in note for note in plan.notes)
+    assert plan.cannot_run is None
+    (tools / "wrk").unlink()
+    plan = plan_for(["bench"], venv(tmp_path / "b", PACKAGES), path=str(tools))
+    assert plan.cannot_run and "wrk is not on PATH" in plan.cannot_run
+    assert e2e.options_from(["bench"]).bench == e2e.BenchSettings(
+        rounds=8, seconds=2, connections=8
+    )
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["bench"], "not built yet"),
+        (["--rounds", "3"], "applies to bench only"),
+        (["eval", "--connections", "2"], "applies to bench only"),
+        (["bench", "--seconds", "0"], "positive numbers"),
+        (["bench", "--router-only"], "runs both stacks itself"),
         (["--router-only"], "applies to eval only"),
         (["eval", "-k", "x"], "does not apply to eval"),
         (["--module", "/no/such/libcilium.so"], "no such file"),

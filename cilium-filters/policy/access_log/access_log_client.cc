@@ -1,5 +1,6 @@
 #include "cilium-filters/policy/access_log/access_log_client.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/un.h>
@@ -140,6 +141,7 @@ Status AccessLogClient::connectLocked() {
 Status AccessLogClient::sendLocked(std::string_view message) {
   const int attempts = options_.max_attempts < 1 ? 1 : options_.max_attempts;
   Status last = Status::ok();
+  bool waited = false;
   for (int attempt = 0; attempt < attempts; ++attempt) {
     if (!socket_.valid()) {
       if (Status status = connectLocked(); !status) {
@@ -157,7 +159,16 @@ Status AccessLogClient::sendLocked(std::string_view message) {
     }
     const int error = errno;
     if (error == EAGAIN || error == EWOULDBLOCK) {
-      // The connection is fine; the agent is behind. Keep it.
+      // The connection is fine; the agent is behind. Keep it, and wait for room once when
+      // the caller may wait.
+      pollfd writable{socket_.get(), POLLOUT, 0};
+      if (!waited && options_.full_wait.count() > 0 &&
+          ::poll(&writable, 1, static_cast<int>(options_.full_wait.count())) == 1 &&
+          (writable.revents & POLLOUT) != 0) {
+        waited = true;
+        --attempt; // the same try again: nothing was wrong with the connection
+        continue;
+      }
       return Status::error("the socket is full (the agent does not read fast enough)");
     }
     if (error == EMSGSIZE) {

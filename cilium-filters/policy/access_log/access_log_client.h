@@ -22,6 +22,10 @@ struct AccessLogClientOptions {
   std::chrono::steady_clock::duration warning_interval{std::chrono::seconds(1)};
   // Sends tried per entry; a broken connection is reopened between two tries. At least 1.
   int max_attempts{2};
+  // How long a send may wait for room in a full socket before the entry is dropped: zero
+  // (never wait) on a request path; a sender thread of its own may wait a little, so that a
+  // burst of entries is not dropped while the agent catches up.
+  std::chrono::milliseconds full_wait{0};
   // Where the rate limit reads the time; empty: std::chrono::steady_clock::now.
   std::function<std::chrono::steady_clock::time_point()> clock;
 };
@@ -36,9 +40,10 @@ struct AccessLogClientCounters {
 
 // Sends access-log entries to Cilium's agent, each serialized as one message over a
 // SOCK_SEQPACKET Unix socket at `path` ("@name" is a Linux abstract socket). It never
-// blocks: it connects when an entry is sent, without waiting; an entry the socket cannot
-// take at once (the agent is not there or does not read fast enough) is dropped, counted
-// and reported by the returned status and a rate-limited warning. Safe for concurrent use.
+// blocks (beyond `full_wait`): it connects when an entry is sent, without waiting; an entry
+// the socket cannot take (the agent is not there or does not read fast enough) is dropped,
+// counted and reported by the returned status and a rate-limited warning. Safe for
+// concurrent use.
 // Linux only: elsewhere every send fails with a status saying so.
 class AccessLogClient {
 public:

@@ -1,6 +1,7 @@
 #include "cilium-filters/policy/access_log/access_log_entry.h"
 
 #include <charconv>
+#include <utility>
 #include <string_view>
 
 namespace Cilium {
@@ -119,7 +120,12 @@ uint32_t statusOf(std::string_view value) {
 
 ::cilium::LogEntry httpResponseEntry(const ::cilium::LogEntry& request, uint64_t timestamp_ns,
                                      const ResponseHeaderList& response_headers) {
-  ::cilium::LogEntry entry = request;
+  return httpResponseEntry(::cilium::LogEntry(request), timestamp_ns, response_headers);
+}
+
+::cilium::LogEntry httpResponseEntry(::cilium::LogEntry&& request, uint64_t timestamp_ns,
+                                     const ResponseHeaderList& response_headers) {
+  ::cilium::LogEntry entry = std::move(request);
   entry.set_entry_type(::cilium::Response);
   entry.set_timestamp(timestamp_ns);
   ::cilium::HttpLogEntry& http = *entry.mutable_http();

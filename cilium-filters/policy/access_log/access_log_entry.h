@@ -51,6 +51,10 @@ using ResponseHeaderList = std::vector<std::pair<std::string, std::string>>;
 // agent can pair the two; the response's own "x-request-id" is left out when it is the same.
 ::cilium::LogEntry httpResponseEntry(const ::cilium::LogEntry& request, uint64_t timestamp_ns,
                                      const ResponseHeaderList& response_headers);
+// The same, made of `request` itself (a filter that has sent it needs it no more): its
+// connection and HTTP details are moved, not copied.
+::cilium::LogEntry httpResponseEntry(::cilium::LogEntry&& request, uint64_t timestamp_ns,
+                                     const ResponseHeaderList& response_headers);
 
 } // namespace Policy
 } // namespace Cilium

@@ -1,6 +1,7 @@
 #include "cilium-filters/policy/hosts/host_map.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 
 #include "cilium/api/nphds.pb.h"
@@ -68,15 +69,9 @@ Status parseHost(const std::string& host, bool& v6, uint64_t& high, uint64_t& lo
   return Status::ok();
 }
 
-bool before(const auto& a, const auto& b) {
-  if (a.v6 != b.v6) {
-    return !a.v6;
-  }
-  if (a.length != b.length) {
-    return a.length > b.length;
-  }
-  return a.high != b.high ? a.high < b.high : a.low < b.low;
-}
+// Where an entry's group comes: IPv4 before IPv6, longer prefixes first.
+size_t groupOf(bool v6, unsigned length) { return v6 ? 33 + (128 - length) : 32 - length; }
+constexpr size_t kGroups = 33 + 129;
 
 } // namespace
 
@@ -111,28 +106,42 @@ uint64_t HostMap::resolve(const IpAddress& address) const {
   return 0;
 }
 
-void HostMap::index() {
+Status HostMap::index() {
   // One open-addressing table per prefix length, at most half full.
-  slots_.clear();
+  size_t total = 0;
   for (auto* groups : {&v4_, &v6_}) {
     for (Group& group : *groups) {
       uint32_t capacity = 2;
       while (capacity < 2 * (group.end - group.begin)) {
         capacity *= 2;
       }
-      group.table = static_cast<uint32_t>(slots_.size());
+      group.table = static_cast<uint32_t>(total);
       group.mask = capacity - 1;
-      slots_.resize(slots_.size() + capacity, 0);
+      total += capacity;
+    }
+  }
+  slots_.assign(total, 0);
+  for (auto* groups : {&v4_, &v6_}) {
+    for (const Group& group : *groups) {
       Slot* table = slots_.data() + group.table;
       for (uint32_t i = group.begin; i < group.end; ++i) {
-        uint64_t at = hash(entries_[i].high, entries_[i].low);
-        while (table[at & group.mask] != 0) {
-          ++at;
+        const Entry& entry = entries_[i];
+        uint64_t at = hash(entry.high, entry.low);
+        for (; table[at & group.mask] != 0; ++at) {
+          const Entry& other = entries_[table[at & group.mask] - 1];
+          if (other.high == entry.high && other.low == entry.low) {
+            const IpAddress address{entry.v6, entry.high, entry.low};
+            return Status::error("duplicate host entry " + address.text() + "/" +
+                                 std::to_string(entry.length) + " for identity " +
+                                 std::to_string(entry.identity) + ", already mapped to identity " +
+                                 std::to_string(other.identity));
+          }
         }
         table[at & group.mask] = i + 1;
       }
     }
   }
+  return Status::ok();
 }
 
 Status HostMap::add(const cilium::NetworkPolicyHosts& hosts, std::vector<Entry>& entries) {
@@ -150,29 +159,36 @@ Status HostMap::add(const cilium::NetworkPolicyHosts& hosts, std::vector<Entry>&
 }
 
 Status HostMap::finish(std::vector<Entry> entries, std::shared_ptr<const HostMap>& out) {
-  std::sort(entries.begin(), entries.end(),
-            [](const Entry& a, const Entry& b) { return before(a, b); });
-  auto map = std::make_shared<HostMap>();
-  for (size_t i = 0; i < entries.size(); ++i) {
-    const Entry& entry = entries[i];
-    if (i > 0 && !before(entries[i - 1], entry)) {
-      const IpAddress address{entry.v6, entry.high, entry.low};
-      return Status::error("duplicate host entry " + address.text() + "/" +
-                           std::to_string(entry.length) + " for identity " +
-                           std::to_string(entry.identity) + ", already mapped to identity " +
-                           std::to_string(entries[i - 1].identity));
-    }
-    auto& groups = entry.v6 ? map->v6_ : map->v4_;
-    if (groups.empty() || groups.back().length != entry.length) {
-      groups.push_back(
-          Group{entry.length, static_cast<uint32_t>(i), static_cast<uint32_t>(i), 0, 0});
-    }
-    groups.back().end = static_cast<uint32_t>(i + 1);
+  // Grouped by family and length in one counting pass (a group's entries keep their order):
+  // lookups go through the groups' hash tables, which also find a prefix sent twice, so
+  // nothing needs the entries sorted by prefix.
+  std::array<uint32_t, kGroups + 1> start{};
+  for (const Entry& entry : entries) {
+    ++start[groupOf(entry.v6, entry.length) + 1];
   }
-  map->entries_ = std::move(entries);
-  map->index();
-  out = std::move(map);
-  return Status::ok();
+  for (size_t g = 0; g < kGroups; ++g) {
+    start[g + 1] += start[g];
+  }
+  auto map = std::make_shared<HostMap>();
+  map->entries_.resize(entries.size());
+  std::array<uint32_t, kGroups> next{};
+  std::copy(start.begin(), start.begin() + kGroups, next.begin());
+  for (const Entry& entry : entries) {
+    map->entries_[next[groupOf(entry.v6, entry.length)]++] = entry;
+  }
+  for (size_t g = 0; g < kGroups; ++g) {
+    if (start[g] == start[g + 1]) {
+      continue;
+    }
+    const bool v6 = g > 32;
+    const auto length = static_cast<uint8_t>(v6 ? 128 - (g - 33) : 32 - g);
+    (v6 ? map->v6_ : map->v4_).push_back(Group{length, start[g], start[g + 1], 0, 0});
+  }
+  Status status = map->index();
+  if (status) {
+    out = std::move(map);
+  }
+  return status;
 }
 
 Status HostMap::build(const std::vector<const cilium::NetworkPolicyHosts*>& hosts,

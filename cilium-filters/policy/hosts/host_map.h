@@ -53,12 +53,13 @@ private:
   using Slot = uint32_t;
 
   static uint64_t hash(uint64_t high, uint64_t low);
-  void index();
+  // Builds the groups' hash tables; fails on a prefix present twice.
+  Status index();
 
   static Status add(const cilium::NetworkPolicyHosts& hosts, std::vector<Entry>& entries);
   static Status finish(std::vector<Entry> entries, std::shared_ptr<const HostMap>& out);
 
-  std::vector<Entry> entries_; // by family, then length (longest first), then prefix
+  std::vector<Entry> entries_; // by family, then length (longest first), then as they came
   std::vector<Slot> slots_;
   std::vector<Group> v4_;      // one group per prefix length present, longest first
   std::vector<Group> v6_;

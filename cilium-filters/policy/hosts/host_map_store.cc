@@ -12,18 +12,25 @@ namespace Cilium {
 namespace Policy {
 namespace {
 
-Status unpackHosts(const google::protobuf::Any& any, cilium::NetworkPolicyHosts& out,
-                   const std::string& where) {
-  envoy::service::discovery::v3::Resource wrapper;
+// The resource of an update as cilium.NetworkPolicyHosts, checked against its validate rules
+// (protoc-gen-validate's generated checks). `wrapper` is reused across the resources of one
+// update; `index` names the resource, its text made only when there is something to report.
+Status unpackHosts(const google::protobuf::Any& any, cilium::NetworkPolicyHosts& out, int index,
+                   envoy::service::discovery::v3::Resource& wrapper) {
+  const auto where = [index] { return "resources[" + std::to_string(index) + "]"; };
   const google::protobuf::Any* inner = nullptr;
   Status status = unwrapResource(any, kNetworkPolicyHostsTypeUrl, wrapper, inner);
   if (!status) {
-    return status.within(where);
+    return status.within(where());
   }
   if (!inner->UnpackTo(&out)) {
-    return Status::error(where + ": cannot decode its cilium.NetworkPolicyHosts");
+    return Status::error(where() + ": cannot decode its cilium.NetworkPolicyHosts");
   }
-  return checkProtoRules(out).within(where + " (identity " + std::to_string(out.policy()) + ")");
+  Status checked = checkProtoRules(out);
+  if (!checked) {
+    return checked.within(where() + " (identity " + std::to_string(out.policy()) + ")");
+  }
+  return checked;
 }
 
 } // namespace
@@ -52,9 +59,10 @@ Status HostMapStore::update(const envoy::service::discovery::v3::DiscoveryRespon
   }
   std::vector<cilium::NetworkPolicyHosts> hosts(response.resources_size());
   std::vector<const cilium::NetworkPolicyHosts*> pointers;
+  pointers.reserve(hosts.size());
+  envoy::service::discovery::v3::Resource wrapper;
   for (int i = 0; i < response.resources_size(); ++i) {
-    Status status =
-        unpackHosts(response.resources(i), hosts[i], "resources[" + std::to_string(i) + "]");
+    Status status = unpackHosts(response.resources(i), hosts[i], i, wrapper);
     if (!status) {
       return status;
     }
@@ -87,13 +95,15 @@ Status HostMapStore::update(const envoy::service::discovery::v3::DeltaDiscoveryR
   }
   std::vector<cilium::NetworkPolicyHosts> hosts(response.resources_size());
   std::vector<const cilium::NetworkPolicyHosts*> pointers;
+  pointers.reserve(hosts.size());
+  envoy::service::discovery::v3::Resource wrapper;
   for (int i = 0; i < response.resources_size(); ++i) {
     const auto& resource = response.resources(i);
-    const std::string where = "resources[" + std::to_string(i) + "]";
     if (!resource.has_resource()) {
-      return Status::error(where + " '" + resource.name() + "' has no resource");
+      return Status::error("resources[" + std::to_string(i) + "] '" + resource.name() +
+                           "' has no resource");
     }
-    Status status = unpackHosts(resource.resource(), hosts[i], where);
+    Status status = unpackHosts(resource.resource(), hosts[i], i, wrapper);
     if (!status) {
       return status;
     }

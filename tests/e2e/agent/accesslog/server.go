@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -26,11 +27,13 @@ const (
 // maxEntry is the largest message read; Cilium's entries are far smaller.
 const maxEntry = 1 << 20
 
-// Server collects entries; every entry goes to onEntry as proto3 JSON (proto field names).
+// Server collects entries; every entry goes to onEntry as proto3 JSON (proto field names),
+// or, when onEntry is nil, is only decoded and counted (a benchmark's load).
 type Server struct {
 	path    string
 	onEntry func([]byte)
 	onError func(error)
+	entries atomic.Uint64
 
 	mu      sync.Mutex
 	state   string
@@ -46,6 +49,9 @@ func New(path string, onEntry func([]byte), onError func(error)) *Server {
 	s.resumed = sync.NewCond(&s.mu)
 	return s
 }
+
+// Entries is how many entries were read and decoded so far.
+func (s *Server) Entries() uint64 { return s.entries.Load() }
 
 // State is the current state.
 func (s *Server) State() string {
@@ -139,6 +145,10 @@ func (s *Server) read(conn *net.UnixConn) {
 		var entry cilium.LogEntry
 		if err := proto.Unmarshal(buf[:n], &entry); err != nil {
 			s.onError(fmt.Errorf("access log: a message of %d bytes is no cilium.LogEntry: %w", n, err))
+			continue
+		}
+		s.entries.Add(1)
+		if s.onEntry == nil {
 			continue
 		}
 		text, err := printer.Marshal(&entry)

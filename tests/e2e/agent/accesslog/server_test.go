@@ -103,3 +103,29 @@ func TestEntriesArriveAsProtoJSONAndStatesHold(t *testing.T) {
 		t.Fatal("an unknown state was accepted")
 	}
 }
+
+func TestWithoutOnEntryEntriesAreOnlyCounted(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "access_log.sock")
+	s := accesslog.New(path, nil, func(err error) { t.Error(err) })
+	if err := s.Set(accesslog.Open); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = s.Set(accesslog.Closed) }()
+	conn, err := net.DialUnix("unixpacket", nil, &net.UnixAddr{Name: path, Net: "unixpacket"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, p := range []string{"/a", "/b", "/c"} {
+		if _, err := conn.Write(entry(t, p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for s.Entries() < 3 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := s.Entries(); got != 3 {
+		t.Fatalf("want 3 entries counted, got %d", got)
+	}
+}

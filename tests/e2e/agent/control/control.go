@@ -3,12 +3,16 @@
 // command's "id") or event (carrying "event").
 //
 //	{"id": 1, "op": "update", "response": <DiscoveryResponse as proto3 JSON>}
-//	    -> {"id": 1, "ok": true} once Envoy ACKed it, {"id": 1, "ok": false, "error": "<error_detail>"}
-//	       once it NACKed it; the type_url decides NPDS or NPHDS (see xds.TypeOf)
+//	    -> {"id": 1, "ok": true, "took_ms": T} once Envoy ACKed it, {"id": 1, "ok": false,
+//	       "error": "<error_detail>", "took_ms": T} once it NACKed it, T the milliseconds from
+//	       handing the response to gRPC to the answer; the type_url decides NPDS or NPHDS
+//	       (see xds.TypeOf)
 //	{"id": 2, "op": "wait_subscribed", "types": [<type_url>, ...]}   (default: both)
 //	    -> {"id": 2, "ok": true} once Envoy subscribed on a stream of each type
 //	{"id": 3, "op": "access_log", "state": "open" | "closed" | "stalled"}
 //	    -> {"id": 3, "ok": true}
+//	{"id": 4, "op": "access_log_entries"}
+//	    -> {"id": 4, "ok": true, "entries": N}: the entries read and decoded so far
 //	a command that cannot be done -> {"id": N, "error": "..."}
 //
 // Events: {"event": "ready"} once both sockets listen; {"event": "stream", ...} for each
@@ -34,6 +38,7 @@ import (
 // AccessLog is what the control channel needs of the access-log socket.
 type AccessLog interface {
 	Set(state string) error
+	Entries() uint64
 }
 
 // Writer writes replies and events, one JSON line each, from any goroutine.
@@ -109,10 +114,11 @@ func Run(ctx context.Context, in io.Reader, out *Writer, server *xds.Server, log
 			go func() {
 				select {
 				case answer := <-u.Done:
+					took := float64(answer.Took.Microseconds()) / 1000
 					if answer.Ack {
-						reply(map[string]any{"ok": true})
+						reply(map[string]any{"ok": true, "took_ms": took})
 					} else {
-						reply(map[string]any{"ok": false, "error": answer.Error})
+						reply(map[string]any{"ok": false, "error": answer.Error, "took_ms": took})
 					}
 				case <-ctx.Done():
 				}
@@ -133,8 +139,11 @@ func Run(ctx context.Context, in io.Reader, out *Writer, server *xds.Server, log
 				continue
 			}
 			reply(map[string]any{"ok": true})
+		case "access_log_entries":
+			reply(map[string]any{"ok": true, "entries": log.Entries()})
 		default:
-			reply(map[string]any{"error": fmt.Sprintf("unknown op %q (update, wait_subscribed, access_log)", cmd.Op)})
+			reply(map[string]any{"error": fmt.Sprintf("unknown op %q (update, wait_subscribed, "+
+				"access_log, access_log_entries)", cmd.Op)})
 		}
 	}
 	return scanner.Err()

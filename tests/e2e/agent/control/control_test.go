@@ -14,6 +14,8 @@ import (
 
 type recordingLog struct{ states []string }
 
+func (r *recordingLog) Entries() uint64 { return uint64(len(r.states)) }
+
 func (r *recordingLog) Set(state string) error {
 	r.states = append(r.states, state)
 	return nil
@@ -54,8 +56,9 @@ func TestBadCommandsGetOneErrorEach(t *testing.T) {
 		`{"id": 2, "op": "update", "response": {"type_url": "type.googleapis.com/envoy.config.listener.v3.Listener"}}`,
 		`{"id": 3, "op": "dance"}`,
 		`{"id": 4, "op": "access_log", "state": "stalled"}`,
+		`{"id": 5, "op": "access_log_entries"}`,
 	)
-	if len(out) != 6 {
+	if len(out) != 7 {
 		t.Fatalf("want 6 replies, got %v", out)
 	}
 	for i, m := range out[:5] {
@@ -68,5 +71,8 @@ func TestBadCommandsGetOneErrorEach(t *testing.T) {
 	}
 	if out[5]["id"] != 4.0 || out[5]["ok"] != true {
 		t.Errorf("unexpected %v", out[5])
+	}
+	if out[6]["id"] != 5.0 || out[6]["ok"] != true || out[6]["entries"] != 1.0 {
+		t.Errorf("unexpected %v", out[6])
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"strconv"
 	"sync"
+	"time"
 
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"google.golang.org/grpc"
@@ -23,10 +24,13 @@ const (
 	HostsTypeURL  = "type.googleapis.com/cilium.NetworkPolicyHosts"
 )
 
-// Answer is what Envoy said about one update: an ACK, or a NACK with its error_detail.
+// Answer is what Envoy said about one update: an ACK, or a NACK with its error_detail, and
+// how long it took from the moment the response was handed to gRPC to go out (marshalling
+// included) until the answer arrived.
 type Answer struct {
 	Ack   bool
 	Error string
+	Took  time.Duration
 }
 
 // Event reports a step of a stream, for the harness's diagnostics and tests.
@@ -46,6 +50,7 @@ type Update struct {
 	done     chan Answer
 	answered bool
 	response *discoveryv3.DiscoveryResponse
+	sent     map[string]time.Time // nonce -> when it went to gRPC's Send
 }
 
 type stream struct {
@@ -116,7 +121,7 @@ func (s *Server) Send(r *discoveryv3.DiscoveryResponse) (*Update, error) {
 	response := proto.Clone(r).(*discoveryv3.DiscoveryResponse)
 	response.TypeUrl = typeURL
 	done := make(chan Answer, 1)
-	u := &Update{Done: done, done: done, response: response}
+	u := &Update{Done: done, done: done, response: response, sent: map[string]time.Time{}}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.current[typeURL] = u
@@ -230,6 +235,11 @@ func (s *Server) serve(
 		case req := <-requests:
 			s.received(me, req)
 		case out := <-me.out:
+			s.mu.Lock()
+			if u := s.pending[out.GetNonce()]; u != nil {
+				u.sent[out.GetNonce()] = time.Now()
+			}
+			s.mu.Unlock()
 			if err := st.Send(out); err != nil {
 				return err
 			}
@@ -271,10 +281,14 @@ func (s *Server) received(me *stream, req *discoveryv3.DiscoveryRequest) {
 		delete(s.pending, req.GetResponseNonce())
 		if !u.answered {
 			u.answered = true
+			var took time.Duration
+			if sent, ok := u.sent[req.GetResponseNonce()]; ok {
+				took = time.Since(sent)
+			}
 			if req.GetErrorDetail() != nil {
-				u.done <- Answer{Ack: false, Error: req.GetErrorDetail().GetMessage()}
+				u.done <- Answer{Ack: false, Error: req.GetErrorDetail().GetMessage(), Took: took}
 			} else {
-				u.done <- Answer{Ack: true}
+				u.done <- Answer{Ack: true, Took: took}
 			}
 		}
 	}

@@ -97,8 +97,8 @@ func TestAckAndNackPerNonce(t *testing.T) {
 		t.Fatalf("unexpected response %v", r)
 	}
 	_ = s.Send(&discoveryv3.DiscoveryRequest{TypeUrl: xds.PolicyTypeURL, VersionInfo: "1", ResponseNonce: r.GetNonce()})
-	if a := answer(t, first); !a.Ack {
-		t.Fatalf("want an ACK, got %+v", a)
+	if a := answer(t, first); !a.Ack || a.Took <= 0 {
+		t.Fatalf("want an ACK and the time it took, got %+v", a)
 	}
 
 	second, _ := server.Send(policies(t, "2", "10.0.0.2"))

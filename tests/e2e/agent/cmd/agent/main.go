@@ -27,16 +27,22 @@ func main() {
 	logPath := flag.String("access-log", "", "SOCK_SEQPACKET socket path of the access log (required)")
 	logState := flag.String("access-log-state", accesslog.Open,
 		"state of the access-log socket at start: open, closed or stalled")
+	logEvents := flag.Bool("access-log-events", true,
+		"report each access-log entry on stdout (false: only decode and count them)")
 	flag.Parse()
 	if *xdsPath == "" || *logPath == "" || flag.NArg() != 0 {
-		fmt.Fprintln(os.Stderr, "usage: agent -xds PATH -access-log PATH [-access-log-state STATE]")
+		fmt.Fprintln(os.Stderr, "usage: agent -xds PATH -access-log PATH [-access-log-state STATE] "+
+			"[-access-log-events=false]")
 		os.Exit(2)
 	}
 
 	out := control.NewWriter(os.Stdout)
 	server := xds.NewServer(func(e xds.Event) { out.Event("stream", asFields(e)) })
-	log := accesslog.New(*logPath,
-		func(entry []byte) { out.Event("log", map[string]any{"entry": json.RawMessage(entry)}) },
+	onEntry := func(entry []byte) { out.Event("log", map[string]any{"entry": json.RawMessage(entry)}) }
+	if !*logEvents {
+		onEntry = nil
+	}
+	log := accesslog.New(*logPath, onEntry,
 		func(err error) { out.Event("error", map[string]any{"error": err.Error()}) })
 	if err := log.Set(*logState); err != nil {
 		fail(err)
