@@ -298,3 +298,25 @@ def test_lint_names_each_file_format_fixes_them_then_lint_passes(tmp_path):
     ).read_text() == 'cc_library(\n    name = "x",\n    srcs = ["bad.cc"],\n)\n'
     assert {name: (root / name).read_text() for name in left_alone} == before
     assert "==> type-check with mypy" in run("lint")  # and no failure
+
+
+# --- pre-commit ----------------------------------------------------------------------------
+
+
+def test_pre_commit_runs_nox_format_on_the_staged_files_style_owns():
+    config = yaml.safe_load((REPO / ".pre-commit-config.yaml").read_text())
+    assert [r["repo"] for r in config["repos"]] == ["local"]  # no hook repository is fetched
+    hooks = config["repos"][0]["hooks"]
+    assert [(h["id"], h["language"], h["entry"]) for h in hooks] == [
+        ("format", "system", "nox -R -s format --")  # the files follow, as `-- FILE...`
+    ]
+    assert hooks[0]["require_serial"] is True and hooks[0].get("pass_filenames", True)
+    assert 'name="format"' in (REPO / "noxfile.py").read_text()
+    # pre-commit passes the staged files its pattern matches: exactly those style formats.
+    pattern = re.compile(hooks[0]["files"])
+    samples = ["x/BUILD", "BUILD.bazel", "MODULE.bazel", "a/WORKSPACE", "x.bzl", "tests/a/b.h",
+               "envoy/x.cc", "x.cc", "cilium-filters/x.proto", "BUILDING.md", "x.pyc", "a.go.txt"]  # fmt: skip
+    tracked = git(REPO, "ls-files").splitlines()
+    for name in tracked + samples:
+        assert bool(pattern.search(name)) == (style.formatter_of(name) is not None), name
+    assert "pre-commit install" in (REPO / "README.md").read_text()
