@@ -222,11 +222,15 @@ def format_(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Lint and check formatting with ruff, then type-check with mypy."""
+    """Check formatting (ruff, clang-format, gofmt, buildifier) and lint, then run mypy.
+
+    Fails naming each file that `nox -s format` would change. Options go after `--`:
+      FILE...            check only these files (mypy still checks its configured set)
+                         e.g. nox -s lint -- tools/style.py
+      --dry-run          print the commands, run nothing; e.g. nox -s lint -- --dry-run
+    """
     session.install(*nox.project.dependency_groups(PYPROJECT, "lint"))
-    command(session, "ruff", "check", ".")
-    command(session, "ruff", "format", "--check", ".")
-    command(session, "mypy")  # files and settings: [tool.mypy] in pyproject.toml
+    call(session, "style:main", "lint", session.bin)
 
 
 @nox.session
