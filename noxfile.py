@@ -227,13 +227,32 @@ def extract(session: nox.Session) -> None:
     call(session, "image.extract:main")
 
 
+@nox.session(name="format")
+def format_(session: nox.Session) -> None:
+    """Format every file we own: ruff, clang-format, gofmt and buildifier.
+
+    The files come from `git ls-files` (generated ones left to their generators); buildifier,
+    pinned in tools/style.py, is installed into the toolkit's cache when missing (go install).
+    Options go after `--`:
+      FILE...            only these files (or the files below these folders)
+                         e.g. nox -s format -- cilium-filters/module/runtime.cc noxfile.py
+      --dry-run          print the commands, run nothing; e.g. nox -s format -- --dry-run
+    """
+    session.install(*nox.project.dependency_groups(PYPROJECT, "format"))
+    call(session, "style:main", "format", session.bin)
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Lint and check formatting with ruff, then type-check with mypy."""
+    """Check formatting (ruff, clang-format, gofmt, buildifier) and lint, then run mypy.
+
+    Fails naming each file that `nox -s format` would change. Options go after `--`:
+      FILE...            check only these files (mypy still checks its configured set)
+                         e.g. nox -s lint -- tools/style.py
+      --dry-run          print the commands, run nothing; e.g. nox -s lint -- --dry-run
+    """
     session.install(*nox.project.dependency_groups(PYPROJECT, "lint"))
-    command(session, "ruff", "check", ".")
-    command(session, "ruff", "format", "--check", ".")
-    command(session, "mypy")  # files and settings: [tool.mypy] in pyproject.toml
+    call(session, "style:main", "lint", session.bin)
 
 
 @nox.session

@@ -10,7 +10,8 @@ import pytest
 
 NOXFILE = Path(__file__).resolve().parents[2] / "noxfile.py"
 OPTION_SESSIONS = ["build", "build_multi", "raspi", "builder", "archive", "tests", "tests_archive",
-                   "api", "doctor", "compat", "envoy_upgrade", "extract", "filters", "policy", "e2e"]  # fmt: skip
+                   "api", "doctor", "compat", "envoy_upgrade", "extract", "filters", "policy", "e2e",
+                   "format", "lint"]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -22,15 +23,20 @@ def noxfile():
     return module
 
 
-@pytest.mark.parametrize("name", OPTION_SESSIONS + ["lint", "selftest"])
+def session(noxfile, name):
+    """The session's function (``format_`` for format: the name is a builtin's)."""
+    return getattr(noxfile, name, None) or getattr(noxfile, f"{name}_")
+
+
+@pytest.mark.parametrize("name", OPTION_SESSIONS + ["selftest"])
 def test_first_line_is_a_short_imperative_sentence(noxfile, name):
-    first = getattr(noxfile, name).__doc__.strip().splitlines()[0]
+    first = session(noxfile, name).__doc__.strip().splitlines()[0]
     assert first[0].isupper() and first.endswith(".") and len(first) <= 100
 
 
 @pytest.mark.parametrize("name", OPTION_SESSIONS)
 def test_every_option_has_an_example(noxfile, name):
-    doc = getattr(noxfile, name).__doc__
+    doc = session(noxfile, name).__doc__
     options = re.findall(r"^\s+(--[a-z-]+)", doc, re.M)
     assert options, "no options documented"
     for option in set(options):
