@@ -13,10 +13,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "cilium-filters/policy/compile/policy_map.h"
 #include "cilium-filters/policy/decide/decisions.h"
 #include "cilium-filters/policy/hosts/host_map_store.h"
 #include "cilium/api/nphds.pb.h"
-#include "cilium-filters/policy/compile/policy_map.h"
 #include "envoy/service/discovery/v3/discovery.pb.h"
 
 // Cilium's agent writes the HeaderMatcher fields Envoy marked deprecated; so do we here.
@@ -233,8 +233,8 @@ void BM_CheckHttp8Matchers(benchmark::State& state) {
   map.update(std::move(policies));
   const SnapshotPtr snapshot = map.snapshot();
   const std::vector<std::pair<std::string, std::string>> request = {
-      {":method", "GET"},         {":path", "/api/v2/items/42"}, {":authority", "www.example.com"},
-      {":scheme", "http"},        {"user-agent", "curl/8.5.0"},  {"accept", "*/*"},
+      {":method", "GET"},          {":path", "/api/v2/items/42"}, {":authority", "www.example.com"},
+      {":scheme", "http"},         {"user-agent", "curl/8.5.0"},  {"accept", "*/*"},
       {"x-request-id", "abc-123"}, {"x-tenant", "acme"},          {"x-version", "42"}};
   FlowQuestion question;
   question.endpoint_ip = "10.0.0.1";
@@ -256,7 +256,7 @@ BENCHMARK(BM_CheckHttp8Matchers);
 // --- NPHDS: 100,000 prefixes ---------------------------------------------------------------
 
 constexpr int kHostIdentities = 10000;
-constexpr int kPrefixesPerIdentity = 10; // 100,000 in all
+constexpr int kPrefixesPerIdentity = 10;  // 100,000 in all
 
 // Identity i: eight host addresses (/32), a /24 and, for every tenth, a /16 (else an IPv6
 // /64), as Cilium's agent sends pods, nodes and CIDR-selected networks.
@@ -328,11 +328,12 @@ std::vector<IpAddress> hostQuestions() {
     const int i = (q * 7919) % kHostIdentities;
     IpAddress address;
     // A host (/32), a neighbour in its /24, an address in a /16, or no entry at all.
-    const std::string text = q % 4 == 0   ? hostPrefix(i, q % 8)
-                             : q % 4 == 1 ? hostPrefix(i, 8).substr(0, hostPrefix(i, 8).size() - 4) + "77"
-                             : q % 4 == 2 ? std::to_string(110 + i / 10 / 256) + "." +
-                                                std::to_string(i / 10 % 256) + ".2.3"
-                                          : "192.0.2." + std::to_string(q % 256);
+    const std::string text =
+        q % 4 == 0   ? hostPrefix(i, q % 8)
+        : q % 4 == 1 ? hostPrefix(i, 8).substr(0, hostPrefix(i, 8).size() - 4) + "77"
+        : q % 4 == 2
+            ? std::to_string(110 + i / 10 / 256) + "." + std::to_string(i / 10 % 256) + ".2.3"
+            : "192.0.2." + std::to_string(q % 256);
     IpAddress::parse(text, address);
     out.push_back(address);
   }
@@ -379,8 +380,8 @@ void BM_HostsLookupBaseline(benchmark::State& state) {
       const uint64_t masked =
           length == 0 ? 0 : (address.low & ~((uint64_t{1} << (32 - length)) - 1)) & 0xffffffff;
       const uint64_t key = masked << 8 | static_cast<uint64_t>(length);
-      const auto it = std::lower_bound(prefixes.begin(), prefixes.end(),
-                                       std::make_pair(key, uint64_t{0}));
+      const auto it =
+          std::lower_bound(prefixes.begin(), prefixes.end(), std::make_pair(key, uint64_t{0}));
       if (it != prefixes.end() && it->first == key) {
         identity = it->second;
         break;
@@ -391,6 +392,6 @@ void BM_HostsLookupBaseline(benchmark::State& state) {
 }
 BENCHMARK(BM_HostsLookupBaseline);
 
-} // namespace
+}  // namespace
 
 BENCHMARK_MAIN();

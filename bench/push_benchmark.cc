@@ -80,21 +80,21 @@ void update(benchmark::State& state, const std::string* previous, const std::str
     state.ResumeTiming();
     applied(*map, *bytes, state);
     state.PauseTiming();
-    map.reset(); // freeing both states is not the update's work
+    map.reset();  // freeing both states is not the update's work
     replaced.reset();
     state.ResumeTiming();
   }
 }
 
-} // namespace
+}  // namespace
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv); // takes out the --benchmark_* flags
+  benchmark::Initialize(&argc, argv);  // takes out the --benchmark_* flags
   if (argc < 2) {
     std::cerr << "usage: push_benchmark [--benchmark_... flags] RESPONSE.json...\n";
     return 2;
   }
-  static std::vector<std::string> responses; // alive while the benchmarks run
+  static std::vector<std::string> responses;  // alive while the benchmarks run
   for (int i = 1; i < argc; ++i) {
     responses.push_back(wireBytes(argv[i]));
     if (responses.back().empty()) {

@@ -69,6 +69,6 @@ void BM_ReadCellWhileUpdating(benchmark::State& state) {
 }
 BENCHMARK(BM_ReadCellWhileUpdating)->Threads(1)->Threads(2)->UseRealTime();
 
-} // namespace
+}  // namespace
 
 BENCHMARK_MAIN();

@@ -90,12 +90,12 @@ bool AccessLogQueue::send(Item& item) {
   }
   Response& response = std::get<Response>(item);
   HttpLogRecord& record = *response.record;
-  if (!record.entry) { // its Request entry was dropped: so is this one
+  if (!record.entry) {  // its Request entry was dropped: so is this one
     return true;
   }
-  const bool sent = client_->log(Policy::httpResponseEntry(std::move(*record.entry),
-                                                           response.timestamp_ns,
-                                                           response.headers))
+  const bool sent = client_
+                        ->log(Policy::httpResponseEntry(std::move(*record.entry),
+                                                        response.timestamp_ns, response.headers))
                         .isOk();
   record.entry.reset();
   return sent;
@@ -108,10 +108,11 @@ void AccessLogQueue::run() {
   for (;;) {
     // Entries are let to gather for an interval, unless someone waits for them.
     wake_.wait_for(lock, interval, [this] {
-      return stopping_ || flushing_ || pending_.size() >= std::max<size_t>(options_.capacity / 2, 1);
+      return stopping_ || flushing_ ||
+             pending_.size() >= std::max<size_t>(options_.capacity / 2, 1);
     });
     if (pending_.empty()) {
-      flushing_ = false; // nothing in flight: everything queued was sent
+      flushing_ = false;  // nothing in flight: everything queued was sent
       drained_.notify_all();
       if (stopping_) {
         return;
@@ -133,7 +134,7 @@ void AccessLogQueue::run() {
     batch.clear();
     lock.lock();
     sent_ += count;
-    dropped_ += given_up > 0 ? given_up - 1 : 0; // the first was counted by the client
+    dropped_ += given_up > 0 ? given_up - 1 : 0;  // the first was counted by the client
     if (sent_ >= queued_) {
       flushing_ = false;
     }
@@ -142,5 +143,5 @@ void AccessLogQueue::run() {
   }
 }
 
-} // namespace Module
-} // namespace Cilium
+}  // namespace Module
+}  // namespace Cilium

@@ -40,7 +40,7 @@ struct HttpLogRecord {
   Policy::AccessLogConnection connection;
   Policy::HttpVersion version{Policy::HttpVersion::Http11};
   bool denied{false};
-  Policy::RequestHeaders headers; // after the policy's header actions
+  Policy::RequestHeaders headers;  // after the policy's header actions
   Policy::HeaderLog header_log;
   // The Request or Denied entry, between the two: the queue's thread only.
   std::optional<::cilium::LogEntry> entry;
@@ -58,7 +58,7 @@ class AccessLogQueue {
 public:
   explicit AccessLogQueue(std::shared_ptr<Policy::AccessLogClient> client,
                           AccessLogQueueOptions options = {});
-  ~AccessLogQueue(); // sends what is queued, then stops its thread
+  ~AccessLogQueue();  // sends what is queued, then stops its thread
   AccessLogQueue(const AccessLogQueue&) = delete;
   AccessLogQueue& operator=(const AccessLogQueue&) = delete;
 
@@ -87,26 +87,26 @@ private:
   using Item = std::variant<::cilium::LogEntry, std::shared_ptr<HttpLogRecord>, Response>;
 
   void push(Item&& item);
-  bool send(Item& item); // the sender's thread; false when the client dropped the entry
+  bool send(Item& item);  // the sender's thread; false when the client dropped the entry
   void run();
 
   const std::shared_ptr<Policy::AccessLogClient> client_;
   const AccessLogQueueOptions options_;
 
-  mutable std::mutex mutex_;        // guards what follows
-  std::condition_variable wake_;    // the sender: half full, flush() or stopping
-  std::condition_variable drained_; // flush(): a batch was sent
+  mutable std::mutex mutex_;         // guards what follows
+  std::condition_variable wake_;     // the sender: half full, flush() or stopping
+  std::condition_variable drained_;  // flush(): a batch was sent
   std::vector<Item> pending_;
-  uint64_t queued_{0}; // items ever queued
-  uint64_t sent_{0};   // items ever taken off the queue
+  uint64_t queued_{0};  // items ever queued
+  uint64_t sent_{0};    // items ever taken off the queue
   uint64_t dropped_{0};
   uint64_t dropped_since_warning_{0};
   std::chrono::steady_clock::time_point last_warning_{};
   bool flushing_{false};
   bool stopping_{false};
 
-  std::thread sender_; // last: starts once everything above exists
+  std::thread sender_;  // last: starts once everything above exists
 };
 
-} // namespace Module
-} // namespace Cilium
+}  // namespace Module
+}  // namespace Cilium

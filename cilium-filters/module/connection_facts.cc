@@ -48,7 +48,7 @@ std::string withPort(const Policy::IpAddress& address, uint16_t port) {
   return text + ":" + std::to_string(port);
 }
 
-} // namespace
+}  // namespace
 
 uint32_t resolveIdentity(const Policy::HostMap* hosts, const Policy::IpAddress& address) {
   const uint64_t identity = hosts != nullptr ? hosts->resolve(address) : 0;
@@ -144,7 +144,7 @@ bool ConnectionFacts::decode(std::string_view text, ConnectionFacts& out) {
   facts.source_identity_ = record.source_identity;
   facts.source_ = Policy::IpAddress{record.source_v6 != 0, record.source_high, record.source_low};
   facts.destination_ = Policy::IpAddress{record.destination_v6 != 0, record.destination_high,
-                                          record.destination_low};
+                                         record.destination_low};
   facts.source_address_ = text.substr(kRecordText, record.source_text_length);
   facts.destination_address_ =
       text.substr(kRecordText + record.source_text_length, record.destination_text_length);
@@ -195,5 +195,5 @@ Policy::AccessLogConnection ConnectionFacts::logConnection(uint32_t destination_
   return connection;
 }
 
-} // namespace Module
-} // namespace Cilium
+}  // namespace Module
+}  // namespace Cilium

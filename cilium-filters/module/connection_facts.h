@@ -5,9 +5,9 @@
 #include <string_view>
 
 #include "cilium-filters/policy/access_log/access_log_entry.h"
+#include "cilium-filters/policy/base/ip_address.h"
 #include "cilium-filters/policy/decide/decisions.h"
 #include "cilium-filters/policy/hosts/host_map.h"
-#include "cilium-filters/policy/base/ip_address.h"
 
 namespace Cilium {
 namespace Module {
@@ -79,5 +79,5 @@ private:
 // The filter-state key the facts are kept under.
 inline constexpr std::string_view kConnectionFactsKey = "cilium.policy.connection";
 
-} // namespace Module
-} // namespace Cilium
+}  // namespace Module
+}  // namespace Cilium

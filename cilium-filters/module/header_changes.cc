@@ -17,7 +17,7 @@ std::vector<std::string> valuesOf(const Policy::RequestHeaders& headers, std::st
   return values;
 }
 
-} // namespace
+}  // namespace
 
 std::vector<HeaderChange> headerChanges(const Policy::RequestHeaders& before,
                                         const Policy::RequestHeaders& after) {
@@ -43,5 +43,5 @@ std::vector<HeaderChange> headerChanges(const Policy::RequestHeaders& before,
   return changes;
 }
 
-} // namespace Module
-} // namespace Cilium
+}  // namespace Module
+}  // namespace Cilium

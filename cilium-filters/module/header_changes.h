@@ -20,5 +20,5 @@ struct HeaderChange {
 std::vector<HeaderChange> headerChanges(const Policy::RequestHeaders& before,
                                         const Policy::RequestHeaders& after);
 
-} // namespace Module
-} // namespace Cilium
+}  // namespace Module
+}  // namespace Cilium

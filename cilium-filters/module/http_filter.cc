@@ -163,9 +163,9 @@ std::shared_ptr<HttpLogRecord> logRequest(const HttpConfig& config, const Connec
   return record;
 }
 
-} // namespace
-} // namespace Module
-} // namespace Cilium
+}  // namespace
+}  // namespace Module
+}  // namespace Cilium
 
 using namespace Cilium::Module;
 
@@ -233,18 +233,17 @@ envoy_dynamic_module_on_http_filter_request_headers(
       rawHeaders(envoy_ptr, envoy_dynamic_module_type_http_header_type_RequestHeader);
   Cilium::Policy::RequestHeaders headers = requestHeaders(raw);
   Cilium::Policy::HeaderLog header_log;
-  const bool allowed = Cilium::Policy::allowedHttp(store.policies(),
-                                                   facts.question(remote_identity), headers,
-                                                   header_log, store.secrets());
+  const bool allowed = Cilium::Policy::allowedHttp(
+      store.policies(), facts.question(remote_identity), headers, header_log, store.secrets());
   if (!sameAsEnvoys(headers, raw)) {
     // Before the first change: `raw` points into Envoy's headers.
     applyChanges(envoy_ptr, headerChanges(requestHeaders(raw), headers));
   }
 
   if (config.access_log) {
-    filter->log_record = logRequest(config, facts, destination_identity, !allowed,
-                                    httpVersion(envoy_ptr), std::move(headers),
-                                    std::move(header_log));
+    filter->log_record =
+        logRequest(config, facts, destination_identity, !allowed, httpVersion(envoy_ptr),
+                   std::move(headers), std::move(header_log));
   }
   if (!allowed) {
     sendResponse(envoy_ptr, 403, config.settings.denied_body, "");
@@ -275,4 +274,4 @@ envoy_dynamic_module_on_http_filter_response_headers(
   return envoy_dynamic_module_type_on_http_filter_response_headers_status_Continue;
 }
 
-} // extern "C"
+}  // extern "C"

@@ -20,9 +20,9 @@ struct ListenerConfig {
   ListenerSettings settings;
 };
 
-} // namespace
-} // namespace Module
-} // namespace Cilium
+}  // namespace
+}  // namespace Module
+}  // namespace Cilium
 
 using Cilium::Module::ListenerConfig;
 using Cilium::Module::Runtime;
@@ -35,9 +35,9 @@ envoy_dynamic_module_on_listener_filter_config_new(
     envoy_dynamic_module_type_envoy_buffer name, envoy_dynamic_module_type_envoy_buffer config) {
   auto& runtime = Runtime::get();
   if (Cilium::Module::view(name) != Cilium::Module::kFilterName) {
-    runtime.log(Cilium::Module::LogLevel::Error,
-                "libcilium: unknown listener filter \"" + std::string(Cilium::Module::view(name)) +
-                    "\"; this module has cilium.bpf_metadata");
+    runtime.log(Cilium::Module::LogLevel::Error, "libcilium: unknown listener filter \"" +
+                                                     std::string(Cilium::Module::view(name)) +
+                                                     "\"; this module has cilium.bpf_metadata");
     return nullptr;
   }
   auto filter_config = std::make_unique<ListenerConfig>();
@@ -98,4 +98,4 @@ envoy_dynamic_module_on_listener_filter_on_accept(
   return envoy_dynamic_module_type_on_listener_filter_status_Continue;
 }
 
-} // extern "C"
+}  // extern "C"

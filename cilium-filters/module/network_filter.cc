@@ -41,9 +41,9 @@ void close(envoy_dynamic_module_type_network_filter_envoy_ptr envoy_ptr, std::st
       envoy_ptr, envoy_dynamic_module_type_network_connection_close_type_AbortReset, buffer(why));
 }
 
-} // namespace
-} // namespace Module
-} // namespace Cilium
+}  // namespace
+}  // namespace Module
+}  // namespace Cilium
 
 using namespace Cilium::Module;
 
@@ -93,8 +93,9 @@ envoy_dynamic_module_on_network_filter_new_connection(
   ConnectionFacts facts;
   if (!readFacts(envoy_ptr, facts)) {
     filter->denied = true;
-    close(envoy_ptr, "cilium.network: no Cilium policy filter state (cilium.bpf_metadata missing "
-                     "or the connection is not IP)");
+    close(envoy_ptr,
+          "cilium.network: no Cilium policy filter state (cilium.bpf_metadata missing "
+          "or the connection is not IP)");
     return envoy_dynamic_module_type_on_network_filter_data_status_StopIteration;
   }
   const PolicyStore& store = Runtime::get().store();
@@ -130,4 +131,4 @@ envoy_dynamic_module_type_on_network_filter_data_status envoy_dynamic_module_on_
              : envoy_dynamic_module_type_on_network_filter_data_status_Continue;
 }
 
-} // extern "C"
+}  // extern "C"

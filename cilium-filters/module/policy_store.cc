@@ -3,11 +3,10 @@
 namespace Cilium {
 namespace Module {
 
-PolicyStore::PolicyStore()
-    : policies_(map_.snapshot()), hosts_(host_store_.snapshot()) {}
+PolicyStore::PolicyStore() : policies_(map_.snapshot()), hosts_(host_store_.snapshot()) {}
 
-Policy::Status
-PolicyStore::updatePolicies(const envoy::service::discovery::v3::DiscoveryResponse& response) {
+Policy::Status PolicyStore::updatePolicies(
+    const envoy::service::discovery::v3::DiscoveryResponse& response) {
   Policy::Status status = map_.update(response);
   if (status) {
     policies_.publish(map_.snapshot());
@@ -15,8 +14,8 @@ PolicyStore::updatePolicies(const envoy::service::discovery::v3::DiscoveryRespon
   return status;
 }
 
-Policy::Status
-PolicyStore::updateHosts(const envoy::service::discovery::v3::DiscoveryResponse& response) {
+Policy::Status PolicyStore::updateHosts(
+    const envoy::service::discovery::v3::DiscoveryResponse& response) {
   Policy::Status status = host_store_.update(response);
   if (status) {
     hosts_.publish(host_store_.snapshot());
@@ -26,5 +25,5 @@ PolicyStore::updateHosts(const envoy::service::discovery::v3::DiscoveryResponse&
 
 size_t PolicyStore::collect() { return policies_.collect() + hosts_.collect(); }
 
-} // namespace Module
-} // namespace Cilium
+}  // namespace Module
+}  // namespace Cilium

@@ -3,10 +3,10 @@
 #include <memory>
 
 #include "cilium-filters/module/snapshot_cell.h"
-#include "cilium-filters/policy/xds/discovery_fwd.h"
+#include "cilium-filters/policy/compile/policy_map.h"
 #include "cilium-filters/policy/hosts/host_map.h"
 #include "cilium-filters/policy/hosts/host_map_store.h"
-#include "cilium-filters/policy/compile/policy_map.h"
+#include "cilium-filters/policy/xds/discovery_fwd.h"
 
 namespace Cilium {
 namespace Module {
@@ -45,5 +45,5 @@ private:
   SnapshotCell<Policy::HostMap> hosts_;
 };
 
-} // namespace Module
-} // namespace Cilium
+}  // namespace Module
+}  // namespace Cilium

@@ -96,5 +96,5 @@ std::shared_ptr<AccessLogQueue> Runtime::anyAccessLog() {
   return nullptr;
 }
 
-} // namespace Module
-} // namespace Cilium
+}  // namespace Module
+}  // namespace Cilium

@@ -60,11 +60,11 @@ private:
   std::function<void(LogLevel, std::string_view)> log_sink_;
   bool validation_only_{false};
 
-  std::mutex mutex_; // guards what follows (configuration time only, never the request path)
+  std::mutex mutex_;  // guards what follows (configuration time only, never the request path)
   size_t listeners_{0};
   std::unique_ptr<XdsClient> xds_;
   std::map<std::string, std::weak_ptr<AccessLogQueue>> access_logs_;
 };
 
-} // namespace Module
-} // namespace Cilium
+}  // namespace Module
+}  // namespace Cilium

@@ -22,8 +22,8 @@ Policy::Status fromJson(std::string_view json, google::protobuf::Message& messag
   const auto status = google::protobuf::util::JsonStringToMessage(
       google::protobuf::StringPiece(json.data(), json.size()), &message, options);
   if (!status.ok()) {
-    return Policy::Status::error(message.GetDescriptor()->full_name() + " as JSON: " +
-                                 std::string(status.message()));
+    return Policy::Status::error(message.GetDescriptor()->full_name() +
+                                 " as JSON: " + std::string(status.message()));
   }
   return Policy::Status::ok();
 }
@@ -53,7 +53,7 @@ Policy::Status xdsTarget(const cilium::BpfMetadata& config, std::string& out) {
   return Policy::Status::ok();
 }
 
-} // namespace
+}  // namespace
 
 Policy::Status parseListenerSettings(std::string_view json, ListenerSettings& out) {
   cilium::BpfMetadata config;
@@ -85,7 +85,8 @@ Policy::Status parseMaxProgramSize(const char* value, uint32_t& out) {
     return Policy::Status::ok();
   }
   const std::string text(value);
-  const bool digits = text.size() <= 10 && text.find_first_not_of("0123456789") == std::string::npos;
+  const bool digits =
+      text.size() <= 10 && text.find_first_not_of("0123456789") == std::string::npos;
   const unsigned long long number = digits ? std::strtoull(text.c_str(), nullptr, 10) : 0;
   if (!digits || number == 0 || number > UINT32_MAX) {
     return Policy::Status::error(std::string(kMaxProgramSizeVariable) + "=" + text +
@@ -113,8 +114,8 @@ Policy::Status parseHttpSettings(std::string_view json, HttpSettings& out) {
     return status;
   }
   out.access_log_path = config.access_log_path();
-  out.denied_body = config.denied_403_body().empty() ? std::string(kDefaultDeniedBody)
-                                                     : config.denied_403_body();
+  out.denied_body =
+      config.denied_403_body().empty() ? std::string(kDefaultDeniedBody) : config.denied_403_body();
   const std::string_view body = out.denied_body;
   if (body.size() < 2 || body.substr(body.size() - 2) != "\r\n") {
     out.denied_body += "\r\n";
@@ -122,5 +123,5 @@ Policy::Status parseHttpSettings(std::string_view json, HttpSettings& out) {
   return Policy::Status::ok();
 }
 
-} // namespace Module
-} // namespace Cilium
+}  // namespace Module
+}  // namespace Cilium

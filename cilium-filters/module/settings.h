@@ -35,12 +35,12 @@ Policy::Status parseMaxProgramSize(const char* value, uint32_t& out);
 
 // cilium.network's configuration (cilium.NetworkFilter).
 struct NetworkSettings {
-  std::string access_log_path; // "": no access log
+  std::string access_log_path;  // "": no access log
 };
 
 // cilium.l7policy's configuration (cilium.L7Policy).
 struct HttpSettings {
-  std::string access_log_path; // "": no access log
+  std::string access_log_path;  // "": no access log
   // The body of a 403 answer, ending in CRLF as Cilium sends it.
   std::string denied_body;
 };
@@ -53,5 +53,5 @@ Policy::Status parseListenerSettings(std::string_view json, ListenerSettings& ou
 Policy::Status parseNetworkSettings(std::string_view json, NetworkSettings& out);
 Policy::Status parseHttpSettings(std::string_view json, HttpSettings& out);
 
-} // namespace Module
-} // namespace Cilium
+}  // namespace Module
+}  // namespace Cilium

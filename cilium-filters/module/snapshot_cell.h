@@ -27,7 +27,8 @@ namespace Module {
 // thousands of compiled policies, is dropped there and never on a worker in the middle of a
 // request. A worker idle since an update holds its old snapshot until its next read; a thread
 // that exits holds nothing. Each thread registers once per cell (its first read takes a mutex).
-template <class T> class SnapshotCell {
+template <class T>
+class SnapshotCell {
 public:
   explicit SnapshotCell(std::shared_ptr<const T> initial) : shared_(std::make_shared<Shared>()) {
     shared_->pointer.store(initial.get(), std::memory_order_seq_cst);
@@ -78,7 +79,7 @@ public:
 private:
   // What one reader thread announces.
   struct ReaderState {
-    std::atomic<uint64_t> seen{0}; // 0: registered, nothing read yet (everything is kept)
+    std::atomic<uint64_t> seen{0};  // 0: registered, nothing read yet (everything is kept)
     std::atomic<bool> active{true};
   };
   // What the writer and the readers share; readers keep it alive through their thread-local
@@ -86,7 +87,7 @@ private:
   struct Shared {
     std::atomic<const T*> pointer{nullptr};
     std::atomic<uint64_t> version{1};
-    std::mutex writer_mutex; // the writer, registrations and collect(); never a read
+    std::mutex writer_mutex;  // the writer, registrations and collect(); never a read
     std::vector<std::shared_ptr<ReaderState>> readers;
   };
   // This thread's view of one cell.
@@ -141,9 +142,9 @@ private:
   }
 
   const std::shared_ptr<Shared> shared_;
-  std::shared_ptr<const T> current_; // guarded by shared_->writer_mutex
-  std::vector<std::pair<uint64_t, std::shared_ptr<const T>>> retired_; // likewise
+  std::shared_ptr<const T> current_;  // guarded by shared_->writer_mutex
+  std::vector<std::pair<uint64_t, std::shared_ptr<const T>>> retired_;  // likewise
 };
 
-} // namespace Module
-} // namespace Cilium
+}  // namespace Module
+}  // namespace Cilium

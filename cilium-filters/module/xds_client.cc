@@ -23,14 +23,14 @@ constexpr const char* kHostsType = "type.googleapis.com/cilium.NetworkPolicyHost
 // google.rpc.Code INTERNAL, what Envoy puts in error_detail.code of its own NACKs.
 constexpr int kNackCode = 13;
 
-} // namespace
+}  // namespace
 
 struct XdsClient::Subscription {
   std::string type_url;
   Apply apply;
   std::function<std::unique_ptr<Stream>(grpc::ClientContext*)> open;
-  grpc::ClientContext* context{nullptr}; // the stream in flight (guarded by mutex_)
-  XdsCounters counters;                  // guarded by mutex_
+  grpc::ClientContext* context{nullptr};  // the stream in flight (guarded by mutex_)
+  XdsCounters counters;                   // guarded by mutex_
 };
 
 XdsClient::XdsClient(XdsClientOptions options) : options_(std::move(options)) {
@@ -145,7 +145,7 @@ bool XdsClient::waitConnected(std::chrono::milliseconds bound) {
 }
 
 void XdsClient::run(Subscription& subscription) {
-  std::string accepted_version; // the last version applied; kept across streams
+  std::string accepted_version;  // the last version applied; kept across streams
   std::chrono::milliseconds backoff = options_.initial_backoff;
   uint64_t failures = 0;
   auto say = [this, &subscription](const std::string& text) {
@@ -172,8 +172,8 @@ void XdsClient::run(Subscription& subscription) {
     request.mutable_node()->set_id(options_.node_id);
     request.set_type_url(subscription.type_url);
     request.set_version_info(accepted_version);
-    bool established = false; // the agent took the subscription
-    bool broken = true;       // the stream failed on our side (a write), not by its end
+    bool established = false;  // the agent took the subscription
+    bool broken = true;        // the stream failed on our side (a write), not by its end
     if (stream->Write(request)) {
       broken = false;
       established = connected;
@@ -200,7 +200,7 @@ void XdsClient::run(Subscription& subscription) {
         }
         const bool written = stream->Write(next);
         if (options_.idle) {
-          options_.idle(); // after the answer: freeing replaced snapshots does not delay it
+          options_.idle();  // after the answer: freeing replaced snapshots does not delay it
         }
         if (!written) {
           broken = true;
@@ -209,7 +209,7 @@ void XdsClient::run(Subscription& subscription) {
       }
     }
     if (broken) {
-      context.TryCancel(); // Finish() then returns at once
+      context.TryCancel();  // Finish() then returns at once
     }
     const grpc::Status finished = stream->Finish();
     {
@@ -235,7 +235,7 @@ void XdsClient::run(Subscription& subscription) {
       options_.idle();
     }
     if (!connected) {
-      continue; // waitConnected() above is the wait, on gRPC's reconnect schedule
+      continue;  // waitConnected() above is the wait, on gRPC's reconnect schedule
     }
     if (!waitBackoff(backoff)) {
       return;
@@ -244,5 +244,5 @@ void XdsClient::run(Subscription& subscription) {
   }
 }
 
-} // namespace Module
-} // namespace Cilium
+}  // namespace Module
+}  // namespace Cilium

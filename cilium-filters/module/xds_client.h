@@ -11,13 +11,13 @@
 #include <thread>
 #include <vector>
 
-#include "cilium-filters/policy/xds/discovery_fwd.h"
 #include "cilium-filters/policy/base/status.h"
+#include "cilium-filters/policy/xds/discovery_fwd.h"
 
 namespace grpc {
 class Channel;
 class ClientContext;
-} // namespace grpc
+}  // namespace grpc
 
 namespace Cilium {
 namespace Module {
@@ -46,8 +46,8 @@ struct XdsClientOptions {
 
 // What a subscription has done (for tests and diagnostics).
 struct XdsCounters {
-  uint64_t streams{0};   // streams opened
-  uint64_t responses{0}; // responses received
+  uint64_t streams{0};    // streams opened
+  uint64_t responses{0};  // responses received
   uint64_t acks{0};
   uint64_t nacks{0};
 };
@@ -66,7 +66,7 @@ public:
       std::function<Policy::Status(const envoy::service::discovery::v3::DiscoveryResponse&)>;
 
   explicit XdsClient(XdsClientOptions options);
-  ~XdsClient(); // stops
+  ~XdsClient();  // stops
   XdsClient(const XdsClient&) = delete;
   XdsClient& operator=(const XdsClient&) = delete;
 
@@ -97,11 +97,11 @@ private:
   std::vector<std::unique_ptr<Subscription>> subscriptions_;
   std::vector<std::thread> threads_;
 
-  mutable std::mutex mutex_; // guards stopping_, the contexts in flight and the counters
+  mutable std::mutex mutex_;  // guards stopping_, the contexts in flight and the counters
   std::condition_variable wake_;
   bool stopping_{false};
   bool started_{false};
 };
 
-} // namespace Module
-} // namespace Cilium
+}  // namespace Module
+}  // namespace Cilium

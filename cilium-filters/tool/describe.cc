@@ -14,8 +14,7 @@ using Policy::PortTable;
 using Policy::Verdict;
 
 std::string rangeText(uint32_t first, uint32_t last) {
-  return first == last ? std::to_string(first)
-                       : std::to_string(first) + "-" + std::to_string(last);
+  return first == last ? std::to_string(first) : std::to_string(first) + "-" + std::to_string(last);
 }
 
 std::string originText(const PortRule& rule) {
@@ -35,26 +34,26 @@ std::string originText(const PortRule& rule) {
 
 std::string verdictWord(Verdict verdict) {
   switch (verdict) {
-  case Verdict::Allow:
-    return "allowed";
-  case Verdict::Deny:
-    return "denied";
-  case Verdict::Pass:
-    return "passed";
-  case Verdict::None:
-    break;
+    case Verdict::Allow:
+      return "allowed";
+    case Verdict::Deny:
+      return "denied";
+    case Verdict::Pass:
+      return "passed";
+    case Verdict::None:
+      break;
   }
   return "no verdict";
 }
 
 std::string outcomeText(Policy::HeaderMatch::Outcome outcome) {
   switch (outcome) {
-  case Policy::HeaderMatch::Outcome::Passed:
-    return "passed";
-  case Policy::HeaderMatch::Outcome::Failed:
-    return "failed";
-  case Policy::HeaderMatch::Outcome::NoSecretFail:
-    return "failed: its secret is not available and it has no inline value";
+    case Policy::HeaderMatch::Outcome::Passed:
+      return "passed";
+    case Policy::HeaderMatch::Outcome::Failed:
+      return "failed";
+    case Policy::HeaderMatch::Outcome::NoSecretFail:
+      return "failed: its secret is not available and it has no inline value";
   }
   return "";
 }
@@ -106,8 +105,8 @@ void traceText(std::string& out, const PortTable& table, const PortTable::Piece&
     if (step == decided) {
       out += "DECIDES: " + verdictWord(step->verdict);
     } else if (step->verdict == Verdict::Pass) {
-      out += "passes: evaluation continues below precedence " +
-             std::to_string(rule.passPrecedence());
+      out +=
+          "passes: evaluation continues below precedence " + std::to_string(rule.passPrecedence());
     } else if (step->verdict == Verdict::None) {
       const std::string_view sni = question.sni;
       PortRule::Miss miss =
@@ -125,7 +124,8 @@ void traceText(std::string& out, const PortTable& table, const PortTable::Piece&
       const auto& http_rule = rule.httpRules()[h];
       out += "      http_rules[" + std::to_string(h) + "]: ";
       if (!http_step.headers_matched) {
-        out += "header " + http_rule.headers()[static_cast<size_t>(http_step.failed_matcher)].describe() +
+        out += "header " +
+               http_rule.headers()[static_cast<size_t>(http_step.failed_matcher)].describe() +
                " did not match\n";
         continue;
       }
@@ -221,16 +221,14 @@ std::string sniOpen(const Explanation& e, const FlowQuestion& question) {
 
 std::string httpOpen(const Explanation& e, const FlowQuestion& question) {
   (void)question;
-  return "unknown without a request: the HTTP rules of " +
-         ruleList(e.http_rules) +
+  return "unknown without a request: the HTTP rules of " + ruleList(e.http_rules) +
          " decide each request; add its headers (--header :method=GET --header :path=/...)";
 }
 
 std::string l7Open(const Explanation& e, const FlowQuestion& question) {
   (void)question;
-  return "unknown without a request: connections go to the l7_proto \"" +
-         e.l7_proto + "\" parser and the l7_rules of " + ruleList(e.l7_rules) +
-         " decide each request it parses";
+  return "unknown without a request: connections go to the l7_proto \"" + e.l7_proto +
+         "\" parser and the l7_rules of " + ruleList(e.l7_rules) + " decide each request it parses";
 }
 
 // The HTTP rules of a rule, one line per header matcher and header match.
@@ -252,19 +250,19 @@ void httpRulesText(std::string& out, const PortRule& rule) {
   }
 }
 
-} // namespace
+}  // namespace
 
 std::string describeRule(const Policy::PortTable& table, const PortRule& rule) {
   std::string out;
   switch (rule.kind()) {
-  case Verdict::Deny:
-    out = "deny";
-    break;
-  case Verdict::Pass:
-    out = "pass to " + std::to_string(rule.passPrecedence());
-    break;
-  default:
-    out = "allow";
+    case Verdict::Deny:
+      out = "deny";
+      break;
+    case Verdict::Pass:
+      out = "pass to " + std::to_string(rule.passPrecedence());
+      break;
+    default:
+      out = "allow";
   }
   out += ", precedence " + std::to_string(rule.precedence());
   out += ", remotes ";
@@ -325,12 +323,12 @@ Answer answerOf(const Explanation& e, bool sni_given) {
 
 std::string answerWord(Answer answer) {
   switch (answer) {
-  case Answer::Allowed:
-    return "ALLOWED";
-  case Answer::Denied:
-    return "DENIED";
-  case Answer::Undecided:
-    return "UNDECIDED";
+    case Answer::Allowed:
+      return "ALLOWED";
+    case Answer::Denied:
+      return "DENIED";
+    case Answer::Undecided:
+      return "UNDECIDED";
   }
   return "";
 }
@@ -389,14 +387,16 @@ std::string describeExplanation(const FlowQuestion& question, const Explanation&
   out += ")\n";
   const PortTable& table = e.policy->table(question.ingress);
   if (e.piece == nullptr) {
-    out += "No " + std::string(question.ingress ? "ingress" : "egress") +
-           " rules cover port " + std::to_string(question.port) +
+    out += "No " + std::string(question.ingress ? "ingress" : "egress") + " rules cover port " +
+           std::to_string(question.port) +
            (table.pieces().empty() && table.wildcard() == nullptr
                 ? " (the direction has no per-port policies: it denies everything).\n"
                 : ", and there is no wildcard port 0 entry.\n");
     return out;
   }
-  out += "\nL4 (" + std::string(e.wildcard ? "wildcard port 0" : "ports " + rangeText(e.piece->first, e.piece->last)) +
+  out += "\nL4 (" +
+         std::string(e.wildcard ? "wildcard port 0"
+                                : "ports " + rangeText(e.piece->first, e.piece->last)) +
          ", rules in evaluation order):\n";
   if (e.l4.empty) {
     out += "  (no rules: every remote is allowed)\n";
@@ -424,5 +424,5 @@ std::string describeExplanation(const FlowQuestion& question, const Explanation&
   return out;
 }
 
-} // namespace PolicyTool
-} // namespace Cilium
+}  // namespace PolicyTool
+}  // namespace Cilium

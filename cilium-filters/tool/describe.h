@@ -31,8 +31,8 @@ std::string describeCheck(const Policy::FlowQuestion& question,
                           bool sni_given = false);
 std::string describeExplanation(const Policy::FlowQuestion& question,
                                 const Policy::Explanation& explanation,
-                                const Policy::RequestHeaders* headers,
-                                const Policy::HeaderLog* log, bool sni_given = false);
+                                const Policy::RequestHeaders* headers, const Policy::HeaderLog* log,
+                                bool sni_given = false);
 
-} // namespace PolicyTool
-} // namespace Cilium
+}  // namespace PolicyTool
+}  // namespace Cilium

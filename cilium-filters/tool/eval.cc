@@ -68,20 +68,20 @@ ListValue pairs(const Pairs& values) {
 
 std::string_view kindName(const Value& value) {
   switch (value.kind_case()) {
-  case Value::kNullValue:
-    return "null";
-  case Value::kNumberValue:
-    return "a number";
-  case Value::kStringValue:
-    return "a string";
-  case Value::kBoolValue:
-    return "a boolean";
-  case Value::kStructValue:
-    return "an object";
-  case Value::kListValue:
-    return "an array";
-  case Value::KIND_NOT_SET:
-    break;
+    case Value::kNullValue:
+      return "null";
+    case Value::kNumberValue:
+      return "a number";
+    case Value::kStringValue:
+      return "a string";
+    case Value::kBoolValue:
+      return "a boolean";
+    case Value::kStructValue:
+      return "an object";
+    case Value::kListValue:
+      return "an array";
+    case Value::KIND_NOT_SET:
+      break;
   }
   return "nothing";
 }
@@ -105,20 +105,20 @@ Policy::Status checkJsonTypes(const std::string& request, const Struct& body,
     Value::KindCase expected = Value::kNumberValue;
     std::string_view wanted = "a whole number";
     switch (field->cpp_type()) {
-    case FieldDescriptor::CPPTYPE_BOOL:
-      expected = Value::kBoolValue;
-      wanted = "true or false";
-      break;
-    case FieldDescriptor::CPPTYPE_STRING:
-      expected = Value::kStringValue;
-      wanted = "a string";
-      break;
-    case FieldDescriptor::CPPTYPE_MESSAGE: // google.protobuf.ListValue
-      expected = Value::kListValue;
-      wanted = "an array";
-      break;
-    default:
-      break;
+      case FieldDescriptor::CPPTYPE_BOOL:
+        expected = Value::kBoolValue;
+        wanted = "true or false";
+        break;
+      case FieldDescriptor::CPPTYPE_STRING:
+        expected = Value::kStringValue;
+        wanted = "a string";
+        break;
+      case FieldDescriptor::CPPTYPE_MESSAGE:  // google.protobuf.ListValue
+        expected = Value::kListValue;
+        wanted = "an array";
+        break;
+      default:
+        break;
     }
     if (value.kind_case() != expected) {
       return Policy::Status::error("\"" + name + "\" must be " + std::string(wanted) + ", not " +
@@ -155,7 +155,7 @@ bool forHosts(const Response& response, TypeOfFirst type_of_first) {
          type_of_first(response) == Policy::kNetworkPolicyHostsTypeUrl;
 }
 
-} // namespace
+}  // namespace
 
 Policy::Status apply(Policy::PolicyMap& map, Policy::HostMapStore& hosts,
                      const envoy::service::discovery::v3::DiscoveryResponse& response) {
@@ -168,9 +168,8 @@ namespace {
 
 Policy::Status applyDelta(Policy::PolicyMap& map, Policy::HostMapStore& hosts,
                           const envoy::service::discovery::v3::DeltaDiscoveryResponse& response) {
-  const bool to_hosts = forHosts(response, [](const auto& r) -> std::string {
-    return r.resources(0).resource().type_url();
-  });
+  const bool to_hosts = forHosts(
+      response, [](const auto& r) -> std::string { return r.resources(0).resource().type_url(); });
   return to_hosts ? hosts.update(response) : map.update(response);
 }
 
@@ -246,7 +245,7 @@ Policy::Status parseJson(std::string_view json, Message& out, const char* what) 
   return Policy::Status::ok();
 }
 
-} // namespace
+}  // namespace
 
 std::string errorReply(std::string_view message) {
   proto::ErrorReply reply;
@@ -267,7 +266,8 @@ Policy::Status parseDeltaDiscoveryResponse(
 EvalSession::EvalSession(std::shared_ptr<const Policy::SecretSource> secrets)
     : map_(std::move(secrets)) {}
 
-Policy::Status EvalSession::apply(const envoy::service::discovery::v3::DiscoveryResponse& response) {
+Policy::Status EvalSession::apply(
+    const envoy::service::discovery::v3::DiscoveryResponse& response) {
   return PolicyTool::apply(map_, hosts_, response);
 }
 
@@ -288,12 +288,14 @@ std::string EvalSession::handle(std::string_view line) {
     return errorReply("the request is not valid JSON: " + reason(json));
   }
   if (!tree.has_struct_value()) {
-    return errorReply("a request must be a JSON object with one of \"update\", "
-                      "\"delta_update\", \"check\" or \"resolve\"");
+    return errorReply(
+        "a request must be a JSON object with one of \"update\", "
+        "\"delta_update\", \"check\" or \"resolve\"");
   }
   if (tree.struct_value().fields_size() != 1) {
-    return errorReply("a request has exactly one of \"update\", \"delta_update\", "
-                      "\"check\" or \"resolve\"");
+    return errorReply(
+        "a request has exactly one of \"update\", \"delta_update\", "
+        "\"check\" or \"resolve\"");
   }
   const auto& [kind, body] = *tree.struct_value().fields().begin();
   if (kind == "update" || kind == "delta_update") {
@@ -312,8 +314,8 @@ std::string EvalSession::handle(std::string_view line) {
   if (!body.has_struct_value()) {
     return errorReply("\"" + kind + "\" must be an object, not " + std::string(kindName(body)));
   }
-  const Descriptor& message = kind == "check" ? *proto::CheckRequest::descriptor()
-                                              : *proto::ResolveRequest::descriptor();
+  const Descriptor& message =
+      kind == "check" ? *proto::CheckRequest::descriptor() : *proto::ResolveRequest::descriptor();
   const Policy::Status types = checkJsonTypes(kind, body.struct_value(), message);
   if (!types) {
     return errorReply(types.message());
@@ -324,5 +326,5 @@ std::string EvalSession::handle(std::string_view line) {
   return kind == "check" ? check(map_, request.check()) : resolve(hosts_, request.resolve());
 }
 
-} // namespace PolicyTool
-} // namespace Cilium
+}  // namespace PolicyTool
+}  // namespace Cilium

@@ -65,5 +65,5 @@ Policy::Status parseDiscoveryResponse(std::string_view json,
 Policy::Status parseDeltaDiscoveryResponse(
     std::string_view json, envoy::service::discovery::v3::DeltaDiscoveryResponse& out);
 
-} // namespace PolicyTool
-} // namespace Cilium
+}  // namespace PolicyTool
+}  // namespace Cilium

@@ -58,8 +58,8 @@ size_t editDistance(std::string_view a, std::string_view b) {
   return row[b.size()];
 }
 
-void walk(const Value& value, const Descriptor& type, const std::string& path,
-          const VisitFn& visit, std::vector<UnknownField>& out);
+void walk(const Value& value, const Descriptor& type, const std::string& path, const VisitFn& visit,
+          std::vector<UnknownField>& out);
 
 void walkField(const Value& value, const FieldDescriptor& field, const std::string& path,
                const VisitFn& visit, std::vector<UnknownField>& out) {
@@ -93,8 +93,8 @@ void walkField(const Value& value, const FieldDescriptor& field, const std::stri
   walk(value, *field.message_type(), path, visit, out);
 }
 
-void walk(const Value& value, const Descriptor& type, const std::string& path,
-          const VisitFn& visit, std::vector<UnknownField>& out) {
+void walk(const Value& value, const Descriptor& type, const std::string& path, const VisitFn& visit,
+          std::vector<UnknownField>& out) {
   if (!value.has_struct_value() || readAsWhole(type)) {
     return;
   }
@@ -103,7 +103,7 @@ void walk(const Value& value, const Descriptor& type, const std::string& path,
     const auto& fields = value.struct_value().fields();
     const auto found = fields.find("@type");
     if (found == fields.end() || !found->second.has_string_value()) {
-      return; // protobuf's parser says what an Any without "@type" lacks
+      return;  // protobuf's parser says what an Any without "@type" lacks
     }
     const std::string& url = found->second.string_value();
     read_as = google::protobuf::DescriptorPool::generated_pool()->FindMessageTypeByName(
@@ -127,7 +127,7 @@ void walk(const Value& value, const Descriptor& type, const std::string& path,
   }
 }
 
-} // namespace
+}  // namespace
 
 std::vector<UnknownField> unknownFields(const Value& document, const Descriptor& type,
                                         const std::string& path, const VisitFn& visit) {
@@ -169,7 +169,9 @@ std::string describeUnknownField(const UnknownField& field) {
   if (!field.close.empty()) {
     out += "; did you mean ";
     for (size_t i = 0; i < field.close.size(); ++i) {
-      out += (i == 0 ? "" : i + 1 == field.close.size() ? " or " : ", ") +
+      out += (i == 0                        ? ""
+              : i + 1 == field.close.size() ? " or "
+                                            : ", ") +
              ("\"" + field.close[i] + "\"");
     }
     return out + "?";
@@ -181,5 +183,5 @@ std::string describeUnknownField(const UnknownField& field) {
   return out + ")";
 }
 
-} // namespace PolicyTool
-} // namespace Cilium
+}  // namespace PolicyTool
+}  // namespace Cilium

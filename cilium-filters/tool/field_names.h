@@ -9,19 +9,19 @@ namespace google {
 namespace protobuf {
 class Descriptor;
 class Value;
-} // namespace protobuf
-} // namespace google
+}  // namespace protobuf
+}  // namespace google
 
 namespace Cilium {
 namespace PolicyTool {
 
 // A member of a JSON/YAML document that names no field of the message it is read as.
 struct UnknownField {
-  std::string path;    // where, by field names: "ingress_per_port_policies[0].rules[1]"
-  std::string name;    // the member as written
-  const google::protobuf::Descriptor* type{nullptr}; // the message being read there
-  std::vector<std::string> close; // its field names that are spelled most like `name`
-  const google::protobuf::Value* value{nullptr}; // the member's value in the document
+  std::string path;  // where, by field names: "ingress_per_port_policies[0].rules[1]"
+  std::string name;  // the member as written
+  const google::protobuf::Descriptor* type{nullptr};  // the message being read there
+  std::vector<std::string> close;  // its field names that are spelled most like `name`
+  const google::protobuf::Value* value{nullptr};  // the member's value in the document
 };
 
 // Called for every value the walk visits as part of a message, with its path by field names.
@@ -44,5 +44,5 @@ std::vector<std::string> closeFieldNames(std::string_view name,
 // "unknown field "x" in cilium.NetworkPolicy; did you mean "y"?" (else its field names).
 std::string describeUnknownField(const UnknownField& field);
 
-} // namespace PolicyTool
-} // namespace Cilium
+}  // namespace PolicyTool
+}  // namespace Cilium

@@ -12,8 +12,8 @@
 #include "cilium-filters/policy/compile/sni_pattern.h"
 #include "cilium-filters/policy/hosts/host_map_store.h"
 #include "cilium-filters/policy/xds/xds_resource.h"
-#include "cilium/api/nphds.pb.h"
 #include "cilium/api/npds.pb.h"
+#include "cilium/api/nphds.pb.h"
 #include "envoy/type/matcher/v3/regex.pb.h"
 #include "validate/validate.h"
 
@@ -92,7 +92,7 @@ std::string quoted(const std::string& text) { return "'" + text + "'"; }
 
 constexpr std::string_view kEnvoyRefuses = " (Envoy refuses the whole update)";
 
-} // namespace
+}  // namespace
 
 LintReport lintPolicyText(std::string_view text, uint32_t limit) {
   LintReport report;
@@ -108,11 +108,11 @@ LintReport lintPolicyText(std::string_view text, uint32_t limit) {
     return report;
   }
   const auto& response = document.response;
-  const bool hosts = response.type_url().empty()
-                         ? response.resources_size() > 0 &&
-                               Policy::resourceTypeUrl(response.resources(0)) ==
-                                   Policy::kNetworkPolicyHostsTypeUrl
-                         : response.type_url() == Policy::kNetworkPolicyHostsTypeUrl;
+  const bool hosts =
+      response.type_url().empty()
+          ? response.resources_size() > 0 &&
+                Policy::resourceTypeUrl(response.resources(0)) == Policy::kNetworkPolicyHostsTypeUrl
+          : response.type_url() == Policy::kNetworkPolicyHostsTypeUrl;
   if (hosts) {
     // Host map entries (NPHDS): the update's own checks, which name the entry at fault.
     Policy::HostMapStore store;
@@ -141,9 +141,9 @@ LintReport lintPolicyText(std::string_view text, uint32_t limit) {
       if (message.GetDescriptor() == envoy::type::matcher::v3::RegexMatcher::descriptor()) {
         const auto& matcher = static_cast<const envoy::type::matcher::v3::RegexMatcher&>(message);
         const bool own = matcher.has_google_re2() && matcher.google_re2().has_max_program_size();
-        RegexSize size = measure(matcher.regex(), matcher.regex(),
-                                 own ? matcher.google_re2().max_program_size().value() : limit,
-                                 own);
+        RegexSize size =
+            measure(matcher.regex(), matcher.regex(),
+                    own ? matcher.google_re2().max_program_size().value() : limit, own);
         size.where = path;
         size.line = document.lineOf(path + ".regex");
         report.regexes.push_back(size);
@@ -155,7 +155,7 @@ LintReport lintPolicyText(std::string_view text, uint32_t limit) {
           Policy::SniPattern pattern;
           if (!Policy::SniPattern::create(rule.server_names(n), unlimited, pattern) ||
               !pattern.regex()) {
-            continue; // not a wildcard, or not a pattern (the compile step says why)
+            continue;  // not a wildcard, or not a pattern (the compile step says why)
           }
           RegexSize size = measure(rule.server_names(n), pattern.regex()->pattern(), limit, false);
           size.where = path + ".server_names[" + std::to_string(n) + "]";
@@ -171,7 +171,7 @@ LintReport lintPolicyText(std::string_view text, uint32_t limit) {
     if (compiles[i]) {
       continue;
     }
-    std::vector<std::pair<std::string, std::string>> found; // path, problem
+    std::vector<std::pair<std::string, std::string>> found;  // path, problem
     forEachMessage(policies[i], document.policy_paths[i],
                    [&](const Message& message, const std::string& path) {
                      const std::string problem = validateProblem(message);
@@ -193,7 +193,7 @@ LintReport lintPolicyText(std::string_view text, uint32_t limit) {
   }
   for (const RegexSize& size : report.regexes) {
     if (size.size < 0) {
-      continue; // the compile step names the syntax error
+      continue;  // the compile step names the syntax error
     }
     if (size.over()) {
       add(size.where, "regex " + quoted(size.regex) + " compiles to an RE2 program of size " +
@@ -243,7 +243,8 @@ std::string describeLint(const std::string& file, const LintReport& report, uint
     out += problemText(file, problem) + "\n";
   }
   if (!report.regexes.empty()) {
-    out += (out.empty() ? "" : "\n") + std::string("regular expressions (RE2 program size / limit):\n");
+    out += (out.empty() ? "" : "\n") +
+           std::string("regular expressions (RE2 program size / limit):\n");
     for (const RegexSize& size : report.regexes) {
       out += "  " + problemText(file, {size.line, size.where, quoted(size.pattern)}) + "  ";
       if (size.size < 0) {
@@ -258,17 +259,18 @@ std::string describeLint(const std::string& file, const LintReport& report, uint
   const bool any_over = std::any_of(report.regexes.begin(), report.regexes.end(),
                                     [](const RegexSize& s) { return s.size >= 0 && s.over(); });
   if (any_over) {
-    out += "\nTo shrink a regex: match a literal start with a prefix or exact matcher instead of "
-           "a regex (string_match: {prefix: ...}); write + or * instead of counted repeats such "
-           "as {1,64} (RE2 copies the repeated part once per count); use a character class "
-           "instead of an alternation of single characters; factor common parts out of "
-           "alternations. To bound one explicitly, give its matcher google_re2: "
-           "{max_program_size: N} with N at least its size (deprecated in Envoy's API but "
-           "honoured: Envoy then skips its runtime limit for that regex). Or raise the proxy's "
-           "limit for every regex: Envoy's runtime key re2.max_program_size.error_level, the "
-           "dynamic module's CILIUM_RE2_MAX_PROGRAM_SIZE_ERROR_LEVEL; check against it with "
-           "`lint --max-program-size N` (now " +
-           std::to_string(limit) + ").\n";
+    out +=
+        "\nTo shrink a regex: match a literal start with a prefix or exact matcher instead of "
+        "a regex (string_match: {prefix: ...}); write + or * instead of counted repeats such "
+        "as {1,64} (RE2 copies the repeated part once per count); use a character class "
+        "instead of an alternation of single characters; factor common parts out of "
+        "alternations. To bound one explicitly, give its matcher google_re2: "
+        "{max_program_size: N} with N at least its size (deprecated in Envoy's API but "
+        "honoured: Envoy then skips its runtime limit for that regex). Or raise the proxy's "
+        "limit for every regex: Envoy's runtime key re2.max_program_size.error_level, the "
+        "dynamic module's CILIUM_RE2_MAX_PROGRAM_SIZE_ERROR_LEVEL; check against it with "
+        "`lint --max-program-size N` (now " +
+        std::to_string(limit) + ").\n";
   }
   if (report.refused()) {
     out += "\n" + file + ": " + std::to_string(report.problems.size()) + " problem" +
@@ -282,5 +284,5 @@ std::string describeLint(const std::string& file, const LintReport& report, uint
   return out;
 }
 
-} // namespace PolicyTool
-} // namespace Cilium
+}  // namespace PolicyTool
+}  // namespace Cilium

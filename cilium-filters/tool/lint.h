@@ -14,17 +14,17 @@ namespace PolicyTool {
 // One regular expression of a policy file, measured as Envoy measures it.
 struct RegexSize {
   int line{0};
-  std::string where;   // its path in the file
-  std::string pattern; // as written (for server names: the wildcard pattern)
-  std::string regex;   // what RE2 compiles
-  int size{-1};        // RE2's program size (-1: it does not compile)
+  std::string where;    // its path in the file
+  std::string pattern;  // as written (for server names: the wildcard pattern)
+  std::string regex;    // what RE2 compiles
+  int size{-1};         // RE2's program size (-1: it does not compile)
   uint32_t limit{0};
-  bool own_limit{false}; // the matcher's google_re2.max_program_size
+  bool own_limit{false};  // the matcher's google_re2.max_program_size
   bool over() const { return size < 0 || static_cast<uint32_t>(size) > limit; }
 };
 
 struct LintReport {
-  std::vector<Problem> problems; // every one found, in file order
+  std::vector<Problem> problems;  // every one found, in file order
   std::vector<RegexSize> regexes;
   bool refused() const { return !problems.empty(); }
 };
@@ -39,5 +39,5 @@ LintReport lintPolicyText(std::string_view text, uint32_t limit = Policy::kDefau
 // The report as `cilium-policy lint` prints it, ending with what Envoy would do.
 std::string describeLint(const std::string& file, const LintReport& report, uint32_t limit);
 
-} // namespace PolicyTool
-} // namespace Cilium
+}  // namespace PolicyTool
+}  // namespace Cilium

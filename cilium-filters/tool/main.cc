@@ -26,10 +26,10 @@ using namespace Cilium;
 
 // Exit statuses (README, "The policy engine"): check and explain say the verdict; lint
 // whether Envoy would accept the file.
-constexpr int kAllowed = 0;   // check: allowed; lint: accepted; explain, eval: answered
-constexpr int kDenied = 1;    // check: denied; lint: Envoy would refuse the file
-constexpr int kUsage = 2;     // a mistake in the command or its input (nothing was decided)
-constexpr int kUndecided = 3; // check: the answer depends on what the question left out
+constexpr int kAllowed = 0;    // check: allowed; lint: accepted; explain, eval: answered
+constexpr int kDenied = 1;     // check: denied; lint: Envoy would refuse the file
+constexpr int kUsage = 2;      // a mistake in the command or its input (nothing was decided)
+constexpr int kUndecided = 3;  // check: the answer depends on what the question left out
 
 constexpr const char* kOverview = R"(usage: cilium-policy COMMAND [OPTIONS]
   eval      JSON requests on stdin, one JSON reply per line on stdout (for scripts)
@@ -41,7 +41,8 @@ Exit statuses: 0 allowed (lint: accepted), 1 denied (lint: Envoy would refuse th
 2 a mistake in the command or its input, 3 undecided (the answer needs an SNI or a request).
 )";
 
-constexpr const char* kEvalHelp = R"(usage: cilium-policy eval [--policy FILE]... [--secret NAME=VALUE]...
+constexpr const char* kEvalHelp =
+    R"(usage: cilium-policy eval [--policy FILE]... [--secret NAME=VALUE]...
 Reads JSON requests from stdin, one per line; writes one JSON reply per line on stdout.
   --policy FILE        apply this file first (YAML or JSON: policies, or a DiscoveryResponse
                        of NetworkPolicy or NetworkPolicyHosts resources); repeatable
@@ -58,7 +59,8 @@ The messages are in cilium-filters/tool/eval.proto. Each process starts with no 
 but those of --policy.
 )";
 
-constexpr const char* kCheckHelp = R"(usage: cilium-policy %s --policy FILE --endpoint-ip IP (--ingress | --egress) --port N
+constexpr const char* kCheckHelp =
+    R"(usage: cilium-policy %s --policy FILE --endpoint-ip IP (--ingress | --egress) --port N
                        [--remote-id N] [--proxy-id N] [--sni NAME] [--header NAME=VALUE]...
                        [--secret NAME=VALUE]...
   --policy FILE       the policy: YAML or JSON, a DiscoveryResponse, one NetworkPolicy or a
@@ -170,7 +172,7 @@ int runEval(const std::vector<std::string>& args) {
       line.pop_back();
     }
     if (line.find_first_not_of(" \t") == std::string::npos) {
-      continue; // blank lines are not requests
+      continue;  // blank lines are not requests
     }
     std::string reply;
     try {
@@ -190,7 +192,7 @@ struct CheckOptions {
   std::optional<uint64_t> port;
   uint64_t remote_id{0};
   uint64_t proxy_id{0};
-  std::optional<std::string> sni; // unset: not given (server_names leave the answer open)
+  std::optional<std::string> sni;  // unset: not given (server_names leave the answer open)
   bool has_headers{false};
   std::vector<std::pair<std::string, std::string>> headers;
   std::map<std::string, std::string> secrets;
@@ -319,7 +321,8 @@ int runCheck(const std::vector<std::string>& args, bool explain) {
     return kUsage;
   }
   envoy::service::discovery::v3::DiscoveryResponse response;
-  status = PolicyTool::parsePolicyText(text, response).within(PolicyTool::absolutePath(options.policy));
+  status =
+      PolicyTool::parsePolicyText(text, response).within(PolicyTool::absolutePath(options.policy));
   auto secrets = std::make_shared<Policy::StaticSecrets>(options.secrets);
   Policy::PolicyMap map(secrets);
   if (status) {
@@ -341,24 +344,23 @@ int runCheck(const std::vector<std::string>& args, bool explain) {
   Policy::RequestHeaders headers(options.headers);
   Policy::HeaderLog log;
   const Policy::SnapshotPtr snapshot = map.snapshot();
-  const Policy::Explanation explanation =
-      Policy::explain(*snapshot, question, options.has_headers ? &headers : nullptr, &log, *secrets);
+  const Policy::Explanation explanation = Policy::explain(
+      *snapshot, question, options.has_headers ? &headers : nullptr, &log, *secrets);
   const Policy::RequestHeaders* after = options.has_headers ? &headers : nullptr;
   const bool sni_given = options.sni.has_value();
-  std::cout << (explain ? PolicyTool::describeExplanation(question, explanation, after, &log,
-                                                          sni_given)
-                        : PolicyTool::describeCheck(question, explanation, after, &log,
-                                                    sni_given));
+  std::cout << (explain
+                    ? PolicyTool::describeExplanation(question, explanation, after, &log, sni_given)
+                    : PolicyTool::describeCheck(question, explanation, after, &log, sni_given));
   if (explain) {
-    return kAllowed; // the answer is the text; a denied flow is not an error
+    return kAllowed;  // the answer is the text; a denied flow is not an error
   }
   switch (PolicyTool::answerOf(explanation, sni_given)) {
-  case PolicyTool::Answer::Allowed:
-    return kAllowed;
-  case PolicyTool::Answer::Denied:
-    return kDenied;
-  case PolicyTool::Answer::Undecided:
-    break;
+    case PolicyTool::Answer::Allowed:
+      return kAllowed;
+    case PolicyTool::Answer::Denied:
+      return kDenied;
+    case PolicyTool::Answer::Undecided:
+      break;
   }
   return kUndecided;
 }
@@ -403,7 +405,7 @@ int runLint(const std::vector<std::string>& args) {
   return report.refused() ? kDenied : kAllowed;
 }
 
-} // namespace
+}  // namespace
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);

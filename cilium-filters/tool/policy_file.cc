@@ -1,12 +1,11 @@
 #include "cilium-filters/tool/policy_file.h"
 
+#include <fcntl.h>
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
-#include <yaml-cpp/yaml.h>
-
-#include <fcntl.h>
 #include <re2/re2.h>
 #include <unistd.h>
+#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -32,7 +31,7 @@ void scalar(const YAML::Node& node, Value& out) {
   static const re2::RE2 number("-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][-+]?[0-9]+)?");
   static const re2::RE2 integer("-?[0-9]+");
   const std::string& text = node.Scalar();
-  if (node.Tag() == "!") { // quoted
+  if (node.Tag() == "!") {  // quoted
     out.set_string_value(text);
   } else if (text == "true" || text == "True" || text == "TRUE") {
     out.set_bool_value(true);
@@ -42,7 +41,7 @@ void scalar(const YAML::Node& node, Value& out) {
     out.set_null_value(google::protobuf::NULL_VALUE);
   } else if (re2::RE2::FullMatch(text, number)) {
     const double value = std::strtod(text.c_str(), nullptr);
-    constexpr double kExact = 9007199254740992.0; // 2^53: from here on, not every integer is
+    constexpr double kExact = 9007199254740992.0;  // 2^53: from here on, not every integer is
     if (std::isinf(value) || (re2::RE2::FullMatch(text, integer) && std::fabs(value) >= kExact)) {
       out.set_string_value(text);
     } else {
@@ -58,27 +57,27 @@ void convert(const YAML::Node& node, Value& out, Lines* lines) {
     (*lines)[&out] = node.Mark().line + 1;
   }
   switch (node.Type()) {
-  case YAML::NodeType::Null:
-  case YAML::NodeType::Undefined:
-    out.set_null_value(google::protobuf::NULL_VALUE);
-    return;
-  case YAML::NodeType::Scalar:
-    scalar(node, out);
-    return;
-  case YAML::NodeType::Sequence: {
-    auto* list = out.mutable_list_value();
-    for (const auto& item : node) {
-      convert(item, *list->add_values(), lines);
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined:
+      out.set_null_value(google::protobuf::NULL_VALUE);
+      return;
+    case YAML::NodeType::Scalar:
+      scalar(node, out);
+      return;
+    case YAML::NodeType::Sequence: {
+      auto* list = out.mutable_list_value();
+      for (const auto& item : node) {
+        convert(item, *list->add_values(), lines);
+      }
+      return;
     }
-    return;
-  }
-  case YAML::NodeType::Map: {
-    auto* fields = out.mutable_struct_value()->mutable_fields();
-    for (const auto& member : node) {
-      convert(member.second, (*fields)[member.first.as<std::string>()], lines);
+    case YAML::NodeType::Map: {
+      auto* fields = out.mutable_struct_value()->mutable_fields();
+      for (const auto& member : node) {
+        convert(member.second, (*fields)[member.first.as<std::string>()], lines);
+      }
+      return;
     }
-    return;
-  }
   }
 }
 
@@ -102,7 +101,7 @@ std::string problemsText(const std::vector<Problem>& problems) {
   return out;
 }
 
-} // namespace
+}  // namespace
 
 int PolicyDocument::lineOf(std::string path) const {
   while (true) {
@@ -162,15 +161,17 @@ Policy::Status parsePolicyDocument(std::string_view text, PolicyDocument& out,
   auto check = [&](const Value& value, const google::protobuf::Descriptor& type,
                    const std::string& path) {
     for (UnknownField& field : unknownFields(value, type, path, record)) {
-      if (!(field.name == "@type" && field.path == path && &type == cilium::NetworkPolicy::descriptor())) {
+      if (!(field.name == "@type" && field.path == path &&
+            &type == cilium::NetworkPolicy::descriptor())) {
         unknown.push_back(std::move(field));
       }
     }
   };
   const bool list = document.has_list_value();
   if (!list && !document.has_struct_value()) {
-    return Policy::Status::error("the file holds no policy: expected a DiscoveryResponse, one "
-                                 "NetworkPolicy or a list of them (see examples/policies/)");
+    return Policy::Status::error(
+        "the file holds no policy: expected a DiscoveryResponse, one "
+        "NetworkPolicy or a list of them (see examples/policies/)");
   }
   if (!list && looksLikeResponse(document)) {
     check(document, *envoy::service::discovery::v3::DiscoveryResponse::descriptor(), "");
@@ -251,8 +252,7 @@ Policy::Status readTextFile(const std::string& path, std::string& out) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     const int error = errno;
-    return Policy::Status::error("cannot read " + absolutePath(path) + ": " +
-                                 std::strerror(error));
+    return Policy::Status::error("cannot read " + absolutePath(path) + ": " + std::strerror(error));
   }
   out.clear();
   char buffer[65536];
@@ -286,5 +286,5 @@ Policy::Status loadPolicyFile(const std::string& path,
   return parsePolicyText(text, out).within(absolutePath(path));
 }
 
-} // namespace PolicyTool
-} // namespace Cilium
+}  // namespace PolicyTool
+}  // namespace Cilium

@@ -13,8 +13,8 @@
 namespace google {
 namespace protobuf {
 class Value;
-} // namespace protobuf
-} // namespace google
+}  // namespace protobuf
+}  // namespace google
 
 namespace Cilium {
 namespace PolicyTool {
@@ -24,8 +24,8 @@ using Lines = std::unordered_map<const google::protobuf::Value*, int>;
 
 // One thing wrong with a policy file, where it is.
 struct Problem {
-  int line{0};       // 0: the file as a whole
-  std::string where; // the path in the file: "[0].ingress_per_port_policies[1].rules[0]"
+  int line{0};        // 0: the file as a whole
+  std::string where;  // the path in the file: "[0].ingress_per_port_policies[1].rules[0]"
   std::string message;
 };
 
@@ -72,5 +72,5 @@ std::string problemText(const std::string& file, const Problem& problem);
 Policy::Status yamlToValue(std::string_view yaml, google::protobuf::Value& out,
                            Lines* lines = nullptr);
 
-} // namespace PolicyTool
-} // namespace Cilium
+}  // namespace PolicyTool
+}  // namespace Cilium

@@ -21,13 +21,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string reply = session.handle(line);
     google::protobuf::Struct parsed;
     if (!google::protobuf::util::JsonStringToMessage(reply, &parsed).ok()) {
-      std::abort(); // every reply is one JSON object
+      std::abort();  // every reply is one JSON object
     }
     const auto& fields = parsed.fields();
     const bool update = fields.count("ok") > 0 && fields.size() <= 2;
     const bool check = fields.count("l4") > 0 && fields.size() == 6;
-    const bool other = (fields.count("error") > 0 || fields.count("identity") > 0) &&
-                       fields.size() == 1;
+    const bool other =
+        (fields.count("error") > 0 || fields.count("identity") > 0) && fields.size() == 1;
     if (!update && !check && !other) {
       std::abort();
     }

@@ -9,9 +9,9 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "cilium-filters/policy/compile/policy_map.h"
 #include "cilium-filters/policy/decide/decisions.h"
 #include "cilium-filters/policy/hosts/host_map_store.h"
-#include "cilium-filters/policy/compile/policy_map.h"
 #include "cilium-filters/tool/eval.h"
 #include "envoy/service/discovery/v3/discovery.pb.h"
 
@@ -69,10 +69,10 @@ Policy::HostMapStore& hosts() {
   return *instance;
 }
 
-template <class Response> bool forHosts(const Response& response, const std::string& first) {
-  return !response.type_url().empty()
-             ? response.type_url() == Policy::kNetworkPolicyHostsTypeUrl
-             : first == Policy::kNetworkPolicyHostsTypeUrl;
+template <class Response>
+bool forHosts(const Response& response, const std::string& first) {
+  return !response.type_url().empty() ? response.type_url() == Policy::kNetworkPolicyHostsTypeUrl
+                                      : first == Policy::kNetworkPolicyHostsTypeUrl;
 }
 
 // Applies `response` to the map its type names; a refusal must change nothing.
@@ -98,7 +98,7 @@ void applyUpdate(const Response& response, const std::string& first_type) {
   const Policy::Status status = policies.update(response);
   if (!status) {
     if (policies.snapshot() != before || status.message().empty()) {
-      std::abort(); // a refused update changed the state, or gave no reason
+      std::abort();  // a refused update changed the state, or gave no reason
     }
     return;
   }
@@ -109,7 +109,7 @@ void applyUpdate(const Response& response, const std::string& first_type) {
   }
 }
 
-} // namespace
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view input(reinterpret_cast<const char*>(data), size);
@@ -124,8 +124,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
              : !response.ParseFromArray(input.data(), static_cast<int>(input.size()))) {
       return 0;
     }
-    applyUpdate(response, response.resources_size() > 0 ? response.resources(0).resource().type_url()
-                                                   : std::string());
+    applyUpdate(response, response.resources_size() > 0
+                              ? response.resources(0).resource().type_url()
+                              : std::string());
     return 0;
   }
   envoy::service::discovery::v3::DiscoveryResponse response;
@@ -133,6 +134,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
            : !response.ParseFromArray(input.data(), static_cast<int>(input.size()))) {
     return 0;
   }
-  applyUpdate(response, response.resources_size() > 0 ? response.resources(0).type_url() : std::string());
+  applyUpdate(response,
+              response.resources_size() > 0 ? response.resources(0).type_url() : std::string());
   return 0;
 }

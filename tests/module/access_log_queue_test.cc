@@ -124,7 +124,7 @@ TEST(AccessLogQueue, EntriesFromManyThreadsArriveWholeAndInEachThreadsOrder) {
   const std::string path = socketPath();
   Agent agent(path);
   constexpr int kThreads = 3;
-  constexpr int kEach = 500; // 250 L4 entries and 250 requests: 750 entries per thread
+  constexpr int kEach = 500;  // 250 L4 entries and 250 requests: 750 entries per thread
   constexpr size_t kEntries = kThreads * kEach * 3 / 2;
   {
     AccessLogQueue queue(client(path));
@@ -141,7 +141,7 @@ TEST(AccessLogQueue, EntriesFromManyThreadsArriveWholeAndInEachThreadsOrder) {
   }
   const auto entries = agent.entries(kEntries);
   ASSERT_EQ(entries.size(), kEntries);
-  std::map<int, std::vector<std::string>> seen; // per thread: "<number> <type>"
+  std::map<int, std::vector<std::string>> seen;  // per thread: "<number> <type>"
   for (const auto& e : entries) {
     const std::string& name = e.policy_name();
     seen[std::stoi(name.substr(0, name.find('/')))].push_back(
@@ -165,10 +165,10 @@ TEST(AccessLogQueue, HttpEntriesAreTheEnginesOwn) {
   const std::string path = socketPath();
   Agent agent(path);
   auto http = record("r");
-  const auto expected_request = Policy::httpRequestEntry(http->connection, http->version,
-                                                         http->headers, http->header_log);
-  const auto expected_response = Policy::httpResponseEntry(
-      expected_request, 2, {{":status", "200"}, {"X-Upstream", "echo"}});
+  const auto expected_request =
+      Policy::httpRequestEntry(http->connection, http->version, http->headers, http->header_log);
+  const auto expected_response =
+      Policy::httpResponseEntry(expected_request, 2, {{":status", "200"}, {"X-Upstream", "echo"}});
   auto denied = record("d");
   denied->denied = true;
   const auto expected_denied = Policy::httpDeniedEntry(denied->connection, denied->version,
@@ -231,6 +231,6 @@ TEST(AccessLogQueue, NeverBlocksAndAccountsForEveryEntry) {
   EXPECT_EQ(warnings.load() > 0, queue.dropped() > 0);
 }
 
-} // namespace
-} // namespace Module
-} // namespace Cilium
+}  // namespace
+}  // namespace Module
+}  // namespace Cilium

@@ -26,7 +26,7 @@ TEST_F(ConnectionFactsTest, IngressAsksForTheDestinationsPolicyAboutTheSource) {
   EXPECT_EQ(facts.endpointIp(), "10.1.2.3");
   EXPECT_EQ(facts.sourceIdentity(), 42u);
   EXPECT_EQ(facts.remoteIdentity(store_.hosts()), 42u);
-  EXPECT_EQ(facts.destinationIdentity(store_.hosts()), 0u); // Cilium logs 0 for ingress
+  EXPECT_EQ(facts.destinationIdentity(store_.hosts()), 0u);  // Cilium logs 0 for ingress
   const auto question = facts.question(facts.remoteIdentity(store_.hosts()), "sni.example");
   EXPECT_EQ(question.endpoint_ip, "10.1.2.3");
   EXPECT_TRUE(question.ingress);
@@ -94,11 +94,11 @@ TEST_F(ConnectionFactsTest, SurvivesFilterStateAndRefusesAnythingElse) {
   wrong[0] = 'g';
   EXPECT_FALSE(ConnectionFacts::decode(wrong, back));
   wrong = text;
-  wrong[1] = '1'; // another record version
+  wrong[1] = '1';  // another record version
   EXPECT_FALSE(ConnectionFacts::decode(wrong, back));
-  EXPECT_FALSE(ConnectionFacts::decode(text + "0", back)); // the texts' lengths disagree
+  EXPECT_FALSE(ConnectionFacts::decode(text + "0", back));  // the texts' lengths disagree
   wrong = text;
-  wrong.replace(wrong.find('['), 1, "("); // the endpoint's text must be bracketed IPv6
+  wrong.replace(wrong.find('['), 1, "(");  // the endpoint's text must be bracketed IPv6
   EXPECT_FALSE(ConnectionFacts::decode(wrong, back));
 }
 
@@ -110,6 +110,6 @@ TEST_F(ConnectionFactsTest, NonIpAddressesGiveNoFacts) {
                                               store_.hosts(), facts));
 }
 
-} // namespace
-} // namespace Module
-} // namespace Cilium
+}  // namespace
+}  // namespace Module
+}  // namespace Cilium

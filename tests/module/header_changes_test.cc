@@ -32,6 +32,6 @@ TEST(HeaderChanges, NothingWhenNothingChanged) {
   EXPECT_TRUE(headerChanges(before, before).empty());
 }
 
-} // namespace
-} // namespace Module
-} // namespace Cilium
+}  // namespace
+}  // namespace Module
+}  // namespace Cilium

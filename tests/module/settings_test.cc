@@ -64,9 +64,9 @@ TEST(HttpSettings, DeniedBodyDefaultsAndEndsInCrLf) {
 
 TEST(NetworkSettings, ReadsTheAccessLogPath) {
   NetworkSettings settings;
-  ASSERT_TRUE(parseNetworkSettings(R"({"access_log_path": "/tmp/n.sock", "proxylib": ""})",
-                                   settings)
-                  .isOk());
+  ASSERT_TRUE(
+      parseNetworkSettings(R"({"access_log_path": "/tmp/n.sock", "proxylib": ""})", settings)
+          .isOk());
   EXPECT_EQ(settings.access_log_path, "/tmp/n.sock");
 }
 
@@ -129,6 +129,6 @@ TEST(PolicyStore, RefusesARegexOverTheLimitUntilTheLimitIsRaised) {
   EXPECT_NE(store.policies().find("10.1.2.3"), nullptr);
 }
 
-} // namespace
-} // namespace Module
-} // namespace Cilium
+}  // namespace
+}  // namespace Module
+}  // namespace Cilium

@@ -37,11 +37,11 @@ TEST(SnapshotCell, ReplacedSnapshotsAreFreedByTheWriterOnceNoReaderHoldsThem) {
   // The main thread reads too, then the writer replaces it.
   EXPECT_EQ(*cell.read(), 1);
   cell.publish(std::make_shared<const int>(2));
-  EXPECT_EQ(*cell.read(), 2); // this thread moved on...
-  EXPECT_EQ(cell.collect(), 1u); // ...the reader still holds the old one: kept
+  EXPECT_EQ(*cell.read(), 2);     // this thread moved on...
+  EXPECT_EQ(cell.collect(), 1u);  // ...the reader still holds the old one: kept
   EXPECT_FALSE(first.expired());
   read_more = true;
-  reader.join(); // the reader's thread-local reference goes with its thread
+  reader.join();  // the reader's thread-local reference goes with its thread
   EXPECT_EQ(cell.collect(), 0u);
   EXPECT_TRUE(first.expired());
 }
@@ -74,8 +74,8 @@ TEST(SnapshotCell, ReadersNeverSeeAFreedSnapshot) {
 TEST(SnapshotCell, PublishingFreesNothingCollectDoes) {
   SnapshotCell<int> cell(std::make_shared<const int>(1));
   std::weak_ptr<const int> first = cell.load();
-  cell.publish(std::make_shared<const int>(2)); // no reader holds the first: free to go...
-  EXPECT_FALSE(first.expired());                // ...but only collect() frees it
+  cell.publish(std::make_shared<const int>(2));  // no reader holds the first: free to go...
+  EXPECT_FALSE(first.expired());                 // ...but only collect() frees it
   EXPECT_EQ(cell.collect(), 0u);
   EXPECT_TRUE(first.expired());
 }
@@ -90,6 +90,6 @@ TEST(SnapshotCell, ManyCellsOnOneThread) {
   EXPECT_EQ(*b.read(), 3);
 }
 
-} // namespace
-} // namespace Module
-} // namespace Cilium
+}  // namespace
+}  // namespace Module
+}  // namespace Cilium

@@ -39,7 +39,7 @@ TEST(StoreThreads, LookupsRaceUpdates) {
         EXPECT_NE(store.hostSnapshot(), nullptr);
         lookups.fetch_add(1);
       }
-      store.collect(); // harmless from any thread
+      store.collect();  // harmless from any thread
     });
   }
   for (int version = 1; version <= 200; ++version) {
@@ -69,6 +69,6 @@ TEST(StoreThreads, LookupsRaceUpdates) {
   EXPECT_EQ(store.collect(), 0u);
 }
 
-} // namespace
-} // namespace Module
-} // namespace Cilium
+}  // namespace
+}  // namespace Module
+}  // namespace Cilium

@@ -58,6 +58,6 @@ inline const std::string kPolicy = R"({
                    {"name": ":method", "string_match": {"exact": "GET"}}]}]}}]}
   ]})";
 
-} // namespace Testing
-} // namespace Module
-} // namespace Cilium
+}  // namespace Testing
+}  // namespace Module
+}  // namespace Cilium

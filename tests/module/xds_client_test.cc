@@ -196,7 +196,7 @@ TEST_F(XdsClientTest, AcksAcceptedAndNacksRefusedResponsesKeepingTheLastState) {
   EXPECT_EQ(requests[0].node().id(), "test-node");
   EXPECT_EQ(requests[0].version_info(), "");
   EXPECT_EQ(requests[0].response_nonce(), "");
-  EXPECT_EQ(requests[1].version_info(), "1"); // the ACK
+  EXPECT_EQ(requests[1].version_info(), "1");  // the ACK
   EXPECT_EQ(requests[1].response_nonce(), "nonce-1");
   EXPECT_FALSE(requests[1].has_error_detail());
   EXPECT_TRUE(allowed(42, 80));
@@ -227,7 +227,7 @@ TEST_F(XdsClientTest, ReconnectsWithTheLastAcceptedVersionAndKeepsTheState) {
   agent_->policies.queue(Testing::policies("5", {Testing::kPolicy}));
   startClient();
   ASSERT_TRUE(eventually([&] { return agent_->policies.requests().size() >= 2; }));
-  agent_->stop(); // the agent goes away: the state stays in force
+  agent_->stop();  // the agent goes away: the state stays in force
   EXPECT_TRUE(allowed(42, 80));
   agent_ = std::make_unique<Agent>(socket_);
   unlink(socket_.c_str());
@@ -245,7 +245,7 @@ TEST_F(XdsClientTest, ReconnectsWithTheLastAcceptedVersionAndKeepsTheState) {
 }
 
 TEST_F(XdsClientTest, WaitsForAnAgentThatIsNotThereYet) {
-  startClient(); // nothing listens yet: everything is denied meanwhile
+  startClient();  // nothing listens yet: everything is denied meanwhile
   // Longer than the cap, so the client has tried (and failed) a stream at least once.
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   EXPECT_FALSE(allowed(42, 80));
@@ -300,6 +300,6 @@ TEST_F(XdsClientTest, StopsPromptlyWhileStreaming) {
   EXPECT_LT(std::chrono::steady_clock::now() - before, std::chrono::seconds(2));
 }
 
-} // namespace
-} // namespace Module
-} // namespace Cilium
+}  // namespace
+}  // namespace Module
+}  // namespace Cilium

@@ -105,8 +105,8 @@ public:
     if (abstract) {
       address.sun_path[0] = '\0';
     }
-    const auto length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path_.size() +
-                                               (abstract ? 0 : 1));
+    const auto length =
+        static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path_.size() + (abstract ? 0 : 1));
     listener_ = Fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
     int pipe_fds[2];
     if (listener_.get() < 0 ||
@@ -236,8 +236,8 @@ private:
       }
       connections.erase(std::remove_if(connections.begin(), connections.end(),
                                        [&](const Fd& fd) {
-                                         return std::find(closed.begin(), closed.end(),
-                                                          fd.get()) != closed.end();
+                                         return std::find(closed.begin(), closed.end(), fd.get()) !=
+                                                closed.end();
                                        }),
                         connections.end());
     }
@@ -346,8 +346,7 @@ TEST_F(AccessLogClientTest, ReconnectsWhenTheServerClosesTheConnection) {
   // The first try finds the connection broken; the second goes over a new one.
   const Status status = client.log(entry("second"));
   EXPECT_TRUE(status) << status.message();
-  EXPECT_EQ(policyNames(server.waitForMessages(2)),
-            (std::vector<std::string>{"first", "second"}));
+  EXPECT_EQ(policyNames(server.waitForMessages(2)), (std::vector<std::string>{"first", "second"}));
   EXPECT_EQ(client.counters().connects, 2u);
   EXPECT_EQ(client.counters().dropped, 0u);
   EXPECT_EQ(server.accepted(), 2u);
@@ -366,7 +365,7 @@ TEST_F(AccessLogClientTest, OneTryDropsTheEntryOnABrokenConnection) {
   const Status status = client.log(entry("dropped"));
   EXPECT_FALSE(status);
   EXPECT_NE(status.message().find(": cannot send: "), std::string::npos) << status.message();
-  EXPECT_TRUE(client.log(entry("next"))); // the next entry connects afresh
+  EXPECT_TRUE(client.log(entry("next")));  // the next entry connects afresh
   EXPECT_EQ(policyNames(server.waitForMessages(2)), (std::vector<std::string>{"first", "next"}));
   EXPECT_EQ(client.counters().dropped, 1u);
   EXPECT_EQ(client.counters().connects, 2u);
@@ -441,7 +440,7 @@ TEST_F(AccessLogClientTest, AFullSocketDropsEntriesWithoutBlocking) {
   EXPECT_EQ(counters.sent, sent + 1);
   EXPECT_EQ(counters.dropped, 2u);
   EXPECT_EQ(counters.connects, 1u);
-  EXPECT_EQ(warnings_.size(), 1u); // two drops within one interval
+  EXPECT_EQ(warnings_.size(), 1u);  // two drops within one interval
 }
 
 TEST_F(AccessLogClientTest, AFullSocketIsWaitedForWhenTheCallerMayWait) {
@@ -491,7 +490,7 @@ TEST_F(AccessLogClientTest, AnEntryTooLargeForTheSocketIsDroppedAlone) {
 TEST_F(AccessLogClientTest, ConcurrentCallersEachSendWholeEntries) {
   AgentServer server(path_);
   ASSERT_EQ(server.error(), "");
-  constexpr int kRounds = 20; // fresh clients, so that callers race to connect
+  constexpr int kRounds = 20;  // fresh clients, so that callers race to connect
   constexpr int kThreads = 4;
   constexpr int kEntries = 10;
   uint64_t sent = 0;
@@ -503,8 +502,8 @@ TEST_F(AccessLogClientTest, ConcurrentCallersEachSendWholeEntries) {
       threads.emplace_back([&client, &start, round, t] {
         start.arrive_and_wait();
         for (int i = 0; i < kEntries; ++i) {
-          client.log(entry(std::to_string(round) + "-" + std::to_string(t) + "-" +
-                           std::to_string(i)));
+          client.log(
+              entry(std::to_string(round) + "-" + std::to_string(t) + "-" + std::to_string(i)));
         }
       });
     }
@@ -560,9 +559,7 @@ TEST(AccessLogClientWarningsTest, AtMostOneWarningPerInterval) {
   auto now = Clock::time_point() + 1h;
   std::vector<std::string> warnings;
   AccessLogClientOptions options;
-  options.warning_sink = [&warnings](const std::string& warning) {
-    warnings.push_back(warning);
-  };
+  options.warning_sink = [&warnings](const std::string& warning) { warnings.push_back(warning); };
   options.warning_interval = 1s;
   options.clock = [&now] { return now; };
   AccessLogClient client("/nonexistent-cilium-dir/access_log.sock", options);
@@ -591,6 +588,6 @@ TEST(AccessLogClientWarningsTest, AtMostOneWarningPerInterval) {
   EXPECT_EQ(counters.sent, 0u);
 }
 
-} // namespace
-} // namespace Policy
-} // namespace Cilium
+}  // namespace
+}  // namespace Policy
+}  // namespace Cilium

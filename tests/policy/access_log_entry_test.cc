@@ -77,7 +77,7 @@ TEST(AccessLogEntryTest, RequestSplitsTheFourFieldsFromOtherHeaders) {
   ASSERT_TRUE(entry.has_http());
   const ::cilium::HttpLogEntry& http = entry.http();
   EXPECT_EQ(http.http_protocol(), ::cilium::HTTP11);
-  EXPECT_EQ(http.scheme(), "https"); // x-forwarded-proto, not :scheme
+  EXPECT_EQ(http.scheme(), "https");  // x-forwarded-proto, not :scheme
   EXPECT_EQ(http.host(), "svc.example:8080");
   EXPECT_EQ(http.path(), "/api/v1?x=1");
   EXPECT_EQ(http.method(), "POST");
@@ -108,15 +108,13 @@ TEST(AccessLogEntryTest, HttpVersions) {
       {HttpVersion::Http10, ::cilium::HTTP10},
       {HttpVersion::Http11, ::cilium::HTTP11},
       {HttpVersion::Http2, ::cilium::HTTP2},
-      {HttpVersion::Http3, ::cilium::HTTP11}, // Cilium's log knows no HTTP/3
+      {HttpVersion::Http3, ::cilium::HTTP11},  // Cilium's log knows no HTTP/3
   };
   for (const auto& [version, protocol] : cases) {
     const ::cilium::LogEntry entry =
         httpRequestEntry(connection(), version, request(), HeaderLog());
     EXPECT_EQ(entry.http().http_protocol(), protocol) << static_cast<int>(version);
-    EXPECT_EQ(httpDeniedEntry(connection(), version, request(), HeaderLog())
-                  .http()
-                  .http_protocol(),
+    EXPECT_EQ(httpDeniedEntry(connection(), version, request(), HeaderLog()).http().http_protocol(),
               protocol)
         << static_cast<int>(version);
   }
@@ -159,7 +157,7 @@ TEST(AccessLogEntryTest, ResponseRepeatsTheRequestWithResponseHeaders) {
       httpResponseEntry(request_entry, 1'700'000'001'000'000'000ULL,
                         Pairs{{":status", "404"},
                               {"Content-Type", "text/plain"},
-                              {"x-request-id", "rid-1"}, // the same: not repeated
+                              {"x-request-id", "rid-1"},  // the same: not repeated
                               {"server", "envoy"}});
   EXPECT_EQ(entry.entry_type(), ::cilium::Response);
   EXPECT_EQ(entry.timestamp(), 1'700'000'001'000'000'000ULL);
@@ -171,9 +169,9 @@ TEST(AccessLogEntryTest, ResponseRepeatsTheRequestWithResponseHeaders) {
   EXPECT_EQ(http.path(), "/api/v1?x=1");
   EXPECT_EQ(http.method(), "POST");
   EXPECT_EQ(http.status(), 404u);
-  EXPECT_EQ(pairs(http.headers()), (Pairs{{"x-request-id", "rid-1"},
-                                          {"content-type", "text/plain"},
-                                          {"server", "envoy"}}));
+  EXPECT_EQ(
+      pairs(http.headers()),
+      (Pairs{{"x-request-id", "rid-1"}, {"content-type", "text/plain"}, {"server", "envoy"}}));
   EXPECT_EQ(pairs(http.missing_headers()), (Pairs{{"x-m", "1"}}));
   EXPECT_EQ(pairs(http.rejected_headers()), (Pairs{{"x-r", "[redacted]"}}));
   // The request entry is left as it was.
@@ -184,8 +182,8 @@ TEST(AccessLogEntryTest, ResponseRepeatsTheRequestWithResponseHeaders) {
 TEST(AccessLogEntryTest, ResponseKeepsADifferentRequestIdAndOddStatuses) {
   const ::cilium::LogEntry request_entry =
       httpRequestEntry(connection(), HttpVersion::Http11, request(), HeaderLog());
-  const ::cilium::LogEntry entry = httpResponseEntry(
-      request_entry, 7, Pairs{{":status", "503"}, {"x-request-id", "rid-2"}});
+  const ::cilium::LogEntry entry =
+      httpResponseEntry(request_entry, 7, Pairs{{":status", "503"}, {"x-request-id", "rid-2"}});
   EXPECT_EQ(entry.http().status(), 503u);
   EXPECT_EQ(pairs(entry.http().headers()),
             (Pairs{{"x-request-id", "rid-1"}, {"x-request-id", "rid-2"}}));
@@ -221,6 +219,6 @@ TEST(AccessLogEntryTest, EntriesSurviveTheWire) {
   EXPECT_EQ(decoded.http().rejected_headers(0).value(), "[redacted]");
 }
 
-} // namespace
-} // namespace Policy
-} // namespace Cilium
+}  // namespace
+}  // namespace Policy
+}  // namespace Cilium

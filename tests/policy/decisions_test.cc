@@ -29,9 +29,9 @@ endpoint_id: 7
 ingress_per_port_policies: [{port: 80, rules: [{remote_policies: [1]}]}]
 )");
   EXPECT_TRUE(http(*map, ingress(1, 80), {{":path", "/x"}}).allowed);
-  EXPECT_TRUE(http(*map, ingress(2, 80), {{":path", "/x"}}).allowed); // L4 denies this one
+  EXPECT_TRUE(http(*map, ingress(2, 80), {{":path", "/x"}}).allowed);  // L4 denies this one
   EXPECT_FALSE(l4(*map, ingress(2, 80)));
-  EXPECT_TRUE(http(*map, ingress(1, 81), {}).allowed); // no rules for the port at all
+  EXPECT_TRUE(http(*map, ingress(1, 81), {}).allowed);  // no rules for the port at all
 }
 
 TEST(DecisionsTest, ProxyIdSelectsTheListener) {
@@ -72,7 +72,7 @@ egress_per_port_policies:
   EXPECT_TRUE(l4(*map, flow(1, "docs.cilium.io")));
   EXPECT_TRUE(l4(*map, flow(1, "EXAMPLE.com")));
   EXPECT_FALSE(l4(*map, flow(1, "cilium.io")));
-  EXPECT_FALSE(l4(*map, flow(1, ""))); // no SNI never matches server_names
+  EXPECT_FALSE(l4(*map, flow(1, "")));  // no SNI never matches server_names
   EXPECT_TRUE(l4(*map, flow(2, "")));   // a rule without server_names matches any SNI
   EXPECT_TRUE(l4(*map, flow(2, "anything.org")));
 }
@@ -179,7 +179,7 @@ ingress_per_port_policies:
         - {name: "x-drop", match_action: DELETE_ON_MATCH}
 )");
   const HttpResult r = http(*map, ingress(9, 80), {{":path", "/"}, {"x-drop", "d"}});
-  EXPECT_FALSE(r.allowed); // x-must is missing and fails
+  EXPECT_FALSE(r.allowed);  // x-must is missing and fails
   EXPECT_EQ(r.headers, (Pairs{{":path", "/"}, {"x-keep", "k"}}));
   EXPECT_EQ(r.log.missing(), (Pairs{{"x-keep", "k"}, {"x-must", "m"}}));
   EXPECT_EQ(r.log.rejected(), (Pairs{{"x-drop", ""}}));
@@ -204,7 +204,8 @@ ingress_per_port_policies:
   EXPECT_TRUE(r.log.missing().empty() && r.log.rejected().empty());
   EXPECT_EQ(r.headers, (Pairs{{":path", "/allowed"}}));
 
-  auto with_secret = mapWith(R"(
+  auto with_secret = mapWith(
+      R"(
 endpoint_ips: ["10.1.2.3"]
 endpoint_id: 7
 ingress_per_port_policies:
@@ -216,8 +217,7 @@ ingress_per_port_policies:
       - header_matches:
         - {name: 'bearer-token', value_sds_secret: 'tok', mismatch_action: REPLACE_ON_MISMATCH}
 )",
-                             std::make_shared<StaticSecrets>(std::map<std::string, std::string>{
-                                 {"tok", "Bearer x"}}));
+      std::make_shared<StaticSecrets>(std::map<std::string, std::string>{{"tok", "Bearer x"}}));
   const HttpResult s = http(*with_secret, ingress(43, 80), {{"bearer-token", "wrong"}});
   EXPECT_TRUE(s.allowed);
   EXPECT_EQ(s.headers, (Pairs{{"bearer-token", "Bearer x"}}));
@@ -251,7 +251,7 @@ ingress_per_port_policies:
   }
 }
 
-} // namespace
-} // namespace Testing
-} // namespace Policy
-} // namespace Cilium
+}  // namespace
+}  // namespace Testing
+}  // namespace Policy
+}  // namespace Cilium

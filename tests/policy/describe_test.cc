@@ -18,9 +18,9 @@ std::string explained(const PolicyMap& map, const Flow& flow, const Pairs* reque
   HeaderLog log;
   const Explanation e =
       explain(*map.snapshot(), flow.question(), headers.get(), &log, map.secrets());
-  return check ? PolicyTool::describeCheck(flow.question(), e, headers.get(), &log, sni_given)
-               : PolicyTool::describeExplanation(flow.question(), e, headers.get(), &log,
-                                                 sni_given);
+  return check
+             ? PolicyTool::describeCheck(flow.question(), e, headers.get(), &log, sni_given)
+             : PolicyTool::describeExplanation(flow.question(), e, headers.get(), &log, sni_given);
 }
 
 PolicyTool::Answer answer(const PolicyMap& map, const Flow& flow, const Pairs* request,
@@ -178,7 +178,7 @@ ingress_per_port_policies:
   EXPECT_NE(text.find("l7_proto \"kafka\""), std::string::npos) << text;
 }
 
-} // namespace
-} // namespace Testing
-} // namespace Policy
-} // namespace Cilium
+}  // namespace
+}  // namespace Testing
+}  // namespace Policy
+}  // namespace Cilium

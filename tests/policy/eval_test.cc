@@ -12,7 +12,7 @@
 #include "gtest/gtest.h"
 
 #ifndef CILIUM_POLICY_CASES_DIR
-#define CILIUM_POLICY_CASES_DIR "tests/policy/cases" // Bazel runs tests from the workspace
+#define CILIUM_POLICY_CASES_DIR "tests/policy/cases"  // Bazel runs tests from the workspace
 #endif
 
 namespace Cilium {
@@ -30,13 +30,15 @@ const char* kPolicy = R"({"update": {"version_info": "1", "resources": [{
 
 TEST(EvalTest, ExactReplies) {
   EvalSession session;
-  EXPECT_EQ(session.handle(
-                R"({"check": {"endpoint_ip": "10.1.2.3", "ingress": true, "remote_id": 43, "port": 80}})"),
-            R"({"l4":false,"http":null,"allowed":false,"headers":[],"missing":[],"rejected":[]})");
+  EXPECT_EQ(
+      session.handle(
+          R"({"check": {"endpoint_ip": "10.1.2.3", "ingress": true, "remote_id": 43, "port": 80}})"),
+      R"({"l4":false,"http":null,"allowed":false,"headers":[],"missing":[],"rejected":[]})");
   EXPECT_EQ(session.handle(kPolicy), R"({"ok":true})");
-  EXPECT_EQ(session.handle(
-                R"({"check": {"endpoint_ip": "10.1.2.3", "ingress": true, "remote_id": 43, "port": 80}})"),
-            R"({"l4":true,"http":null,"allowed":true,"headers":[],"missing":[],"rejected":[]})");
+  EXPECT_EQ(
+      session.handle(
+          R"({"check": {"endpoint_ip": "10.1.2.3", "ingress": true, "remote_id": 43, "port": 80}})"),
+      R"({"l4":true,"http":null,"allowed":true,"headers":[],"missing":[],"rejected":[]})");
   EXPECT_EQ(
       session.handle(R"({"check": {"endpoint_ip": "10.1.2.3", "ingress": true, "remote_id": 43,
                        "port": 80, "proxy_id": 0, "sni": "", "headers": [[":path", "/allowed"]]}})"),
@@ -59,9 +61,10 @@ TEST(EvalTest, RefusedUpdateKeepsState) {
             0u);
   EXPECT_EQ(session.handle(R"({"update": {"unknown_field": 1}})").rfind(R"({"ok":false,)", 0), 0u);
   EXPECT_EQ(session.handle(R"({"update": []})").rfind(R"({"ok":false,)", 0), 0u);
-  EXPECT_EQ(session.handle(
-                R"({"check": {"endpoint_ip": "10.1.2.3", "ingress": true, "remote_id": 43, "port": 80}})"),
-            R"({"l4":true,"http":null,"allowed":true,"headers":[],"missing":[],"rejected":[]})");
+  EXPECT_EQ(
+      session.handle(
+          R"({"check": {"endpoint_ip": "10.1.2.3", "ingress": true, "remote_id": 43, "port": 80}})"),
+      R"({"l4":true,"http":null,"allowed":true,"headers":[],"missing":[],"rejected":[]})");
 }
 
 TEST(EvalTest, CamelCaseAndSnakeCaseFieldNames) {
@@ -72,41 +75,42 @@ TEST(EvalTest, CamelCaseAndSnakeCaseFieldNames) {
       "endpointIps": ["10.1.2.3"], "endpointId": "42",
       "ingressPerPortPolicies": [{"port": 80, "endPort": 81, "protocol": "TCP"}]}]}})"),
             R"({"ok":true})");
-  EXPECT_EQ(session.handle(
-                R"({"check": {"endpoint_ip": "10.1.2.3", "ingress": true, "remote_id": 1, "port": 81}})"),
-            R"({"l4":true,"http":null,"allowed":true,"headers":[],"missing":[],"rejected":[]})");
+  EXPECT_EQ(
+      session.handle(
+          R"({"check": {"endpoint_ip": "10.1.2.3", "ingress": true, "remote_id": 1, "port": 81}})"),
+      R"({"l4":true,"http":null,"allowed":true,"headers":[],"missing":[],"rejected":[]})");
 }
 
 TEST(EvalTest, MalformedRequests) {
   EvalSession session;
-  for (const char* line :
-       {"not json", "[]", "{}", R"({"check": 1})", R"({"check": {}, "update": {}})",
-        R"({"frobnicate": {}})",
-        R"({"check": {"ingress": true, "port": 80}})",
-        R"({"check": {"endpoint_ip": "10.1.2.3", "port": 80}})",
-        R"({"check": {"endpoint_ip": "10.1.2.3", "ingress": true}})",
-        R"({"check": {"endpoint_ip": "10.1.2.3", "ingress": 1, "port": 80}})",
-        R"({"check": {"endpoint_ip": "10.1.2.3", "ingress": true, "port": 65536}})",
-        R"({"check": {"endpoint_ip": "10.1.2.3", "ingress": true, "port": -1}})",
-        R"({"check": {"endpoint_ip": "10.1.2.3", "ingress": true, "port": "80"}})",
-        R"({"check": {"endpoint_ip": "10.1.2.3", "ingress": true, "port": 80, "remote_id": 4294967296}})",
-        R"({"check": {"endpoint_ip": "10.1.2.3", "ingress": true, "port": 80, "proxy_id": 65536}})",
-        R"({"check": {"endpoint_ip": "10.1.2.3", "ingress": true, "port": 80, "headers": {}}})",
-        R"({"check": {"endpoint_ip": "10.1.2.3", "ingress": true, "port": 80, "headers": [["a"]]}})",
-        R"({"check": {"endpoint_ip": "10.1.2.3", "ingress": true, "port": 80, "headers": [["a", 1]]}})",
-        R"({"check": {"endpoint_ip": "10.1.2.3", "ingress": true, "port": 80, "remote": 4}})",
-        // What proto3 JSON alone would accept, and the protocol does not.
-        R"({"check": {"endpoint_ip": "10.1.2.3", "ingress": "true", "port": 80}})",
-        R"({"check": {"endpoint_ip": "10.1.2.3", "ingress": true, "port": 80, "remote_id": "4"}})",
-        R"({"check": {"endpoint_ip": "10.1.2.3", "ingress": null, "port": 80}})",
-        R"({"check": {"endpoint_ip": "10.1.2.3", "ingress": true, "port": 80, "headers": null}})",
-        R"({"check": {"endpointIp": "10.1.2.3", "ingress": true, "port": 80}})",
-        R"({"check": {"endpoint_ip": "10.1.2.3", "ingress": true, "port": 80, "port": 81}})",
-        R"({"check": {"endpoint_ip": "10.1.2.3", "ingress": true, "port": 80.5}})",
-        R"({"check": {"endpoint_ip": "", "ingress": true, "port": 80}})",
-        R"({"check": {"endpoint_ip": "10.1.2.3", "ingress": true, "port": 80, "headers": [["", "x"]]}})",
-        R"({"deltaUpdate": {}})", R"({"resolve": {"ip": "10.1.2"}})", R"({"resolve": {"ip": 1}})",
-        R"({"resolve": {"ip": "10.1.2.3", "ipv6": true}})", R"({"resolve": []})"}) {
+  for (
+      const char* line :
+      {"not json", "[]", "{}", R"({"check": 1})", R"({"check": {}, "update": {}})",
+       R"({"frobnicate": {}})", R"({"check": {"ingress": true, "port": 80}})",
+       R"({"check": {"endpoint_ip": "10.1.2.3", "port": 80}})",
+       R"({"check": {"endpoint_ip": "10.1.2.3", "ingress": true}})",
+       R"({"check": {"endpoint_ip": "10.1.2.3", "ingress": 1, "port": 80}})",
+       R"({"check": {"endpoint_ip": "10.1.2.3", "ingress": true, "port": 65536}})",
+       R"({"check": {"endpoint_ip": "10.1.2.3", "ingress": true, "port": -1}})",
+       R"({"check": {"endpoint_ip": "10.1.2.3", "ingress": true, "port": "80"}})",
+       R"({"check": {"endpoint_ip": "10.1.2.3", "ingress": true, "port": 80, "remote_id": 4294967296}})",
+       R"({"check": {"endpoint_ip": "10.1.2.3", "ingress": true, "port": 80, "proxy_id": 65536}})",
+       R"({"check": {"endpoint_ip": "10.1.2.3", "ingress": true, "port": 80, "headers": {}}})",
+       R"({"check": {"endpoint_ip": "10.1.2.3", "ingress": true, "port": 80, "headers": [["a"]]}})",
+       R"({"check": {"endpoint_ip": "10.1.2.3", "ingress": true, "port": 80, "headers": [["a", 1]]}})",
+       R"({"check": {"endpoint_ip": "10.1.2.3", "ingress": true, "port": 80, "remote": 4}})",
+       // What proto3 JSON alone would accept, and the protocol does not.
+       R"({"check": {"endpoint_ip": "10.1.2.3", "ingress": "true", "port": 80}})",
+       R"({"check": {"endpoint_ip": "10.1.2.3", "ingress": true, "port": 80, "remote_id": "4"}})",
+       R"({"check": {"endpoint_ip": "10.1.2.3", "ingress": null, "port": 80}})",
+       R"({"check": {"endpoint_ip": "10.1.2.3", "ingress": true, "port": 80, "headers": null}})",
+       R"({"check": {"endpointIp": "10.1.2.3", "ingress": true, "port": 80}})",
+       R"({"check": {"endpoint_ip": "10.1.2.3", "ingress": true, "port": 80, "port": 81}})",
+       R"({"check": {"endpoint_ip": "10.1.2.3", "ingress": true, "port": 80.5}})",
+       R"({"check": {"endpoint_ip": "", "ingress": true, "port": 80}})",
+       R"({"check": {"endpoint_ip": "10.1.2.3", "ingress": true, "port": 80, "headers": [["", "x"]]}})",
+       R"({"deltaUpdate": {}})", R"({"resolve": {"ip": "10.1.2"}})", R"({"resolve": {"ip": 1}})",
+       R"({"resolve": {"ip": "10.1.2.3", "ipv6": true}})", R"({"resolve": []})"}) {
     const std::string reply = session.handle(line);
     EXPECT_EQ(reply.rfind(R"({"error":")", 0), 0u) << line << " -> " << reply;
   }
@@ -117,10 +121,12 @@ TEST(EvalTest, MalformedRequests) {
 TEST(EvalTest, ErrorsAboutBytesThatAreNotUtf8AreJson) {
   EvalSession session;
   for (const std::string& line :
-       {std::string("{\"check\": {\"sni\": \"a\", \xe0\x97\x9a\x9e" "der\": 1}}"),
+       {std::string("{\"check\": {\"sni\": \"a\", \xe0\x97\x9a\x9e"
+                    "der\": 1}}"),
         std::string("{\"check\": {\"endpoint_ip\": \"\xe0\x97\", \"port\": 1}}"),
         std::string("{\"update\": {\"resources\": [\xff]}}"),
-        std::string("{\"check\": {\"sni\": \"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\", x}}")}) {
+        std::string(
+            "{\"check\": {\"sni\": \"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\", x}}")}) {
     const std::string reply = session.handle(line);
     google::protobuf::Struct parsed;
     EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(reply, &parsed).ok()) << reply;
@@ -253,7 +259,7 @@ TEST(EvalTest, CaseFiles) {
   ASSERT_FALSE(files.empty()) << "no case files in " << dir;
   size_t cases = 0;
   for (const auto& file : files) {
-    EvalSession session; // each file starts with no policies
+    EvalSession session;  // each file starts with no policies
     std::ifstream in(file);
     std::string line;
     int number = 0;
@@ -280,6 +286,6 @@ TEST(EvalTest, CaseFiles) {
   EXPECT_GT(cases, 0u);
 }
 
-} // namespace
-} // namespace PolicyTool
-} // namespace Cilium
+}  // namespace
+}  // namespace PolicyTool
+}  // namespace Cilium

@@ -20,7 +20,7 @@ struct Applied {
 };
 
 Applied apply(const std::string& json, const Pairs& request,
-        const SecretSource& secrets = NoSecrets()) {
+              const SecretSource& secrets = NoSecrets()) {
   cilium::HeaderMatch config;
   EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(json, &config).ok()) << json;
   HeaderMatch match(config);
@@ -44,7 +44,7 @@ TEST(HeaderMatchTest, MatchActions) {
   EXPECT_EQ(r.rejected, (Pairs{{"x-a", "1"}}));
   // delete: removes the header, passes, logs the configured value as rejected
   r = apply(R"({"name": "x-a", "value": "1", "match_action": "DELETE_ON_MATCH"})",
-          {{"x-a", "1"}, {"x-b", "2"}});
+            {{"x-a", "1"}, {"x-b", "2"}});
   EXPECT_EQ(r.outcome, Outcome::Passed);
   EXPECT_EQ(r.headers, (Pairs{{"x-b", "2"}}));
   EXPECT_EQ(r.rejected, (Pairs{{"x-a", "1"}}));
@@ -71,13 +71,13 @@ TEST(HeaderMatchTest, MismatchActions) {
   EXPECT_EQ(r.missing, (Pairs{{"x-a", "1"}}));
   // add: appends the expected value, passes, logs it as missing
   r = apply(R"({"name": "x-a", "value": "1", "mismatch_action": "ADD_ON_MISMATCH"})",
-          {{"x-a", "2"}});
+            {{"x-a", "2"}});
   EXPECT_EQ(r.outcome, Outcome::Passed);
   EXPECT_EQ(r.headers, (Pairs{{"x-a", "2"}, {"x-a", "1"}}));
   EXPECT_EQ(r.missing, (Pairs{{"x-a", "1"}}));
   // delete: removes a present header and logs its actual value as rejected...
   r = apply(R"({"name": "x-a", "value": "1", "mismatch_action": "DELETE_ON_MISMATCH"})",
-          {{"x-a", "2"}, {"x-b", "b"}});
+            {{"x-a", "2"}, {"x-b", "b"}});
   EXPECT_EQ(r.outcome, Outcome::Passed);
   EXPECT_EQ(r.headers, (Pairs{{"x-b", "b"}}));
   EXPECT_EQ(r.rejected, (Pairs{{"x-a", "2"}}));
@@ -88,7 +88,7 @@ TEST(HeaderMatchTest, MismatchActions) {
   EXPECT_TRUE(r.missing.empty() && r.rejected.empty());
   // replace: logs the old value as rejected, sets the expected one, logs it as missing
   r = apply(R"({"name": "x-a", "value": "1", "mismatch_action": "REPLACE_ON_MISMATCH"})",
-          {{"x-a", "2"}, {"x-a", "3"}});
+            {{"x-a", "2"}, {"x-a", "3"}});
   EXPECT_EQ(r.outcome, Outcome::Passed);
   EXPECT_EQ(r.headers, (Pairs{{"x-a", "1"}}));
   EXPECT_EQ(r.rejected, (Pairs{{"x-a", "2,3"}}));
@@ -110,30 +110,31 @@ TEST(HeaderMatchTest, SecretsAreRedactedEverywhere) {
   EXPECT_EQ(r.missing, (Pairs{{"x-token", "[redacted]"}}));
   // The secret's value wins over the inline one.
   r = apply(R"({"name": "x-token", "value": "inline", "value_sds_secret": "token"})",
-          {{"x-token", "s3cret"}}, secrets);
+            {{"x-token", "s3cret"}}, secrets);
   EXPECT_EQ(r.outcome, Outcome::Passed);
   r = apply(R"({"name": "x-token", "value": "inline", "value_sds_secret": "token",
               "match_action": "DELETE_ON_MATCH"})",
-          {{"x-token", "s3cret"}}, secrets);
+            {{"x-token", "s3cret"}}, secrets);
   EXPECT_EQ(r.rejected, (Pairs{{"x-token", "[redacted]"}}));
 }
 
 TEST(HeaderMatchTest, UnavailableSecretFallsBackToInlineValueStillRedacted) {
   Applied r = apply(R"({"name": "x-token", "value": "inline", "value_sds_secret": "missing"})",
-              {{"x-token", "inline"}});
+                    {{"x-token", "inline"}});
   EXPECT_EQ(r.outcome, Outcome::Passed);
   r = apply(R"({"name": "x-token", "value": "inline", "value_sds_secret": "missing"})",
-          {{"x-token", "other"}});
+            {{"x-token", "other"}});
   EXPECT_EQ(r.outcome, Outcome::Failed);
   EXPECT_EQ(r.missing, (Pairs{{"x-token", "[redacted]"}}));
 }
 
 TEST(HeaderMatchTest, UnavailableSecretWithoutInlineValueFailsSilently) {
-  for (const char* action : {"CONTINUE_ON_MISMATCH", "ADD_ON_MISMATCH", "REPLACE_ON_MISMATCH",
-                             "DELETE_ON_MISMATCH"}) {
+  for (const char* action :
+       {"CONTINUE_ON_MISMATCH", "ADD_ON_MISMATCH", "REPLACE_ON_MISMATCH", "DELETE_ON_MISMATCH"}) {
     Applied r = apply(std::string(R"({"name": "x-token", "value_sds_secret": "missing",
-                                "mismatch_action": ")") + action + "\"}",
-                {{"x-token", "v"}});
+                                "mismatch_action": ")") +
+                          action + "\"}",
+                      {{"x-token", "v"}});
     EXPECT_EQ(r.outcome, Outcome::NoSecretFail) << action;
     EXPECT_EQ(r.headers, (Pairs{{"x-token", "v"}})) << action;
     EXPECT_TRUE(r.missing.empty() && r.rejected.empty()) << action;
@@ -147,6 +148,6 @@ TEST(HeaderMatchTest, ConstantTimeEquals) {
   EXPECT_TRUE(constantTimeEquals("", ""));
 }
 
-} // namespace
-} // namespace Policy
-} // namespace Cilium
+}  // namespace
+}  // namespace Policy
+}  // namespace Cilium

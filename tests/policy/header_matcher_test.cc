@@ -119,25 +119,28 @@ TEST(HeaderMatcherTest, StringMatchWithIgnoreCase) {
   EXPECT_TRUE(matches(R"({"name": "x", "string_match": {"contains": "Mi", "ignore_case": true}})",
                       {{"x", "AMIB"}}));
   EXPECT_FALSE(matches(R"({"name": "x", "string_match": {"contains": "Mi"}})", {{"x", "AMIB"}}));
-  EXPECT_TRUE(
-      matches(R"({"name": "x", "string_match": {"safe_regex": {"regex": "[0-9]+"}}})", {{"x", "42"}}));
+  EXPECT_TRUE(matches(R"({"name": "x", "string_match": {"safe_regex": {"regex": "[0-9]+"}}})",
+                      {{"x", "42"}}));
 }
 
 TEST(HeaderMatcherTest, RefusedConfigurations) {
   HeaderMatcher matcher;
   EXPECT_FALSE(build(R"({"name": "x", "safe_regex_match": {"regex": "a("}})", matcher).isOk());
   EXPECT_FALSE(build(R"({"name": "x", "string_match": {"safe_regex": {"regex": "a"},
-                                                     "ignore_case": true}})", matcher)
+                                                     "ignore_case": true}})",
+                     matcher)
                    .isOk());
   // Envoy refuses regex programs above its size limit (100) unless google_re2 raises it.
   const std::string big = R"(a{0,40}b{0,40}c{0,40})";
-  EXPECT_FALSE(build(R"({"name": "x", "safe_regex_match": {"regex": ")" + big + R"("}})", matcher)
-                   .isOk());
+  EXPECT_FALSE(
+      build(R"({"name": "x", "safe_regex_match": {"regex": ")" + big + R"("}})", matcher).isOk());
   EXPECT_TRUE(build(R"({"name": "x", "safe_regex_match": {"google_re2": {"max_program_size": 1000},
-                                                        "regex": ")" + big + R"("}})", matcher)
+                                                        "regex": ")" +
+                        big + R"("}})",
+                    matcher)
                   .isOk());
 }
 
-} // namespace
-} // namespace Policy
-} // namespace Cilium
+}  // namespace
+}  // namespace Policy
+}  // namespace Cilium

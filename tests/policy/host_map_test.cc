@@ -1,8 +1,7 @@
 // NPHDS: which identity owns an address, by longest prefix; strict host entries; deltas.
-#include "cilium-filters/policy/hosts/host_map_store.h"
-
 #include <google/protobuf/util/json_util.h>
 
+#include "cilium-filters/policy/hosts/host_map_store.h"
 #include "cilium/api/nphds.pb.h"
 #include "envoy/service/discovery/v3/discovery.pb.h"
 #include "gtest/gtest.h"
@@ -43,10 +42,10 @@ TEST(HostMapTest, LongestPrefixWins) {
                     map)
                   .isOk());
   EXPECT_EQ(resolve(*map, "10.1.2.3"), 3u);
-  EXPECT_EQ(resolve(*map, "10.1.2.1"), 3u); // 10.1.2.0/31
+  EXPECT_EQ(resolve(*map, "10.1.2.1"), 3u);  // 10.1.2.0/31
   EXPECT_EQ(resolve(*map, "10.1.2.4"), 2u);
   EXPECT_EQ(resolve(*map, "10.2.0.1"), 1u);
-  EXPECT_EQ(resolve(*map, "192.168.0.1"), 1u); // 0.0.0.0/0
+  EXPECT_EQ(resolve(*map, "192.168.0.1"), 1u);  // 0.0.0.0/0
   EXPECT_EQ(resolve(*map, "f00d::1"), 5u);
   EXPECT_EQ(resolve(*map, "f00d:1::9"), 5u);
   EXPECT_EQ(resolve(*map, "f00d:2::9"), 4u);
@@ -88,10 +87,10 @@ TEST(HostMapTest, StrictEntries) {
                           "f00d::1/64", "10.0.0.0/1000", "", "10.0.0.0/8/8"}) {
     EXPECT_FALSE(build({hosts(1, {bad})}, map).isOk()) << bad;
   }
-  for (const char* good : {"10.0.0.0/8", "10.0.0.1/32", "0.0.0.0/0", "::/0", "f00d::/16",
-                           "f00d::1", "10.0.0.0/0"}) {
+  for (const char* good :
+       {"10.0.0.0/8", "10.0.0.1/32", "0.0.0.0/0", "::/0", "f00d::/16", "f00d::1", "10.0.0.0/0"}) {
     if (std::string(good) == "10.0.0.0/0") {
-      EXPECT_FALSE(build({hosts(1, {good})}, map).isOk()) << good; // host bits past /0
+      EXPECT_FALSE(build({hosts(1, {good})}, map).isOk()) << good;  // host bits past /0
       continue;
     }
     EXPECT_TRUE(build({hosts(1, {good})}, map).isOk()) << good;
@@ -113,8 +112,7 @@ TEST(HostMapTest, DuplicatesAreRefused) {
       << repeated.message();
   // The first of two identities keeps a prefix; the second is the one refused.
   const Status later = build({hosts(5, {"192.0.2.0/24"}), hosts(6, {"192.0.2.0/24"})}, map);
-  EXPECT_NE(later.message().find("for identity 6, already mapped to identity 5"),
-            std::string::npos)
+  EXPECT_NE(later.message().find("for identity 6, already mapped to identity 5"), std::string::npos)
       << later.message();
   // The same prefix at another length is not a duplicate.
   EXPECT_TRUE(build({hosts(1, {"10.0.0.0/8"}), hosts(2, {"10.0.0.0/16"})}, map).isOk());
@@ -122,16 +120,16 @@ TEST(HostMapTest, DuplicatesAreRefused) {
 
 TEST(HostMapTest, DeltaDropsRemovedAndResentIdentities) {
   std::shared_ptr<const HostMap> base;
-  ASSERT_TRUE(build({hosts(1, {"10.0.0.0/8"}), hosts(2, {"10.1.0.0/16"}), hosts(3, {"10.2.0.1"})},
-                    base)
-                  .isOk());
+  ASSERT_TRUE(
+      build({hosts(1, {"10.0.0.0/8"}), hosts(2, {"10.1.0.0/16"}), hosts(3, {"10.2.0.1"})}, base)
+          .isOk());
   std::shared_ptr<const HostMap> next;
   const auto resent = hosts(2, {"10.3.0.0/16"});
   ASSERT_TRUE(HostMap::apply(*base, {3}, {&resent}, next).isOk());
-  EXPECT_EQ(resolve(*next, "10.1.0.1"), 1u); // 2's old prefix is gone
+  EXPECT_EQ(resolve(*next, "10.1.0.1"), 1u);  // 2's old prefix is gone
   EXPECT_EQ(resolve(*next, "10.3.0.1"), 2u);
-  EXPECT_EQ(resolve(*next, "10.2.0.1"), 1u); // 3 removed
-  EXPECT_EQ(resolve(*base, "10.2.0.1"), 3u); // the base is untouched
+  EXPECT_EQ(resolve(*next, "10.2.0.1"), 1u);  // 3 removed
+  EXPECT_EQ(resolve(*base, "10.2.0.1"), 3u);  // the base is untouched
   // A delta that clashes with what stays is refused as a whole.
   const auto clash = hosts(4, {"10.0.0.0/8"});
   EXPECT_FALSE(HostMap::apply(*base, {}, {&clash}, next).isOk());
@@ -142,11 +140,13 @@ TEST(HostMapTest, StoreKeepsStateOnRefusal) {
   envoy::service::discovery::v3::DiscoveryResponse good;
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(R"({"resources": [{
       "@type": "type.googleapis.com/cilium.NetworkPolicyHosts",
-      "policy": 9, "host_addresses": ["10.9.0.0/16"]}]})", &good).ok());
+      "policy": 9, "host_addresses": ["10.9.0.0/16"]}]})",
+                                                          &good)
+                  .ok());
   ASSERT_TRUE(store.update(good).isOk());
   envoy::service::discovery::v3::DeltaDiscoveryResponse bad;
-  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(R"({"removed_resources": ["x9"]})", &bad)
-                  .ok());
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(R"({"removed_resources": ["x9"]})", &bad).ok());
   EXPECT_FALSE(store.update(bad).isOk());
   envoy::service::discovery::v3::DiscoveryResponse wrong_type;
   wrong_type.set_type_url("type.googleapis.com/cilium.NetworkPolicy");
@@ -156,6 +156,6 @@ TEST(HostMapTest, StoreKeepsStateOnRefusal) {
   EXPECT_EQ(store.snapshot()->resolve(address), 9u);
 }
 
-} // namespace
-} // namespace Policy
-} // namespace Cilium
+}  // namespace
+}  // namespace Policy
+}  // namespace Cilium

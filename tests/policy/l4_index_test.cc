@@ -19,8 +19,8 @@ cilium::NetworkPolicy randomPolicy(std::mt19937& random, bool wide = false) {
   for (bool ingress : {true, false}) {
     const int entries = wide ? 30 + pick(20) : pick(5);
     for (int e = 0; e < entries; ++e) {
-      auto* entry = ingress ? policy.add_ingress_per_port_policies()
-                            : policy.add_egress_per_port_policies();
+      auto* entry =
+          ingress ? policy.add_ingress_per_port_policies() : policy.add_egress_per_port_policies();
       const int port = pick(4) == 0 ? 0 : 1 + pick(wide ? 400 : 20);
       entry->set_port(static_cast<uint32_t>(port));
       if (port != 0 && pick(2) == 0) {
@@ -31,16 +31,16 @@ cilium::NetworkPolicy randomPolicy(std::mt19937& random, bool wide = false) {
         auto* rule = entry->add_rules();
         rule->set_precedence(static_cast<uint32_t>(pick(4)) * 10);
         switch (pick(5)) {
-        case 0:
-          rule->set_deny(true);
-          break;
-        case 1:
-          if (!wide && rule->precedence() > 0) {
-            rule->set_pass_precedence(rule->precedence() - static_cast<uint32_t>(pick(2)) * 5);
-          }
-          break;
-        default:
-          break;
+          case 0:
+            rule->set_deny(true);
+            break;
+          case 1:
+            if (!wide && rule->precedence() > 0) {
+              rule->set_pass_precedence(rule->precedence() - static_cast<uint32_t>(pick(2)) * 5);
+            }
+            break;
+          default:
+            break;
         }
         const int remotes = wide ? pick(60) : pick(4);
         for (int i = 0; i < remotes; ++i) {
@@ -66,7 +66,7 @@ TEST(L4IndexTest, AgreesWithRuleByRuleEvaluation) {
     PolicyMap map;
     std::vector<cilium::NetworkPolicy> policies{randomPolicy(random)};
     if (!map.update(std::move(policies))) {
-      continue; // e.g. pass tiers that disagree
+      continue;  // e.g. pass tiers that disagree
     }
     ++accepted;
     const SnapshotPtr snapshot = map.snapshot();
@@ -85,8 +85,8 @@ TEST(L4IndexTest, AgreesWithRuleByRuleEvaluation) {
               const Explanation full =
                   explain(*snapshot, question, nullptr, nullptr, map.secrets());
               ASSERT_EQ(allowedL4(*snapshot, question), full.l4_allowed)
-                  << "round " << round << " ingress " << ingress << " port " << port
-                  << " remote " << remote << " proxy " << proxy_id << " sni '" << sni << "'";
+                  << "round " << round << " ingress " << ingress << " port " << port << " remote "
+                  << remote << " proxy " << proxy_id << " sni '" << sni << "'";
               ++compared;
             }
           }
@@ -102,7 +102,7 @@ TEST(L4IndexTest, AgreesOnWidePolicies) {
   std::mt19937 random(20261202);
   auto pick = [&](int n) { return static_cast<uint32_t>(random() % static_cast<uint32_t>(n)); };
   int compared = 0;
-  int searched = 0; // questions on a piece with more identities than are counted linearly
+  int searched = 0;  // questions on a piece with more identities than are counted linearly
   for (int round = 0; round < 60; ++round) {
     PolicyMap map;
     std::vector<cilium::NetworkPolicy> policies{randomPolicy(random, true)};
@@ -137,7 +137,7 @@ TEST(L4IndexTest, AgreesOnWidePolicies) {
   EXPECT_GT(searched, 1000);
 }
 
-} // namespace
-} // namespace Testing
-} // namespace Policy
-} // namespace Cilium
+}  // namespace
+}  // namespace Testing
+}  // namespace Policy
+}  // namespace Cilium

@@ -32,9 +32,8 @@ TEST(LintTest, ListsEveryProblemWithItsLineAndEveryRegexWithItsSize) {
   const LintReport report = lintPolicyText(kBroken);
   ASSERT_TRUE(report.refused());
   ASSERT_EQ(report.regexes.size(), 2u);
-  const RegexSize& long_one = report.regexes[0].size > report.regexes[1].size
-                                  ? report.regexes[0]
-                                  : report.regexes[1];
+  const RegexSize& long_one =
+      report.regexes[0].size > report.regexes[1].size ? report.regexes[0] : report.regexes[1];
   EXPECT_GT(long_one.size, 100);
   EXPECT_EQ(long_one.limit, 100u);
   EXPECT_EQ(long_one.line, 11);
@@ -99,6 +98,6 @@ TEST(LintTest, AcceptedFileAndUnreadableText) {
   EXPECT_NE(bad.problems[0].message.find("not valid YAML"), std::string::npos);
 }
 
-} // namespace
-} // namespace PolicyTool
-} // namespace Cilium
+}  // namespace
+}  // namespace PolicyTool
+}  // namespace Cilium

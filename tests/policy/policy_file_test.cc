@@ -25,7 +25,8 @@ resources:
     rules:
     - remote_policies: [ 43 ]
       deny: false
-)", response);
+)",
+                                                response);
   ASSERT_TRUE(status.isOk()) << status.message();
   EXPECT_EQ(response.version_info(), "1");
   ASSERT_EQ(response.resources_size(), 1);
@@ -41,7 +42,9 @@ TEST(PolicyFileTest, BarePolicyAndListInJson) {
   EXPECT_EQ(one.resources_size(), 1);
   DiscoveryResponse two;
   ASSERT_TRUE(parsePolicyText(R"([{"endpoint_ips": ["a"], "endpoint_id": 1},
-                                  {"endpoint_ips": ["b"], "endpoint_id": 2}])", two).isOk());
+                                  {"endpoint_ips": ["b"], "endpoint_id": 2}])",
+                              two)
+                  .isOk());
   EXPECT_EQ(two.resources_size(), 2);
 }
 
@@ -67,9 +70,9 @@ TEST(PolicyFileTest, IntegersBeyondADoubleKeepTheirDigits) {
   EXPECT_EQ(value.struct_value().fields().at("a").string_value(), "9007199254740993");
   EXPECT_EQ(value.struct_value().fields().at("b").number_value(), 9007199254740991.0);
   DiscoveryResponse response;
-  ASSERT_TRUE(parsePolicyText("{endpoint_ips: ['10.1.2.3'], endpoint_id: 18446744073709551615}",
-                              response)
-                  .isOk());
+  ASSERT_TRUE(
+      parsePolicyText("{endpoint_ips: ['10.1.2.3'], endpoint_id: 18446744073709551615}", response)
+          .isOk());
   std::vector<cilium::NetworkPolicy> policies;
   ASSERT_TRUE(Policy::PolicyMap::unpack(response, policies).isOk());
   EXPECT_EQ(policies[0].endpoint_id(), 18446744073709551615u);
@@ -82,8 +85,9 @@ TEST(PolicyFileTest, Errors) {
   EXPECT_FALSE(parsePolicyText("{endpoint_ips: [a], endpoint_id: 1, bogus: 2}", response).isOk());
   const Policy::Status missing = loadPolicyFile("/nonexistent/policy.yaml", response);
   EXPECT_FALSE(missing.isOk());
-  EXPECT_NE(missing.message().find("cannot read /nonexistent/policy.yaml: No such file or directory"),
-            std::string::npos)
+  EXPECT_NE(
+      missing.message().find("cannot read /nonexistent/policy.yaml: No such file or directory"),
+      std::string::npos)
       << missing.message();
   // A relative path is named absolutely; a folder is not a file.
   const Policy::Status relative = loadPolicyFile("no-such-policy.yaml", response);
@@ -104,14 +108,17 @@ ingress_per_port_policies:
   rules:
   - remote_policy: [42]
     http_rules: {http_rules: [{headers: [{name: ':path', exact_matc: /}]}]}
-)", document, problems);
+)",
+                                                    document, problems);
   EXPECT_FALSE(status.isOk());
   ASSERT_EQ(problems.size(), 2u) << status.message();
   EXPECT_EQ(problems[1].line, 7);
-  EXPECT_EQ(problems[1].where, "ingress_per_port_policies[0].rules[0].http_rules.http_rules[0].headers[0]");
-  EXPECT_NE(problems[1].message.find(
-                "unknown field \"exact_matc\" in envoy.config.route.v3.HeaderMatcher; did you mean \"exact_match\""),
-            std::string::npos)
+  EXPECT_EQ(problems[1].where,
+            "ingress_per_port_policies[0].rules[0].http_rules.http_rules[0].headers[0]");
+  EXPECT_NE(
+      problems[1].message.find("unknown field \"exact_matc\" in "
+                               "envoy.config.route.v3.HeaderMatcher; did you mean \"exact_match\""),
+      std::string::npos)
       << problems[1].message;
   EXPECT_EQ(problems[0].line, 6);
   EXPECT_EQ(problems[0].message,
@@ -119,9 +126,9 @@ ingress_per_port_policies:
             "\"remote_policies\"?");
   // A misspelt policy field at the top is the policy's, not the DiscoveryResponse's.
   problems.clear();
-  EXPECT_FALSE(parsePolicyDocument("endpoint_ip: ['10.1.2.3']\nendpoint_id: 7\n", document,
-                                   problems)
-                   .isOk());
+  EXPECT_FALSE(
+      parsePolicyDocument("endpoint_ip: ['10.1.2.3']\nendpoint_id: 7\n", document, problems)
+          .isOk());
   ASSERT_EQ(problems.size(), 1u);
   EXPECT_NE(problems[0].message.find("in cilium.NetworkPolicy; did you mean \"endpoint_ips\""),
             std::string::npos)
@@ -132,11 +139,14 @@ ingress_per_port_policies:
 - "@type": type.googleapis.com/cilium.NetworkPolicy
   endpoint_ips: ['10.1.2.3']
   egress_per_port_policy: []
-)", document, problems).isOk());
+)",
+                                   document, problems)
+                   .isOk());
   ASSERT_EQ(problems.size(), 1u);
   EXPECT_EQ(problems[0].where, "resources[0]");
   EXPECT_EQ(problems[0].line, 4);
-  EXPECT_NE(problems[0].message.find("did you mean \"egress_per_port_policies\""), std::string::npos)
+  EXPECT_NE(problems[0].message.find("did you mean \"egress_per_port_policies\""),
+            std::string::npos)
       << problems[0].message;
   // parsePolicyText puts them all in its message.
   DiscoveryResponse response;
@@ -161,6 +171,6 @@ TEST(PolicyFileTest, LinesOfPaths) {
   EXPECT_EQ(document.lineOf("[1].ingress_per_port_policies[0].rules[3]"), 6);
 }
 
-} // namespace
-} // namespace PolicyTool
-} // namespace Cilium
+}  // namespace
+}  // namespace PolicyTool
+}  // namespace Cilium

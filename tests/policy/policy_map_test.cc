@@ -33,16 +33,18 @@ TEST(PolicyMapTest, StartsEmptyAndReplacesTheWholeSet) {
   ASSERT_TRUE(apply(map, R"(
 - {endpoint_ips: ["10.1.2.3"], endpoint_id: 1, ingress_per_port_policies: [{port: 80}]}
 - {endpoint_ips: ["10.1.2.4"], endpoint_id: 2, ingress_per_port_policies: [{port: 80}]}
-)").isOk());
+)")
+                  .isOk());
   EXPECT_TRUE(l4(map, Flow{"10.1.2.3", true, 1, 80}));
   EXPECT_TRUE(l4(map, Flow{"10.1.2.4", true, 1, 80}));
   ASSERT_TRUE(apply(map, R"(
 - {endpoint_ips: ["10.1.2.4"], endpoint_id: 2, ingress_per_port_policies: [{port: 81}]}
-)").isOk());
+)")
+                  .isOk());
   EXPECT_FALSE(l4(map, Flow{"10.1.2.3", true, 1, 80}));
   EXPECT_FALSE(l4(map, Flow{"10.1.2.4", true, 1, 80}));
   EXPECT_TRUE(l4(map, Flow{"10.1.2.4", true, 1, 81}));
-  ASSERT_TRUE(apply(map, "version_info: '9'").isOk()); // no resources: nothing allowed
+  ASSERT_TRUE(apply(map, "version_info: '9'").isOk());  // no resources: nothing allowed
   EXPECT_FALSE(l4(map, Flow{"10.1.2.4", true, 1, 81}));
 }
 
@@ -57,11 +59,13 @@ TEST(PolicyMapTest, RefusedEndpoints) {
   expectRefused(R"(
 - {endpoint_ips: ['10.0.0.1'], endpoint_id: 5}
 - {endpoint_ips: ['10.0.0.2'], endpoint_id: 5}
-)", "endpoint_id 5");
+)",
+                "endpoint_id 5");
   expectRefused(R"(
 - {endpoint_ips: ['10.0.0.1'], endpoint_id: 5}
 - {endpoint_ips: ['10.0.0.1'], endpoint_id: 6}
-)", "10.0.0.1");
+)",
+                "10.0.0.1");
   expectRefused("{endpoint_ips: ['10.0.0.1', '10.0.0.1'], endpoint_id: 5}", "10.0.0.1");
   // The same IPv6 address written two ways is one address.
   expectRefused("{endpoint_ips: ['f00d::1', 'F00D:0::1'], endpoint_id: 5}", "f00d");
@@ -151,7 +155,9 @@ TEST(PolicyMapTest, ResourceTypes) {
       "resource": {"@type": "type.googleapis.com/cilium.NetworkPolicy",
                    "endpoint_ips": ["10.1.2.3"], "endpoint_id": 42,
                    "ingress_per_port_policies": [{"port": 80}]}
-    }]})", &response).ok());
+    }]})",
+                                                          &response)
+                  .ok());
   ASSERT_TRUE(map.update(response).isOk());
   EXPECT_TRUE(l4(map, ingress(1, 80)));
 
@@ -174,7 +180,7 @@ TEST(PolicyMapTest, SnapshotsOutliveUpdates) {
   EXPECT_FALSE(l4(*map, ingress(1, 80)));
 }
 
-} // namespace
-} // namespace Testing
-} // namespace Policy
-} // namespace Cilium
+}  // namespace
+}  // namespace Testing
+}  // namespace Policy
+}  // namespace Cilium

@@ -25,8 +25,9 @@ ingress_per_port_policies:
 - {port: 1500, end_port: 2500, rules: [{remote_policies: [2]}]}
 - {port: 1700, rules: [{remote_policies: [3]}]}
 )");
-  EXPECT_EQ(pieces(*map), (std::vector<std::pair<uint32_t, uint32_t>>{
-                              {1000, 1499}, {1500, 1699}, {1700, 1700}, {1701, 2000}, {2001, 2500}}));
+  EXPECT_EQ(pieces(*map),
+            (std::vector<std::pair<uint32_t, uint32_t>>{
+                {1000, 1499}, {1500, 1699}, {1700, 1700}, {1701, 2000}, {2001, 2500}}));
   EXPECT_FALSE(l4(*map, ingress(1, 999)));
   EXPECT_TRUE(l4(*map, ingress(1, 1000)));
   EXPECT_TRUE(l4(*map, ingress(1, 2000)));
@@ -208,10 +209,10 @@ ingress_per_port_policies:
 - {port: 80}
 )");
   EXPECT_TRUE(l4(*wildcard, ingress(43, 80)));
-  EXPECT_FALSE(l4(*wildcard, ingress(43, 8080))); // the pass-only wildcard is gone
+  EXPECT_FALSE(l4(*wildcard, ingress(43, 8080)));  // the pass-only wildcard is gone
 }
 
-} // namespace
-} // namespace Testing
-} // namespace Policy
-} // namespace Cilium
+}  // namespace
+}  // namespace Testing
+}  // namespace Policy
+}  // namespace Cilium

@@ -16,7 +16,8 @@ namespace Cilium {
 namespace Policy {
 namespace {
 
-template <class Message> Status check(const std::string& json) {
+template <class Message>
+Status check(const std::string& json) {
   Message message;
   const auto parsed = google::protobuf::util::JsonStringToMessage(json, &message);
   EXPECT_TRUE(parsed.ok()) << json;
@@ -56,16 +57,16 @@ TEST(ProtoRulesTest, NamesTheFieldPath) {
 TEST(ProtoRulesTest, RepeatedCounts) {
   EXPECT_FALSE(check<cilium::NetworkPolicy>(R"({"endpoint_id": 1})").isOk());
   using cilium::NetworkPolicy;
-  EXPECT_FALSE(check<NetworkPolicy>(R"({"endpoint_ips": ["a", "b", "c"], "endpoint_id": 1})")
-                   .isOk());
+  EXPECT_FALSE(
+      check<NetworkPolicy>(R"({"endpoint_ips": ["a", "b", "c"], "endpoint_id": 1})").isOk());
   EXPECT_TRUE(check<NetworkPolicy>(R"({"endpoint_ips": ["a", "b"], "endpoint_id": 1})").isOk());
   EXPECT_TRUE(contains(check<NetworkPolicy>(R"({"endpoint_ips": [""], "endpoint_id": 1})"),
                        "NetworkPolicyValidationError.EndpointIps[0]: value length must be"));
 }
 
 TEST(ProtoRulesTest, UniqueItems) {
-  EXPECT_TRUE(check<cilium::NetworkPolicyHosts>(R"({"policy": 1, "host_addresses": ["a", "b"]})")
-                  .isOk());
+  EXPECT_TRUE(
+      check<cilium::NetworkPolicyHosts>(R"({"policy": 1, "host_addresses": ["a", "b"]})").isOk());
   const Status status =
       check<cilium::NetworkPolicyHosts>(R"({"policy": 1, "host_addresses": ["a", "a"]})");
   EXPECT_FALSE(status.isOk());
@@ -78,8 +79,8 @@ TEST(ProtoRulesTest, RequiredMessagesAndOneofsInEnvoyTypes) {
                                                   "value": {"string_match": {"exact": "v"}}})");
   EXPECT_TRUE(valid.isOk()) << valid.message();
   EXPECT_FALSE(check<MetadataMatcher>(R"({"filter": "f", "path": [{"key": "k"}]})").isOk());
-  EXPECT_FALSE(check<MetadataMatcher>(R"({"filter": "f", "path": [{"key": "k"}], "value": {}})")
-                   .isOk());
+  EXPECT_FALSE(
+      check<MetadataMatcher>(R"({"filter": "f", "path": [{"key": "k"}], "value": {}})").isOk());
   EXPECT_FALSE(check<MetadataMatcher>(R"({"filter": "", "path": [{"key": "k"}],
                                           "value": {"present_match": true}})")
                    .isOk());
@@ -127,6 +128,6 @@ TEST(ProtoRulesTest, HeaderNameRulesAsEnvoyChecksThem) {
   EXPECT_FALSE(check<HeaderMatcher>(R"({"name": "x\u0000y"})").isOk());
 }
 
-} // namespace
-} // namespace Policy
-} // namespace Cilium
+}  // namespace
+}  // namespace Policy
+}  // namespace Cilium

@@ -55,6 +55,6 @@ TEST(RequestHeadersTest, SetReplacesEveryValue) {
   EXPECT_EQ(entries(headers), (Pairs{{"x-b", "b"}}));
 }
 
-} // namespace
-} // namespace Policy
-} // namespace Cilium
+}  // namespace
+}  // namespace Policy
+}  // namespace Cilium

@@ -29,8 +29,8 @@ ingress_per_port_policies:
 - {port: 0, rules: [{deny: true, precedence: 5}]}
 - {port: 80, rules: [{precedence: 6, remote_policies: [1]}, {precedence: 5, remote_policies: [2]}]}
 )");
-  EXPECT_TRUE(l4(*map, ingress(1, 80)));  // allow at 6 over the wildcard deny at 5
-  EXPECT_FALSE(l4(*map, ingress(2, 80))); // equal precedence: deny first
+  EXPECT_TRUE(l4(*map, ingress(1, 80)));   // allow at 6 over the wildcard deny at 5
+  EXPECT_FALSE(l4(*map, ingress(2, 80)));  // equal precedence: deny first
   EXPECT_FALSE(l4(*map, ingress(3, 80)));
 }
 
@@ -73,8 +73,8 @@ ingress_per_port_policies:
   - {precedence: 200, deny: true}
   - {precedence: 100, remote_policies: [1, 2]}
 )");
-  EXPECT_TRUE(l4(*map, ingress(1, 80)));  // passed over the deny at 200
-  EXPECT_FALSE(l4(*map, ingress(2, 80))); // denied at 200
+  EXPECT_TRUE(l4(*map, ingress(1, 80)));   // passed over the deny at 200
+  EXPECT_FALSE(l4(*map, ingress(2, 80)));  // denied at 200
   EXPECT_FALSE(l4(*map, ingress(3, 80)));
 }
 
@@ -90,7 +90,7 @@ ingress_per_port_policies:
   - {precedence: 10, deny: true, remote_policies: [1]}
   - {precedence: 5, remote_policies: [1]}
 )");
-  EXPECT_FALSE(l4(*map, ingress(1, 80))); // the allow at 30 is skipped, the deny at 10 decides
+  EXPECT_FALSE(l4(*map, ingress(1, 80)));  // the allow at 30 is skipped, the deny at 10 decides
   EXPECT_TRUE(l4(*map, ingress(2, 80)));
 }
 
@@ -105,7 +105,7 @@ ingress_per_port_policies:
   - {precedence: 5, deny: true, remote_policies: [1]}
   - {precedence: 4, remote_policies: [1, 2]}
 )");
-  EXPECT_TRUE(l4(*map, ingress(1, 80))); // precedence 5 is still in the tier: skipped
+  EXPECT_TRUE(l4(*map, ingress(1, 80)));  // precedence 5 is still in the tier: skipped
   EXPECT_TRUE(l4(*map, ingress(2, 80)));
   EXPECT_FALSE(l4(*map, ingress(3, 80)));
 }
@@ -122,9 +122,9 @@ ingress_per_port_policies:
   - {precedence: 10, remote_policies: [2]}
   - {precedence: 1, remote_policies: [1, 3]}
 )");
-  EXPECT_FALSE(l4(*map, ingress(1, 80))); // the deny at 10 is seen before the pass
+  EXPECT_FALSE(l4(*map, ingress(1, 80)));  // the deny at 10 is seen before the pass
   EXPECT_TRUE(l4(*map, ingress(2, 80)));
-  EXPECT_TRUE(l4(*map, ingress(3, 80))); // passed down to the allow at 1
+  EXPECT_TRUE(l4(*map, ingress(3, 80)));  // passed down to the allow at 1
 }
 
 TEST(RuleOrderTest, WildcardPassIsInheritedBySpecificPorts) {
@@ -156,7 +156,7 @@ ingress_per_port_policies:
   - {precedence: 250, deny: true}
   - {precedence: 100, remote_policies: [1, 2, 3]}
 )");
-  EXPECT_FALSE(l4(*map, ingress(1, 80))); // its tier ends above the deny
+  EXPECT_FALSE(l4(*map, ingress(1, 80)));  // its tier ends above the deny
   EXPECT_TRUE(l4(*map, ingress(2, 80)));
   EXPECT_FALSE(l4(*map, ingress(3, 80)));
 }
@@ -210,7 +210,7 @@ ingress_per_port_policies:
   EXPECT_FALSE(allowed(*map, ingress(1, 80), {{":path", "/b"}}));
 }
 
-} // namespace
-} // namespace Testing
-} // namespace Policy
-} // namespace Cilium
+}  // namespace
+}  // namespace Testing
+}  // namespace Policy
+}  // namespace Cilium

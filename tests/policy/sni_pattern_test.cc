@@ -22,8 +22,8 @@ TEST(SniPatternTest, ValidPatterns) {
 }
 
 TEST(SniPatternTest, InvalidPatterns) {
-  for (const char* pattern : {"", ".", "a.", ".a", "a..b", "***", "a**", "**a", "a.***.b",
-                              "a b", "a/b", "(a|b).c", "[a-z].com", "a+.com", "^a$", "x.*y**"}) {
+  for (const char* pattern : {"", ".", "a.", ".a", "a..b", "***", "a**", "**a", "a.***.b", "a b",
+                              "a/b", "(a|b).c", "[a-z].com", "a+.com", "^a$", "x.*y**"}) {
     EXPECT_FALSE(SniPattern::isValid(pattern)) << pattern;
     RegexCache regexes;
     SniPattern out;
@@ -68,7 +68,7 @@ TEST(SniPatternTest, StarStaysInsideOneLabel) {
 
   const SniPattern within = compiled("db-*-primary.local");
   EXPECT_TRUE(within.matches("db-7-primary.local"));
-  EXPECT_TRUE(within.matches("db--primary.local")); // '*' may be empty
+  EXPECT_TRUE(within.matches("db--primary.local"));  // '*' may be empty
   EXPECT_FALSE(within.matches("db-7.x-primary.local"));
 
   const SniPattern both_ends = compiled("*mid*.org");
@@ -115,6 +115,6 @@ TEST(SniPatternTest, LongWildcardPatternIsRefusedLikeEnvoy) {
   EXPECT_TRUE(SniPattern::create(pattern.substr(2), regexes, out).isOk());
 }
 
-} // namespace
-} // namespace Policy
-} // namespace Cilium
+}  // namespace
+}  // namespace Policy
+}  // namespace Cilium

@@ -6,8 +6,8 @@
 #include <utility>
 #include <vector>
 
-#include "cilium-filters/policy/decide/decisions.h"
 #include "cilium-filters/policy/compile/policy_map.h"
+#include "cilium-filters/policy/decide/decisions.h"
 #include "cilium-filters/tool/policy_file.h"
 #include "envoy/service/discovery/v3/discovery.pb.h"
 #include "gtest/gtest.h"
@@ -27,9 +27,9 @@ inline Status apply(PolicyMap& map, const std::string& yaml) {
 }
 
 // A map holding one policy; the test fails when the policy is refused.
-inline std::shared_ptr<PolicyMap> mapWith(const std::string& yaml,
-                                          std::shared_ptr<const SecretSource> secrets =
-                                              std::make_shared<NoSecrets>()) {
+inline std::shared_ptr<PolicyMap> mapWith(
+    const std::string& yaml,
+    std::shared_ptr<const SecretSource> secrets = std::make_shared<NoSecrets>()) {
   auto map = std::make_shared<PolicyMap>(std::move(secrets));
   const Status status = apply(*map, yaml);
   EXPECT_TRUE(status.isOk()) << status.message();
@@ -77,7 +77,8 @@ inline HttpResult http(const PolicyMap& map, const Flow& flow,
                        std::vector<std::pair<std::string, std::string>> request) {
   RequestHeaders headers(request);
   HttpResult result;
-  result.allowed = allowedHttp(*map.snapshot(), flow.question(), headers, result.log, map.secrets());
+  result.allowed =
+      allowedHttp(*map.snapshot(), flow.question(), headers, result.log, map.secrets());
   for (const auto& entry : headers.entries()) {
     result.headers.emplace_back(entry.name, entry.value);
   }
@@ -92,6 +93,6 @@ inline bool allowed(const PolicyMap& map, const Flow& flow,
 
 using Pairs = std::vector<std::pair<std::string, std::string>>;
 
-} // namespace Testing
-} // namespace Policy
-} // namespace Cilium
+}  // namespace Testing
+}  // namespace Policy
+}  // namespace Cilium

@@ -1,9 +1,10 @@
 // The flat table the snapshot finds endpoints in: every key found again after growth, absent
 // keys (including ones that differ by a byte or in length) not found, duplicates refused.
+#include "cilium-filters/policy/base/text_table.h"
+
 #include <string>
 #include <vector>
 
-#include "cilium-filters/policy/base/text_table.h"
 #include "gtest/gtest.h"
 
 namespace Cilium {
@@ -21,7 +22,7 @@ std::vector<std::string> keys() {
 
 TEST(TextTableTest, FindsEveryKeyAfterGrowing) {
   const std::vector<std::string> all = keys();
-  TextTable<int> table; // no reserve: grows from empty
+  TextTable<int> table;  // no reserve: grows from empty
   EXPECT_EQ(table.find("anything"), nullptr);
   for (size_t i = 0; i < all.size(); ++i) {
     auto [value, added] = table.insert(all[i], static_cast<int>(i));
@@ -48,7 +49,7 @@ TEST(TextTableTest, AbsentKeysAndDuplicates) {
   }
   auto [value, added] = table.insert("1.2.3.4", -1);
   EXPECT_FALSE(added);
-  EXPECT_EQ(*value, 6); // the first one stays
+  EXPECT_EQ(*value, 6);  // the first one stays
   EXPECT_EQ(table.size(), all.size());
 }
 
@@ -64,6 +65,6 @@ TEST(TextTableTest, HashReadsEveryByte) {
   }
 }
 
-} // namespace
-} // namespace Policy
-} // namespace Cilium
+}  // namespace
+}  // namespace Policy
+}  // namespace Cilium

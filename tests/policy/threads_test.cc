@@ -1,10 +1,10 @@
 // Worker threads decide with snapshots while updates build and swap in the next ones: every
 // answer must come from one consistent snapshot. Run under ThreadSanitizer by
 // `nox -s sanitize` (the policy_threads_test binary), and as a plain test everywhere else.
+#include <google/protobuf/util/json_util.h>
+
 #include <atomic>
 #include <thread>
-
-#include <google/protobuf/util/json_util.h>
 
 #include "cilium-filters/policy/hosts/host_map_store.h"
 #include "test_policies.h"
@@ -53,11 +53,11 @@ TEST(ThreadsTest, ReadersSeeWholeSnapshotsWhileUpdatesSwap) {
       q.endpoint_ip = "10.0.0.1";
       q.remote_id = static_cast<uint32_t>(g);
       q.port = static_cast<uint16_t>(1000 + g % 50);
-      RequestHeaders headers(std::vector<std::pair<std::string, std::string>>{
-          {":path", "/" + std::to_string(g)}});
+      RequestHeaders headers(
+          std::vector<std::pair<std::string, std::string>>{{":path", "/" + std::to_string(g)}});
       HeaderLog log;
       const bool ok = allowedL4(*snapshot, q) && allowedHttp(*snapshot, q, headers, log, secrets);
-      q.remote_id += 1; // another generation's remote: denied in this one
+      q.remote_id += 1;  // another generation's remote: denied in this one
       if (!ok || allowedL4(*snapshot, q) || snapshot->find("10.0.0.2") == nullptr) {
         ++wrong;
       }
@@ -77,8 +77,8 @@ TEST(ThreadsTest, ReadersSeeWholeSnapshotsWhileUpdatesSwap) {
     host_update.Clear();
     ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(
                     R"({"resources": [{"@type": "type.googleapis.com/cilium.NetworkPolicyHosts",
-                        "policy": )" + std::to_string(g) +
-                        R"(, "host_addresses": ["10.1.0.0/16"]}]})",
+                        "policy": )" +
+                        std::to_string(g) + R"(, "host_addresses": ["10.1.0.0/16"]}]})",
                     &host_update)
                     .ok());
     ASSERT_TRUE(hosts.update(host_update).isOk());
@@ -91,7 +91,7 @@ TEST(ThreadsTest, ReadersSeeWholeSnapshotsWhileUpdatesSwap) {
   EXPECT_GT(checks.load(), 0u);
 }
 
-} // namespace
-} // namespace Testing
-} // namespace Policy
-} // namespace Cilium
+}  // namespace
+}  // namespace Testing
+}  // namespace Policy
+}  // namespace Cilium

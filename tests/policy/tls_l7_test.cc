@@ -45,12 +45,9 @@ TEST(TlsChoiceTest, UpstreamContextOfTheMatchingAllowRule) {
   // Without the SNI the rule does not apply: identity 1 is then denied.
   flow.sni = "";
   EXPECT_EQ(upstreamTls(*map->snapshot(), flow.question()).kind, TlsChoice::Kind::Denied);
-  EXPECT_EQ(upstreamTls(*map->snapshot(), egress(2, 443).question()).kind,
-            TlsChoice::Kind::Plain);
-  EXPECT_EQ(upstreamTls(*map->snapshot(), egress(3, 443).question()).kind,
-            TlsChoice::Kind::Denied);
-  EXPECT_EQ(upstreamTls(*map->snapshot(), egress(2, 444).question()).kind,
-            TlsChoice::Kind::Denied);
+  EXPECT_EQ(upstreamTls(*map->snapshot(), egress(2, 443).question()).kind, TlsChoice::Kind::Plain);
+  EXPECT_EQ(upstreamTls(*map->snapshot(), egress(3, 443).question()).kind, TlsChoice::Kind::Denied);
+  EXPECT_EQ(upstreamTls(*map->snapshot(), egress(2, 444).question()).kind, TlsChoice::Kind::Denied);
   // The downstream side of the same rules has no context: plain.
   flow.sni = "api.example.com";
   EXPECT_EQ(downstreamTls(*map->snapshot(), flow.question()).kind, TlsChoice::Kind::Plain);
@@ -130,16 +127,18 @@ ingress_per_port_policies:
     l7_proto: "r2d2"
 )");
   const auto snapshot = map->snapshot();
-  const Flow flow = ingress(1, 9000); // the question points into it
+  const Flow flow = ingress(1, 9000);  // the question points into it
   const auto q = flow.question();
   EXPECT_TRUE(allowedL7(*snapshot, q, metadata(R"({"filter_metadata": {"r2d2":
       {"cmd": "READ-1", "file": {"size": 42}}}})")));
   EXPECT_FALSE(allowedL7(*snapshot, q, metadata(R"({"filter_metadata": {"r2d2":
       {"cmd": "READ-1", "file": {"size": 420}}}})")));
-  EXPECT_TRUE(allowedL7(*snapshot, q, metadata(R"({"filter_metadata": {"r2d2": {"admin": true}}})")));
+  EXPECT_TRUE(
+      allowedL7(*snapshot, q, metadata(R"({"filter_metadata": {"r2d2": {"admin": true}}})")));
   EXPECT_FALSE(allowedL7(*snapshot, q, metadata(R"({"filter_metadata": {"r2d2":
       {"admin": true, "cmd": "HALT"}}})")));
-  EXPECT_FALSE(allowedL7(*snapshot, q, metadata(R"({"filter_metadata": {"other": {"admin": true}}})")));
+  EXPECT_FALSE(
+      allowedL7(*snapshot, q, metadata(R"({"filter_metadata": {"other": {"admin": true}}})")));
   // No l7_rules: every request of a selected remote.
   EXPECT_TRUE(allowedL7(*snapshot, ingress(2, 9000).question(), metadata("{}")));
   EXPECT_FALSE(allowedL7(*snapshot, ingress(3, 9000).question(), metadata("{}")));
@@ -152,9 +151,10 @@ TEST(L7Test, ValueMatcherKinds) {
       {"l7_allow_rules": [{"metadata_rule": [{"filter": "f", "path": [{"key": "k"}],
       "invert": )" + std::string(invert ? "true" : "false") +
                        R"(, "value": )" + value_matcher + "}]}]}}]}]}");
-    return allowedL7(*map->snapshot(), ingress(1, 1).question(),
-                     metadata(value.empty() ? std::string("{}")
-                                            : R"({"filter_metadata": {"f": {"k": )" + value + "}}}"));
+    return allowedL7(
+        *map->snapshot(), ingress(1, 1).question(),
+        metadata(value.empty() ? std::string("{}")
+                               : R"({"filter_metadata": {"f": {"k": )" + value + "}}}"));
   };
   EXPECT_TRUE(check(R"({"null_match": {}})", "null", false));
   EXPECT_FALSE(check(R"({"null_match": {}})", "", false));
@@ -168,11 +168,12 @@ TEST(L7Test, ValueMatcherKinds) {
   EXPECT_FALSE(check(R"({"list_match": {"one_of": {"string_match": {"exact": "c"}}}})",
                      R"(["a", "b"])", false));
   EXPECT_TRUE(check(R"({"or_match": {"value_matchers": [{"bool_match": true},
-                        {"string_match": {"suffix": "z"}}]}})", R"("xyz")", false));
+                        {"string_match": {"suffix": "z"}}]}})",
+                    R"("xyz")", false));
   EXPECT_FALSE(check(R"({"string_match": {"exact": "x"}})", "1", false));
 }
 
-} // namespace
-} // namespace Testing
-} // namespace Policy
-} // namespace Cilium
+}  // namespace
+}  // namespace Testing
+}  // namespace Policy
+}  // namespace Cilium

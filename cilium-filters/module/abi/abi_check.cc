@@ -10,15 +10,15 @@
 #include "source/extensions/dynamic_modules/abi/abi.h"
 
 #define CILIUM_ABI_TYPES_FROM_ENVOY
-#include "cilium-filters/module/abi/envoy_abi.h"
-
 #include <cstddef>
 #include <cstring>
 #include <string_view>
 
+#include "cilium-filters/module/abi/envoy_abi.h"
+
 namespace CiliumAbiCheck {
 #include "cilium-filters/module/abi/envoy_abi_types.h"
-} // namespace CiliumAbiCheck
+}  // namespace CiliumAbiCheck
 
 namespace {
 
@@ -26,14 +26,14 @@ constexpr bool same(const char* a, const char* b) { return std::string_view(a) =
 static_assert(same(CILIUM_ENVOY_ABI_VERSION, ENVOY_DYNAMIC_MODULES_ABI_VERSION),
               "Envoy's ABI version differs from the one envoy_abi.h was written for");
 
-#define CILIUM_SAME_LAYOUT(type)                                                                   \
-  static_assert(sizeof(CiliumAbiCheck::type) == sizeof(::type), #type " differs in size");        \
+#define CILIUM_SAME_LAYOUT(type)                                                           \
+  static_assert(sizeof(CiliumAbiCheck::type) == sizeof(::type), #type " differs in size"); \
   static_assert(alignof(CiliumAbiCheck::type) == alignof(::type), #type " differs in alignment")
-#define CILIUM_SAME_FIELD(type, field)                                                             \
-  static_assert(offsetof(CiliumAbiCheck::type, field) == offsetof(::type, field),                 \
+#define CILIUM_SAME_FIELD(type, field)                                            \
+  static_assert(offsetof(CiliumAbiCheck::type, field) == offsetof(::type, field), \
                 #type "." #field " moved")
-#define CILIUM_SAME_VALUE(name)                                                                    \
-  static_assert(static_cast<long long>(CiliumAbiCheck::name) == static_cast<long long>(::name),  \
+#define CILIUM_SAME_VALUE(name)                                                                 \
+  static_assert(static_cast<long long>(CiliumAbiCheck::name) == static_cast<long long>(::name), \
                 #name " has another value")
 
 CILIUM_SAME_LAYOUT(envoy_dynamic_module_type_envoy_buffer);
@@ -95,4 +95,4 @@ CILIUM_SAME_VALUE(envoy_dynamic_module_type_network_connection_event_RemoteClose
 CILIUM_SAME_LAYOUT(envoy_dynamic_module_type_on_listener_filter_status);
 CILIUM_SAME_VALUE(envoy_dynamic_module_type_on_listener_filter_status_Continue);
 
-} // namespace
+}  // namespace

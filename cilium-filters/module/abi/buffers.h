@@ -19,5 +19,5 @@ inline envoy_dynamic_module_type_module_buffer noBuffer() {
   return envoy_dynamic_module_type_module_buffer{nullptr, 0};
 }
 
-} // namespace Module
-} // namespace Cilium
+}  // namespace Module
+}  // namespace Cilium

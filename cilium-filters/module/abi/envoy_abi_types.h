@@ -134,4 +134,4 @@ typedef enum envoy_dynamic_module_type_on_listener_filter_status {
   envoy_dynamic_module_type_on_listener_filter_status_Continue = 0,
 } envoy_dynamic_module_type_on_listener_filter_status;
 
-} // extern "C"
+}  // extern "C"

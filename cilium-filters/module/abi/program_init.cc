@@ -9,19 +9,19 @@ namespace {
 
 envoy_dynamic_module_type_log_level levelOf(Cilium::Module::LogLevel level) {
   switch (level) {
-  case Cilium::Module::LogLevel::Debug:
-    return envoy_dynamic_module_type_log_level_Debug;
-  case Cilium::Module::LogLevel::Info:
-    return envoy_dynamic_module_type_log_level_Info;
-  case Cilium::Module::LogLevel::Warn:
-    return envoy_dynamic_module_type_log_level_Warn;
-  case Cilium::Module::LogLevel::Error:
-    return envoy_dynamic_module_type_log_level_Error;
+    case Cilium::Module::LogLevel::Debug:
+      return envoy_dynamic_module_type_log_level_Debug;
+    case Cilium::Module::LogLevel::Info:
+      return envoy_dynamic_module_type_log_level_Info;
+    case Cilium::Module::LogLevel::Warn:
+      return envoy_dynamic_module_type_log_level_Warn;
+    case Cilium::Module::LogLevel::Error:
+      return envoy_dynamic_module_type_log_level_Error;
   }
   return envoy_dynamic_module_type_log_level_Info;
 }
 
-} // namespace
+}  // namespace
 
 extern "C" envoy_dynamic_module_type_abi_version_module_ptr envoy_dynamic_module_on_program_init() {
   auto& runtime = Cilium::Module::Runtime::get();

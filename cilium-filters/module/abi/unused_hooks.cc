@@ -10,7 +10,7 @@ extern "C" {
 envoy_dynamic_module_type_http_filter_per_route_config_module_ptr
 envoy_dynamic_module_on_http_filter_per_route_config_new(envoy_dynamic_module_type_envoy_buffer,
                                                          envoy_dynamic_module_type_envoy_buffer) {
-  return nullptr; // no per-route configuration
+  return nullptr;  // no per-route configuration
 }
 void envoy_dynamic_module_on_http_filter_per_route_config_destroy(
     envoy_dynamic_module_type_http_filter_per_route_config_module_ptr) {}
@@ -149,7 +149,7 @@ void envoy_dynamic_module_on_listener_filter_on_close(
 size_t envoy_dynamic_module_on_listener_filter_get_max_read_bytes(
     envoy_dynamic_module_type_listener_filter_envoy_ptr,
     envoy_dynamic_module_type_listener_filter_module_ptr) {
-  return 0; // cilium.bpf_metadata reads no data
+  return 0;  // cilium.bpf_metadata reads no data
 }
 void envoy_dynamic_module_on_listener_filter_scheduled(
     envoy_dynamic_module_type_listener_filter_envoy_ptr,
@@ -163,4 +163,4 @@ void envoy_dynamic_module_on_listener_filter_http_callout_done(
     envoy_dynamic_module_type_http_callout_result, envoy_dynamic_module_type_envoy_http_header*,
     size_t, envoy_dynamic_module_type_envoy_buffer*, size_t) {}
 
-} // extern "C"
+}  // extern "C"

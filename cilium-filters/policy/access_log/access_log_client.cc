@@ -32,8 +32,8 @@ Status unixAddress(const std::string& path, sockaddr_un& address, socklen_t& len
   }
   // A path needs its terminating NUL; an abstract name is the bytes after a leading NUL.
   if (path.size() >= sizeof(address.sun_path)) {
-    return Status::error("the path is longer than " +
-                         std::to_string(sizeof(address.sun_path) - 1) + " bytes");
+    return Status::error("the path is longer than " + std::to_string(sizeof(address.sun_path) - 1) +
+                         " bytes");
   }
   std::memcpy(address.sun_path, path.data(), path.size());
   size_t used = path.size() + 1;
@@ -46,7 +46,7 @@ Status unixAddress(const std::string& path, sockaddr_un& address, socklen_t& len
 }
 #endif
 
-} // namespace
+}  // namespace
 
 AccessLogClient::UniqueFd& AccessLogClient::UniqueFd::operator=(UniqueFd&& other) noexcept {
   if (this != &other) {
@@ -99,10 +99,10 @@ Status AccessLogClient::drop(std::unique_lock<std::mutex>& lock, Status reason) 
   if (warned_ && now - last_warning_ < options_.warning_interval) {
     return reason;
   }
-  const std::string warning =
-      "cilium access log: " + std::to_string(dropped_since_warning_) +
-      (dropped_since_warning_ == 1 ? " entry" : " entries") + " dropped" +
-      (warned_ ? " since the last warning" : "") + "; the latest: " + reason.message();
+  const std::string warning = "cilium access log: " + std::to_string(dropped_since_warning_) +
+                              (dropped_since_warning_ == 1 ? " entry" : " entries") + " dropped" +
+                              (warned_ ? " since the last warning" : "") +
+                              "; the latest: " + reason.message();
   warned_ = true;
   last_warning_ = now;
   dropped_since_warning_ = 0;
@@ -153,7 +153,7 @@ Status AccessLogClient::sendLocked(std::string_view message) {
     if (sent >= 0 && static_cast<size_t>(sent) == message.size()) {
       return Status::ok();
     }
-    if (sent >= 0) { // a SOCK_SEQPACKET socket sends whole messages; should not happen
+    if (sent >= 0) {  // a SOCK_SEQPACKET socket sends whole messages; should not happen
       return Status::error("sent " + std::to_string(sent) + " of " +
                            std::to_string(message.size()) + " bytes");
     }
@@ -166,7 +166,7 @@ Status AccessLogClient::sendLocked(std::string_view message) {
           ::poll(&writable, 1, static_cast<int>(options_.full_wait.count())) == 1 &&
           (writable.revents & POLLOUT) != 0) {
         waited = true;
-        --attempt; // the same try again: nothing was wrong with the connection
+        --attempt;  // the same try again: nothing was wrong with the connection
         continue;
       }
       return Status::error("the socket is full (the agent does not read fast enough)");
@@ -177,7 +177,7 @@ Status AccessLogClient::sendLocked(std::string_view message) {
     }
     last = Status::error("cannot send: " + errorText(error));
     if (error != EINTR) {
-      socket_.reset(); // broken (the agent went away): reconnect on the next try
+      socket_.reset();  // broken (the agent went away): reconnect on the next try
     }
   }
   return last;
@@ -187,13 +187,14 @@ Status AccessLogClient::sendLocked(std::string_view message) {
 
 // AF_UNIX sockets of type SOCK_SEQPACKET exist on Linux only (macOS refuses them).
 Status AccessLogClient::connectLocked() {
-  return Status::error("this platform has no SOCK_SEQPACKET Unix sockets, which the Cilium "
-                       "access log needs");
+  return Status::error(
+      "this platform has no SOCK_SEQPACKET Unix sockets, which the Cilium "
+      "access log needs");
 }
 
 Status AccessLogClient::sendLocked(std::string_view) { return connectLocked(); }
 
 #endif
 
-} // namespace Policy
-} // namespace Cilium
+}  // namespace Policy
+}  // namespace Cilium

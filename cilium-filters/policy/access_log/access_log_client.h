@@ -34,8 +34,8 @@ struct AccessLogClientOptions {
 struct AccessLogClientCounters {
   uint64_t sent{0};
   uint64_t dropped{0};
-  uint64_t connects{0}; // connections opened
-  uint64_t warnings{0}; // warnings given to the sink
+  uint64_t connects{0};  // connections opened
+  uint64_t warnings{0};  // warnings given to the sink
 };
 
 // Sends access-log entries to Cilium's agent, each serialized as one message over a
@@ -96,5 +96,5 @@ private:
   std::chrono::steady_clock::time_point last_warning_;
 };
 
-} // namespace Policy
-} // namespace Cilium
+}  // namespace Policy
+}  // namespace Cilium

@@ -1,8 +1,8 @@
 #include "cilium-filters/policy/access_log/access_log_entry.h"
 
 #include <charconv>
-#include <utility>
 #include <string_view>
+#include <utility>
 
 namespace Cilium {
 namespace Policy {
@@ -34,13 +34,13 @@ constexpr std::string_view kRequestId = "x-request-id";
 
 ::cilium::HttpProtocol protocolOf(HttpVersion version) {
   switch (version) {
-  case HttpVersion::Http10:
-    return ::cilium::HTTP10;
-  case HttpVersion::Http2:
-    return ::cilium::HTTP2;
-  case HttpVersion::Http11:
-  case HttpVersion::Http3:
-    break;
+    case HttpVersion::Http10:
+      return ::cilium::HTTP10;
+    case HttpVersion::Http2:
+      return ::cilium::HTTP2;
+    case HttpVersion::Http11:
+    case HttpVersion::Http3:
+      break;
   }
   return ::cilium::HTTP11;
 }
@@ -102,7 +102,7 @@ uint32_t statusOf(std::string_view value) {
   return error == std::errc() && ptr == end ? status : 0;
 }
 
-} // namespace
+}  // namespace
 
 ::cilium::LogEntry l4DeniedEntry(const AccessLogConnection& connection) {
   return connectionEntry(connection, ::cilium::Denied);
@@ -155,5 +155,5 @@ uint32_t statusOf(std::string_view value) {
   return entry;
 }
 
-} // namespace Policy
-} // namespace Cilium
+}  // namespace Policy
+}  // namespace Cilium

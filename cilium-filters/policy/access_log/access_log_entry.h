@@ -19,9 +19,9 @@ struct AccessLogConnection {
   std::string policy_name;
   uint32_t source_identity{0};
   uint32_t destination_identity{0};
-  std::string source_address;      // "10.0.0.1:80" or "[f00d::1]:80"
-  std::string destination_address; // the same form
-  uint64_t timestamp_ns{0};        // since the Unix epoch
+  std::string source_address;       // "10.0.0.1:80" or "[f00d::1]:80"
+  std::string destination_address;  // the same form
+  uint64_t timestamp_ns{0};         // since the Unix epoch
 };
 
 // The downstream HTTP version. Cilium's log has no HTTP/3: it records HTTP/3 as HTTP/1.1,
@@ -56,5 +56,5 @@ using ResponseHeaderList = std::vector<std::pair<std::string, std::string>>;
 ::cilium::LogEntry httpResponseEntry(::cilium::LogEntry&& request, uint64_t timestamp_ns,
                                      const ResponseHeaderList& response_headers);
 
-} // namespace Policy
-} // namespace Cilium
+}  // namespace Policy
+}  // namespace Cilium

@@ -12,5 +12,5 @@ void HeaderLog::add(Pairs& pairs, std::string_view name, std::string_view value)
   pairs.emplace_back(std::string(name), std::string(value));
 }
 
-} // namespace Policy
-} // namespace Cilium
+}  // namespace Policy
+}  // namespace Cilium

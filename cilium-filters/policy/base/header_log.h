@@ -28,5 +28,5 @@ private:
   Pairs rejected_;
 };
 
-} // namespace Policy
-} // namespace Cilium
+}  // namespace Policy
+}  // namespace Cilium

@@ -51,5 +51,5 @@ std::string IpAddress::text() const {
   return buffer;
 }
 
-} // namespace Policy
-} // namespace Cilium
+}  // namespace Policy
+}  // namespace Cilium

@@ -23,5 +23,5 @@ struct IpAddress {
   std::string text() const;
 };
 
-} // namespace Policy
-} // namespace Cilium
+}  // namespace Policy
+}  // namespace Cilium

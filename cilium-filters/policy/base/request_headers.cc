@@ -62,7 +62,7 @@ constexpr std::array<std::string_view, 48> kInlineRequestHeaders = {
 
 bool isPseudo(std::string_view name) { return !name.empty() && name.front() == ':'; }
 
-} // namespace
+}  // namespace
 
 RequestHeaders::RequestHeaders(const std::vector<std::pair<std::string, std::string>>& headers) {
   entries_.reserve(headers.size());
@@ -144,5 +144,5 @@ void RequestHeaders::set(std::string_view name, std::string_view value) {
   add(name, value);
 }
 
-} // namespace Policy
-} // namespace Cilium
+}  // namespace Policy
+}  // namespace Cilium

@@ -49,7 +49,7 @@ public:
   Value get(std::string_view name) const;
   void add(std::string_view name, std::string_view value);
   size_t remove(std::string_view name);
-  void set(std::string_view name, std::string_view value); // remove, then add
+  void set(std::string_view name, std::string_view value);  // remove, then add
 
   const std::vector<Entry>& entries() const { return entries_; }
 
@@ -57,5 +57,5 @@ private:
   std::vector<Entry> entries_;
 };
 
-} // namespace Policy
-} // namespace Cilium
+}  // namespace Policy
+}  // namespace Cilium

@@ -11,5 +11,5 @@ std::optional<std::string> StaticSecrets::value(const std::string& name) const {
   return found->second;
 }
 
-} // namespace Policy
-} // namespace Cilium
+}  // namespace Policy
+}  // namespace Cilium

@@ -31,5 +31,5 @@ private:
   std::map<std::string, std::string> values_;
 };
 
-} // namespace Policy
-} // namespace Cilium
+}  // namespace Policy
+}  // namespace Cilium

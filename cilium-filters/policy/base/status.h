@@ -34,5 +34,5 @@ private:
   std::string message_;
 };
 
-} // namespace Policy
-} // namespace Cilium
+}  // namespace Policy
+}  // namespace Cilium

@@ -45,7 +45,8 @@ inline uint64_t hashShortText(std::string_view text) {
 // Text keys to small values in one flat array (open addressing, linear probing): a lookup
 // is one hash and usually one cache line, with no node to chase. The keys are views: the
 // text they point into must outlive the table (the snapshot's policies own it).
-template <class Value> class TextTable {
+template <class Value>
+class TextTable {
 public:
   void reserve(size_t count) {
     if (count * 2 > slots_.size()) {
@@ -94,7 +95,7 @@ public:
 private:
   struct Slot {
     uint64_t hash{0};
-    const char* key{nullptr}; // null: empty
+    const char* key{nullptr};  // null: empty
     size_t length{0};
     Value value{};
   };
@@ -127,5 +128,5 @@ private:
   size_t size_{0};
 };
 
-} // namespace Policy
-} // namespace Cilium
+}  // namespace Policy
+}  // namespace Cilium

@@ -21,9 +21,9 @@ struct CompileContext {
   std::vector<uint32_t> bounds;
   std::vector<uint32_t> wildcard_rules;
   std::vector<uint32_t> remotes;
-  std::vector<uint64_t> l4; // (identity << 8 | verdict) runs of the table being built
-  std::vector<uint32_t> index; // the L4 index of the policy being built
+  std::vector<uint64_t> l4;     // (identity << 8 | verdict) runs of the table being built
+  std::vector<uint32_t> index;  // the L4 index of the policy being built
 };
 
-} // namespace Policy
-} // namespace Cilium
+}  // namespace Policy
+}  // namespace Cilium

@@ -12,7 +12,7 @@ namespace Policy {
 Status EndpointPolicy::create(const cilium::NetworkPolicy* config, std::string_view wire,
                               ArenaPtr arena, CompileContext& context,
                               std::shared_ptr<const EndpointPolicy>& out) {
-  Status status = checkProtoRules(*config); // endpoint_ips: 1 or 2, none empty; ports; ...
+  Status status = checkProtoRules(*config);  // endpoint_ips: 1 or 2, none empty; ports; ...
   if (!status) {
     return status;
   }
@@ -39,7 +39,7 @@ Status EndpointPolicy::create(const cilium::NetworkPolicy* config, std::string_v
   if (!status) {
     return status.within("egress_per_port_policies");
   }
-  policy->l4_index_.assign(index.begin(), index.end()); // exactly sized, in one piece
+  policy->l4_index_.assign(index.begin(), index.end());  // exactly sized, in one piece
   policy->ips_.reserve(config->endpoint_ips_size());
   for (const std::string& ip : config->endpoint_ips()) {
     policy->ips_.push_back(canonicalIp(ip));
@@ -48,5 +48,5 @@ Status EndpointPolicy::create(const cilium::NetworkPolicy* config, std::string_v
   return Status::ok();
 }
 
-} // namespace Policy
-} // namespace Cilium
+}  // namespace Policy
+}  // namespace Cilium

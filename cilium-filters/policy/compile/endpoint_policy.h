@@ -12,8 +12,8 @@
 namespace google {
 namespace protobuf {
 class Arena;
-} // namespace protobuf
-} // namespace google
+}  // namespace protobuf
+}  // namespace google
 
 namespace Cilium {
 namespace Policy {
@@ -64,5 +64,5 @@ private:
   std::vector<uint32_t> l4_index_;
 };
 
-} // namespace Policy
-} // namespace Cilium
+}  // namespace Policy
+}  // namespace Cilium

@@ -10,33 +10,33 @@ constexpr std::string_view kRedacted = "[redacted]";
 
 std::string_view matchActionName(int action) {
   switch (action) {
-  case cilium::HeaderMatch::CONTINUE_ON_MATCH:
-    return "continue";
-  case cilium::HeaderMatch::FAIL_ON_MATCH:
-    return "fail";
-  case cilium::HeaderMatch::DELETE_ON_MATCH:
-    return "delete";
+    case cilium::HeaderMatch::CONTINUE_ON_MATCH:
+      return "continue";
+    case cilium::HeaderMatch::FAIL_ON_MATCH:
+      return "fail";
+    case cilium::HeaderMatch::DELETE_ON_MATCH:
+      return "delete";
   }
   return "unknown (fails)";
 }
 
 std::string_view mismatchActionName(int action) {
   switch (action) {
-  case cilium::HeaderMatch::FAIL_ON_MISMATCH:
-    return "fail";
-  case cilium::HeaderMatch::CONTINUE_ON_MISMATCH:
-    return "continue";
-  case cilium::HeaderMatch::ADD_ON_MISMATCH:
-    return "add";
-  case cilium::HeaderMatch::DELETE_ON_MISMATCH:
-    return "delete";
-  case cilium::HeaderMatch::REPLACE_ON_MISMATCH:
-    return "replace";
+    case cilium::HeaderMatch::FAIL_ON_MISMATCH:
+      return "fail";
+    case cilium::HeaderMatch::CONTINUE_ON_MISMATCH:
+      return "continue";
+    case cilium::HeaderMatch::ADD_ON_MISMATCH:
+      return "add";
+    case cilium::HeaderMatch::DELETE_ON_MISMATCH:
+      return "delete";
+    case cilium::HeaderMatch::REPLACE_ON_MISMATCH:
+      return "replace";
   }
   return "unknown (fails)";
 }
 
-} // namespace
+}  // namespace
 
 bool constantTimeEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) {
@@ -50,8 +50,10 @@ bool constantTimeEquals(std::string_view a, std::string_view b) {
 }
 
 HeaderMatch::HeaderMatch(const cilium::HeaderMatch& config)
-    : name_(RequestHeaders::canonicalName(config.name())), value_(config.value()),
-      secret_(config.value_sds_secret()), match_action_(config.match_action()),
+    : name_(RequestHeaders::canonicalName(config.name())),
+      value_(config.value()),
+      secret_(config.value_sds_secret()),
+      match_action_(config.match_action()),
       mismatch_action_(config.mismatch_action()) {}
 
 void HeaderMatch::logMissing(HeaderLog& log, std::string_view value) const {
@@ -81,43 +83,43 @@ HeaderMatch::Outcome HeaderMatch::apply(RequestHeaders& headers, HeaderLog& log,
 
   if (matches) {
     switch (match_action_) {
-    case cilium::HeaderMatch::CONTINUE_ON_MATCH:
-      return Outcome::Passed;
-    case cilium::HeaderMatch::DELETE_ON_MATCH:
-      logRejected(log, expected);
-      headers.remove(name_);
-      return Outcome::Passed;
-    case cilium::HeaderMatch::FAIL_ON_MATCH:
-    default:
-      logRejected(log, expected);
-      return Outcome::Failed;
+      case cilium::HeaderMatch::CONTINUE_ON_MATCH:
+        return Outcome::Passed;
+      case cilium::HeaderMatch::DELETE_ON_MATCH:
+        logRejected(log, expected);
+        headers.remove(name_);
+        return Outcome::Passed;
+      case cilium::HeaderMatch::FAIL_ON_MATCH:
+      default:
+        logRejected(log, expected);
+        return Outcome::Failed;
     }
   }
   switch (mismatch_action_) {
-  case cilium::HeaderMatch::CONTINUE_ON_MISMATCH:
-    logMissing(log, expected);
-    return Outcome::Passed;
-  case cilium::HeaderMatch::ADD_ON_MISMATCH:
-    headers.add(name_, expected);
-    logMissing(log, expected);
-    return Outcome::Passed;
-  case cilium::HeaderMatch::DELETE_ON_MISMATCH:
-    if (!presence_test && header.present()) {
-      logRejected(log, current);
-      headers.remove(name_);
-    }
-    return Outcome::Passed;
-  case cilium::HeaderMatch::REPLACE_ON_MISMATCH:
-    if (header.present()) {
-      logRejected(log, current);
-    }
-    headers.set(name_, expected);
-    logMissing(log, expected);
-    return Outcome::Passed;
-  case cilium::HeaderMatch::FAIL_ON_MISMATCH:
-  default:
-    logMissing(log, expected);
-    return Outcome::Failed;
+    case cilium::HeaderMatch::CONTINUE_ON_MISMATCH:
+      logMissing(log, expected);
+      return Outcome::Passed;
+    case cilium::HeaderMatch::ADD_ON_MISMATCH:
+      headers.add(name_, expected);
+      logMissing(log, expected);
+      return Outcome::Passed;
+    case cilium::HeaderMatch::DELETE_ON_MISMATCH:
+      if (!presence_test && header.present()) {
+        logRejected(log, current);
+        headers.remove(name_);
+      }
+      return Outcome::Passed;
+    case cilium::HeaderMatch::REPLACE_ON_MISMATCH:
+      if (header.present()) {
+        logRejected(log, current);
+      }
+      headers.set(name_, expected);
+      logMissing(log, expected);
+      return Outcome::Passed;
+    case cilium::HeaderMatch::FAIL_ON_MISMATCH:
+    default:
+      logMissing(log, expected);
+      return Outcome::Failed;
   }
 }
 
@@ -140,5 +142,5 @@ std::string HeaderMatch::describe() const {
   return out;
 }
 
-} // namespace Policy
-} // namespace Cilium
+}  // namespace Policy
+}  // namespace Cilium

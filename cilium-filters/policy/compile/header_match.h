@@ -10,7 +10,7 @@
 
 namespace cilium {
 class HeaderMatch;
-} // namespace cilium
+}  // namespace cilium
 
 namespace Cilium {
 namespace Policy {
@@ -21,9 +21,9 @@ namespace Policy {
 class HeaderMatch {
 public:
   enum class Outcome : uint8_t {
-    Passed,       // the check lets the request go on
-    Failed,       // the check fails this HTTP rule
-    NoSecretFail, // the SDS secret is unavailable and there is no inline value
+    Passed,        // the check lets the request go on
+    Failed,        // the check fails this HTTP rule
+    NoSecretFail,  // the SDS secret is unavailable and there is no inline value
   };
 
   explicit HeaderMatch(const cilium::HeaderMatch& config);
@@ -38,9 +38,9 @@ private:
   void logMissing(HeaderLog& log, std::string_view value) const;
   void logRejected(HeaderLog& log, std::string_view value) const;
 
-  std::string name_; // canonical
+  std::string name_;  // canonical
   std::string value_;
-  std::string secret_; // SDS secret name; empty when the value is inline
+  std::string secret_;  // SDS secret name; empty when the value is inline
   int match_action_;
   int mismatch_action_;
 };
@@ -48,5 +48,5 @@ private:
 // Equality of two values in time that depends only on their lengths.
 bool constantTimeEquals(std::string_view a, std::string_view b);
 
-} // namespace Policy
-} // namespace Cilium
+}  // namespace Policy
+}  // namespace Cilium

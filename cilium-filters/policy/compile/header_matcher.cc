@@ -1,7 +1,8 @@
 #include "cilium-filters/policy/compile/header_matcher.h"
 
-#include <charconv>
 #include <re2/re2.h>
+
+#include <charconv>
 
 #include "envoy/config/route/v3/route_components.pb.h"
 #include "envoy/type/matcher/v3/regex.pb.h"
@@ -63,7 +64,9 @@ std::string quoted(std::string_view text) {
 
 // Whole decimal number, as absl::SimpleAtoi reads it (surrounding whitespace allowed).
 bool parseInt64(std::string_view text, int64_t& out) {
-  auto isSpace = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; };
+  auto isSpace = [](char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+  };
   while (!text.empty() && isSpace(text.front())) {
     text.remove_prefix(1);
   }
@@ -83,60 +86,60 @@ bool parseInt64(std::string_view text, int64_t& out) {
   return result.ec == std::errc() && result.ptr == text.data() + text.size();
 }
 
-} // namespace
+}  // namespace
 
 Status StringMatcher::create(const envoy::type::matcher::v3::StringMatcher& config,
                              RegexCache& regexes, StringMatcher& out) {
   using Config = envoy::type::matcher::v3::StringMatcher;
   out.ignore_case_ = config.ignore_case();
   switch (config.match_pattern_case()) {
-  case Config::kExact:
-    out.kind_ = Kind::Exact;
-    out.value_ = config.exact();
-    return Status::ok();
-  case Config::kPrefix:
-    out.kind_ = Kind::Prefix;
-    out.value_ = config.prefix();
-    return Status::ok();
-  case Config::kSuffix:
-    out.kind_ = Kind::Suffix;
-    out.value_ = config.suffix();
-    return Status::ok();
-  case Config::kContains:
-    out.kind_ = Kind::Contains;
-    out.value_ = out.ignore_case_ ? lowered(config.contains()) : config.contains();
-    return Status::ok();
-  case Config::kSafeRegex:
-    if (config.ignore_case()) {
-      return Status::error("ignore_case has no effect for safe_regex");
-    }
-    out.kind_ = Kind::Regex;
-    return compileRegex(config.safe_regex(), regexes, out.regex_);
-  case Config::kCustom:
-    return Status::error("custom string matchers are not supported by Cilium's policy");
-  case Config::MATCH_PATTERN_NOT_SET:
-    break;
+    case Config::kExact:
+      out.kind_ = Kind::Exact;
+      out.value_ = config.exact();
+      return Status::ok();
+    case Config::kPrefix:
+      out.kind_ = Kind::Prefix;
+      out.value_ = config.prefix();
+      return Status::ok();
+    case Config::kSuffix:
+      out.kind_ = Kind::Suffix;
+      out.value_ = config.suffix();
+      return Status::ok();
+    case Config::kContains:
+      out.kind_ = Kind::Contains;
+      out.value_ = out.ignore_case_ ? lowered(config.contains()) : config.contains();
+      return Status::ok();
+    case Config::kSafeRegex:
+      if (config.ignore_case()) {
+        return Status::error("ignore_case has no effect for safe_regex");
+      }
+      out.kind_ = Kind::Regex;
+      return compileRegex(config.safe_regex(), regexes, out.regex_);
+    case Config::kCustom:
+      return Status::error("custom string matchers are not supported by Cilium's policy");
+    case Config::MATCH_PATTERN_NOT_SET:
+      break;
   }
   return Status::error("string matcher has no match pattern");
 }
 
 bool StringMatcher::matches(std::string_view value) const {
   switch (kind_) {
-  case Kind::Exact:
-    return ignore_case_ ? equalsIgnoreCase(value, value_) : value == value_;
-  case Kind::Prefix:
-    return value.size() >= value_.size() &&
-           (ignore_case_ ? equalsIgnoreCase(value.substr(0, value_.size()), value_)
-                         : value.substr(0, value_.size()) == value_);
-  case Kind::Suffix:
-    return value.size() >= value_.size() &&
-           (ignore_case_ ? equalsIgnoreCase(value.substr(value.size() - value_.size()), value_)
-                         : value.substr(value.size() - value_.size()) == value_);
-  case Kind::Contains:
-    return ignore_case_ ? lowered(value).find(value_) != std::string::npos
-                        : value.find(value_) != std::string_view::npos;
-  case Kind::Regex:
-    return fullMatch(*regex_, value);
+    case Kind::Exact:
+      return ignore_case_ ? equalsIgnoreCase(value, value_) : value == value_;
+    case Kind::Prefix:
+      return value.size() >= value_.size() &&
+             (ignore_case_ ? equalsIgnoreCase(value.substr(0, value_.size()), value_)
+                           : value.substr(0, value_.size()) == value_);
+    case Kind::Suffix:
+      return value.size() >= value_.size() &&
+             (ignore_case_ ? equalsIgnoreCase(value.substr(value.size() - value_.size()), value_)
+                           : value.substr(value.size() - value_.size()) == value_);
+    case Kind::Contains:
+      return ignore_case_ ? lowered(value).find(value_) != std::string::npos
+                          : value.find(value_) != std::string_view::npos;
+    case Kind::Regex:
+      return fullMatch(*regex_, value);
   }
   return false;
 }
@@ -160,42 +163,42 @@ Status HeaderMatcher::create(const envoy::config::route::v3::HeaderMatcher& conf
   out.present_ = true;
   Status status = Status::ok();
   switch (config.header_match_specifier_case()) {
-  case HeaderMatcherConfig::kExactMatch:
-    out.kind_ = Kind::Exact;
-    out.value_ = config.exact_match();
-    break;
-  case HeaderMatcherConfig::kSafeRegexMatch:
-    out.kind_ = Kind::Regex;
-    status = compileRegex(config.safe_regex_match(), regexes, out.regex_);
-    break;
-  case HeaderMatcherConfig::kRangeMatch:
-    out.kind_ = Kind::Range;
-    out.range_start_ = config.range_match().start();
-    out.range_end_ = config.range_match().end();
-    break;
-  case HeaderMatcherConfig::kPresentMatch:
-    out.kind_ = Kind::Present;
-    out.present_ = config.present_match();
-    break;
-  case HeaderMatcherConfig::kPrefixMatch:
-    out.kind_ = Kind::Prefix;
-    out.value_ = config.prefix_match();
-    break;
-  case HeaderMatcherConfig::kSuffixMatch:
-    out.kind_ = Kind::Suffix;
-    out.value_ = config.suffix_match();
-    break;
-  case HeaderMatcherConfig::kContainsMatch:
-    out.kind_ = Kind::Contains;
-    out.value_ = config.contains_match();
-    break;
-  case HeaderMatcherConfig::kStringMatch:
-    out.kind_ = Kind::String;
-    status = StringMatcher::create(config.string_match(), regexes, out.string_);
-    break;
-  case HeaderMatcherConfig::HEADER_MATCH_SPECIFIER_NOT_SET:
-    out.kind_ = Kind::Present; // no specifier: the header must be present
-    break;
+    case HeaderMatcherConfig::kExactMatch:
+      out.kind_ = Kind::Exact;
+      out.value_ = config.exact_match();
+      break;
+    case HeaderMatcherConfig::kSafeRegexMatch:
+      out.kind_ = Kind::Regex;
+      status = compileRegex(config.safe_regex_match(), regexes, out.regex_);
+      break;
+    case HeaderMatcherConfig::kRangeMatch:
+      out.kind_ = Kind::Range;
+      out.range_start_ = config.range_match().start();
+      out.range_end_ = config.range_match().end();
+      break;
+    case HeaderMatcherConfig::kPresentMatch:
+      out.kind_ = Kind::Present;
+      out.present_ = config.present_match();
+      break;
+    case HeaderMatcherConfig::kPrefixMatch:
+      out.kind_ = Kind::Prefix;
+      out.value_ = config.prefix_match();
+      break;
+    case HeaderMatcherConfig::kSuffixMatch:
+      out.kind_ = Kind::Suffix;
+      out.value_ = config.suffix_match();
+      break;
+    case HeaderMatcherConfig::kContainsMatch:
+      out.kind_ = Kind::Contains;
+      out.value_ = config.contains_match();
+      break;
+    case HeaderMatcherConfig::kStringMatch:
+      out.kind_ = Kind::String;
+      status = StringMatcher::create(config.string_match(), regexes, out.string_);
+      break;
+    case HeaderMatcherConfig::HEADER_MATCH_SPECIFIER_NOT_SET:
+      out.kind_ = Kind::Present;  // no specifier: the header must be present
+      break;
   }
   return status.within("header matcher '" + config.name() + "'");
 }
@@ -208,32 +211,32 @@ bool HeaderMatcher::matches(const RequestHeaders& headers) const {
   const std::string_view value = header.present() ? header.get() : std::string_view();
   bool match = false;
   switch (kind_) {
-  case Kind::Exact:
-    match = value_.empty() || value == value_;
-    break;
-  case Kind::Regex:
-    match = fullMatch(*regex_, value);
-    break;
-  case Kind::Range: {
-    int64_t number = 0;
-    match = parseInt64(value, number) && number >= range_start_ && number < range_end_;
-    break;
-  }
-  case Kind::Present:
-    match = present_;
-    break;
-  case Kind::Prefix:
-    match = value.substr(0, value_.size()) == value_;
-    break;
-  case Kind::Suffix:
-    match = value.size() >= value_.size() && value.substr(value.size() - value_.size()) == value_;
-    break;
-  case Kind::Contains:
-    match = value.find(value_) != std::string_view::npos;
-    break;
-  case Kind::String:
-    match = string_.matches(value);
-    break;
+    case Kind::Exact:
+      match = value_.empty() || value == value_;
+      break;
+    case Kind::Regex:
+      match = fullMatch(*regex_, value);
+      break;
+    case Kind::Range: {
+      int64_t number = 0;
+      match = parseInt64(value, number) && number >= range_start_ && number < range_end_;
+      break;
+    }
+    case Kind::Present:
+      match = present_;
+      break;
+    case Kind::Prefix:
+      match = value.substr(0, value_.size()) == value_;
+      break;
+    case Kind::Suffix:
+      match = value.size() >= value_.size() && value.substr(value.size() - value_.size()) == value_;
+      break;
+    case Kind::Contains:
+      match = value.find(value_) != std::string_view::npos;
+      break;
+    case Kind::String:
+      match = string_.matches(value);
+      break;
   }
   return match != invert_;
 }
@@ -241,30 +244,31 @@ bool HeaderMatcher::matches(const RequestHeaders& headers) const {
 std::string HeaderMatcher::describe() const {
   std::string out = name_ + " ";
   switch (kind_) {
-  case Kind::Exact:
-    out += value_.empty() ? std::string("present (empty exact_match)") : "exact " + quoted(value_);
-    break;
-  case Kind::Regex:
-    out += "regex " + quoted(regex_->pattern());
-    break;
-  case Kind::Range:
-    out += "in [" + std::to_string(range_start_) + ", " + std::to_string(range_end_) + ")";
-    break;
-  case Kind::Present:
-    out += present_ ? "present" : "absent";
-    break;
-  case Kind::Prefix:
-    out += "prefix " + quoted(value_);
-    break;
-  case Kind::Suffix:
-    out += "suffix " + quoted(value_);
-    break;
-  case Kind::Contains:
-    out += "contains " + quoted(value_);
-    break;
-  case Kind::String:
-    out += string_.describe();
-    break;
+    case Kind::Exact:
+      out +=
+          value_.empty() ? std::string("present (empty exact_match)") : "exact " + quoted(value_);
+      break;
+    case Kind::Regex:
+      out += "regex " + quoted(regex_->pattern());
+      break;
+    case Kind::Range:
+      out += "in [" + std::to_string(range_start_) + ", " + std::to_string(range_end_) + ")";
+      break;
+    case Kind::Present:
+      out += present_ ? "present" : "absent";
+      break;
+    case Kind::Prefix:
+      out += "prefix " + quoted(value_);
+      break;
+    case Kind::Suffix:
+      out += "suffix " + quoted(value_);
+      break;
+    case Kind::Contains:
+      out += "contains " + quoted(value_);
+      break;
+    case Kind::String:
+      out += string_.describe();
+      break;
   }
   if (invert_) {
     out += " (inverted)";
@@ -275,5 +279,5 @@ std::string HeaderMatcher::describe() const {
   return out;
 }
 
-} // namespace Policy
-} // namespace Cilium
+}  // namespace Policy
+}  // namespace Cilium

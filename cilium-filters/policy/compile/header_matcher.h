@@ -4,26 +4,26 @@
 #include <string>
 #include <string_view>
 
-#include "cilium-filters/policy/compile/regex.h"
 #include "cilium-filters/policy/base/request_headers.h"
 #include "cilium-filters/policy/base/status.h"
+#include "cilium-filters/policy/compile/regex.h"
 
 namespace envoy {
 namespace config {
 namespace route {
 namespace v3 {
 class HeaderMatcher;
-} // namespace v3
-} // namespace route
-} // namespace config
+}  // namespace v3
+}  // namespace route
+}  // namespace config
 namespace type {
 namespace matcher {
 namespace v3 {
 class StringMatcher;
-} // namespace v3
-} // namespace matcher
-} // namespace type
-} // namespace envoy
+}  // namespace v3
+}  // namespace matcher
+}  // namespace type
+}  // namespace envoy
 
 namespace Cilium {
 namespace Policy {
@@ -41,7 +41,7 @@ private:
   enum class Kind : uint8_t { Exact, Prefix, Suffix, Contains, Regex };
   Kind kind_{Kind::Exact};
   bool ignore_case_{false};
-  std::string value_; // lower case for Contains when ignoring case
+  std::string value_;  // lower case for Contains when ignoring case
   RegexPtr regex_;
 };
 
@@ -60,7 +60,7 @@ public:
 
 private:
   enum class Kind : uint8_t { Exact, Regex, Range, Present, Prefix, Suffix, Contains, String };
-  std::string name_; // canonical (see RequestHeaders::canonicalName)
+  std::string name_;  // canonical (see RequestHeaders::canonicalName)
   Kind kind_{Kind::Present};
   bool present_{true};
   bool invert_{false};
@@ -72,5 +72,5 @@ private:
   StringMatcher string_;
 };
 
-} // namespace Policy
-} // namespace Cilium
+}  // namespace Policy
+}  // namespace Cilium

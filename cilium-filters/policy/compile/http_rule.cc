@@ -54,5 +54,5 @@ bool HttpRule::applyHeaderMatches(RequestHeaders& headers, HeaderLog& log,
   return all_passed;
 }
 
-} // namespace Policy
-} // namespace Cilium
+}  // namespace Policy
+}  // namespace Cilium

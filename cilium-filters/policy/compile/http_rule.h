@@ -7,7 +7,7 @@
 
 namespace cilium {
 class HttpNetworkPolicyRule;
-} // namespace cilium
+}  // namespace cilium
 
 namespace Cilium {
 namespace Policy {
@@ -15,7 +15,7 @@ namespace Policy {
 // What happened to one HTTP rule during a check (for `explain`).
 struct HttpRuleTrace {
   bool headers_matched{false};
-  int failed_matcher{-1}; // index into headers() of the first matcher that did not match
+  int failed_matcher{-1};  // index into headers() of the first matcher that did not match
   std::vector<HeaderMatch::Outcome> header_matches;
   bool passed{false};
 };
@@ -41,5 +41,5 @@ private:
   std::vector<HeaderMatch> header_matches_;
 };
 
-} // namespace Policy
-} // namespace Cilium
+}  // namespace Policy
+}  // namespace Cilium

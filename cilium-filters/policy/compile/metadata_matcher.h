@@ -8,26 +8,26 @@
 namespace google {
 namespace protobuf {
 class Value;
-} // namespace protobuf
-} // namespace google
+}  // namespace protobuf
+}  // namespace google
 
 namespace envoy {
 namespace config {
 namespace core {
 namespace v3 {
 class Metadata;
-} // namespace v3
-} // namespace core
-} // namespace config
+}  // namespace v3
+}  // namespace core
+}  // namespace config
 namespace type {
 namespace matcher {
 namespace v3 {
 class MetadataMatcher;
 class ValueMatcher;
-} // namespace v3
-} // namespace matcher
-} // namespace type
-} // namespace envoy
+}  // namespace v3
+}  // namespace matcher
+}  // namespace type
+}  // namespace envoy
 
 namespace Cilium {
 namespace Policy {
@@ -44,20 +44,20 @@ public:
 private:
   enum class Kind : uint8_t { Null, Number, String, Bool, Present, List, Or };
   Kind kind_{Kind::Present};
-  bool flag_{false};       // bool_match, present_match
-  bool exact_{false};      // number: exact rather than a range
-  double number_{0};       // number: exact value, or the range's start
-  double end_{0};          // number: the range's end (exclusive)
+  bool flag_{false};   // bool_match, present_match
+  bool exact_{false};  // number: exact rather than a range
+  double number_{0};   // number: exact value, or the range's start
+  double end_{0};      // number: the range's end (exclusive)
   StringMatcher string_;
-  std::vector<ValueMatcher> children_; // list: the one element matcher; or: the alternatives
+  std::vector<ValueMatcher> children_;  // list: the one element matcher; or: the alternatives
 };
 
 // Envoy's MetadataMatcher: the value at `path` under `filter` in a Metadata, matched by a
 // ValueMatcher (a missing value is an unset Value), optionally inverted.
 class MetadataMatcher {
 public:
-  static Status create(const envoy::type::matcher::v3::MetadataMatcher& config,
-                       RegexCache& regexes, MetadataMatcher& out);
+  static Status create(const envoy::type::matcher::v3::MetadataMatcher& config, RegexCache& regexes,
+                       MetadataMatcher& out);
   bool matches(const envoy::config::core::v3::Metadata& metadata) const;
 
 private:
@@ -67,5 +67,5 @@ private:
   bool invert_{false};
 };
 
-} // namespace Policy
-} // namespace Cilium
+}  // namespace Policy
+}  // namespace Cilium

@@ -6,9 +6,9 @@
 #include <map>
 #include <unordered_map>
 
+#include "cilium-filters/policy/base/ip_address.h"
 #include "cilium-filters/policy/compile/compile_context.h"
 #include "cilium-filters/policy/xds/xds_resource.h"
-#include "cilium-filters/policy/base/ip_address.h"
 #include "envoy/service/discovery/v3/discovery.pb.h"
 
 namespace Cilium {
@@ -100,7 +100,7 @@ void releasePolicy(Keys& keys, const std::string& name, const EndpointPolicy& po
   }
 }
 
-} // namespace
+}  // namespace
 
 PolicyMap::PolicyMap(std::shared_ptr<const SecretSource> secrets)
     : secrets_(std::move(secrets)), current_(std::make_shared<const PolicySnapshot>()) {}
@@ -147,8 +147,7 @@ Status PolicyMap::compile(const google::protobuf::Any& any, const PolicySnapshot
     return Status::error(where(index) + ": cannot decode its cilium.NetworkPolicy");
   }
   const std::string* wire = google::protobuf::Arena::Create<std::string>(arena.get(), any.value());
-  return EndpointPolicy::create(config, *wire, arena, context, out)
-      .within(where(index, *config));
+  return EndpointPolicy::create(config, *wire, arena, context, out).within(where(index, *config));
 }
 
 Status PolicyMap::update(const envoy::service::discovery::v3::DiscoveryResponse& response) {
@@ -168,8 +167,8 @@ Status PolicyMap::update(const envoy::service::discovery::v3::DiscoveryResponse&
   for (size_t i = 0; i < count; ++i) {
     const google::protobuf::Any* any = nullptr;
     const std::string* wrapped = nullptr;
-    status = unwrapResource(response.resources(static_cast<int>(i)), kNetworkPolicyTypeUrl, wrapper, any,
-                            &wrapped);
+    status = unwrapResource(response.resources(static_cast<int>(i)), kNetworkPolicyTypeUrl, wrapper,
+                            any, &wrapped);
     if (!status) {
       return status.within(where(i));
     }
@@ -250,7 +249,7 @@ Status PolicyMap::update(const envoy::service::discovery::v3::DeltaDiscoveryResp
       const std::string canonical = canonicalIp(name);
       owner = canonical != name ? keys.owner(canonical, is_ip) : nullptr;
       if (owner == nullptr || !is_ip) {
-        continue; // not here: nothing to remove
+        continue;  // not here: nothing to remove
       }
     }
     if (is_ip) {
@@ -322,5 +321,5 @@ void PolicyMap::install(SnapshotPtr next) {
   // `old` is freed here, outside the lock, unless a reader still holds it.
 }
 
-} // namespace Policy
-} // namespace Cilium
+}  // namespace Policy
+}  // namespace Cilium

@@ -6,24 +6,25 @@
 #include <mutex>
 #include <vector>
 
-#include "cilium-filters/policy/xds/discovery_fwd.h"
+#include "cilium-filters/policy/base/secret_source.h"
 #include "cilium-filters/policy/compile/policy_snapshot.h"
 #include "cilium-filters/policy/compile/regex.h"
-#include "cilium-filters/policy/base/secret_source.h"
+#include "cilium-filters/policy/xds/discovery_fwd.h"
 
 namespace google {
 namespace protobuf {
 class Any;
 class Arena;
-} // namespace protobuf
-} // namespace google
+}  // namespace protobuf
+}  // namespace google
 
 namespace Cilium {
 namespace Policy {
 
 struct CompileContext;
 
-inline constexpr std::string_view kNetworkPolicyTypeUrl = "type.googleapis.com/cilium.NetworkPolicy";
+inline constexpr std::string_view kNetworkPolicyTypeUrl =
+    "type.googleapis.com/cilium.NetworkPolicy";
 
 // The policies Cilium's agent sent over NPDS. An update is checked as a whole and either
 // replaces every policy at once or is refused with a reason, leaving the previous
@@ -69,5 +70,5 @@ private:
   SnapshotPtr current_;
 };
 
-} // namespace Policy
-} // namespace Cilium
+}  // namespace Policy
+}  // namespace Cilium

@@ -69,9 +69,10 @@ Status PolicySnapshot::finish(bool unique_ids, size_t& which) {
 }
 
 std::shared_ptr<const EndpointPolicy> PolicySnapshot::byEndpointId(uint64_t endpoint_id) const {
-  auto it = std::lower_bound(by_id_.begin(), by_id_.end(), std::make_pair(endpoint_id, uint32_t{0}));
+  auto it =
+      std::lower_bound(by_id_.begin(), by_id_.end(), std::make_pair(endpoint_id, uint32_t{0}));
   return it != by_id_.end() && it->first == endpoint_id ? policies_[it->second] : nullptr;
 }
 
-} // namespace Policy
-} // namespace Cilium
+}  // namespace Policy
+}  // namespace Cilium

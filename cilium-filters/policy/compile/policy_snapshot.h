@@ -6,8 +6,8 @@
 #include <string_view>
 #include <vector>
 
-#include "cilium-filters/policy/compile/endpoint_policy.h"
 #include "cilium-filters/policy/base/text_table.h"
+#include "cilium-filters/policy/compile/endpoint_policy.h"
 
 namespace Cilium {
 namespace Policy {
@@ -19,7 +19,7 @@ public:
   // What the lookup by IP gives: the policy and, for quick L4 checks, its L4 indexes.
   struct Target {
     const EndpointPolicy* policy;
-    const uint32_t* l4; // EndpointPolicy::l4Index()
+    const uint32_t* l4;  // EndpointPolicy::l4Index()
   };
 
   // The policy of the endpoint with this IP, or null (then everything is denied).
@@ -61,13 +61,13 @@ private:
 
   // Keys view the policies' own IP strings, which live as long as the snapshot.
   TextTable<Target> by_ip_;
-  std::vector<std::pair<uint64_t, uint32_t>> by_id_; // (endpoint id, index into policies_)
-  std::vector<std::pair<size_t, uint32_t>> by_wire_; // (hash of the encoding, index)
+  std::vector<std::pair<uint64_t, uint32_t>> by_id_;  // (endpoint id, index into policies_)
+  std::vector<std::pair<size_t, uint32_t>> by_wire_;  // (hash of the encoding, index)
   std::vector<std::shared_ptr<const EndpointPolicy>> policies_;
   std::vector<std::string> names_;
 };
 
 using SnapshotPtr = std::shared_ptr<const PolicySnapshot>;
 
-} // namespace Policy
-} // namespace Cilium
+}  // namespace Policy
+}  // namespace Cilium

@@ -75,8 +75,8 @@ Status PortRule::create(const cilium::PortNetworkPolicyRule& config, const RuleO
       }
       return Status::ok();
     };
-    Status status = compile(config.l7_rules().l7_deny_rules(), out.l7_deny_rules_,
-                            "l7_rules.l7_deny_rules");
+    Status status =
+        compile(config.l7_rules().l7_deny_rules(), out.l7_deny_rules_, "l7_rules.l7_deny_rules");
     if (status) {
       status = compile(config.l7_rules().l7_allow_rules(), out.l7_allow_rules_,
                        "l7_rules.l7_allow_rules");
@@ -140,7 +140,7 @@ bool PortRule::httpAllows(RequestHeaders& headers, HeaderLog& log, const SecretS
       if (step) {
         step->passed = true;
       }
-      return true; // nothing to run: the first matching rule decides
+      return true;  // nothing to run: the first matching rule decides
     }
     if (rule.applyHeaderMatches(headers, log, secrets, step)) {
       allowed = true;
@@ -151,19 +151,19 @@ bool PortRule::httpAllows(RequestHeaders& headers, HeaderLog& log, const SecretS
 
 std::string_view missName(PortRule::Miss miss) {
   switch (miss) {
-  case PortRule::Miss::None:
-    return "applies";
-  case PortRule::Miss::ProxyId:
-    return "names another listener (proxy_id)";
-  case PortRule::Miss::Remote:
-    return "does not select the remote identity";
-  case PortRule::Miss::ServerName:
-    return "server_names do not match the SNI";
-  case PortRule::Miss::Http:
-    return "no HTTP rule passed";
+    case PortRule::Miss::None:
+      return "applies";
+    case PortRule::Miss::ProxyId:
+      return "names another listener (proxy_id)";
+    case PortRule::Miss::Remote:
+      return "does not select the remote identity";
+    case PortRule::Miss::ServerName:
+      return "server_names do not match the SNI";
+    case PortRule::Miss::Http:
+      return "no HTTP rule passed";
   }
   return "";
 }
 
-} // namespace Policy
-} // namespace Cilium
+}  // namespace Policy
+}  // namespace Cilium

@@ -12,7 +12,7 @@
 
 namespace cilium {
 class PortNetworkPolicyRule;
-} // namespace cilium
+}  // namespace cilium
 
 namespace Cilium {
 namespace Policy {
@@ -22,7 +22,7 @@ struct RuleOrigin {
   int entry{-1};  // index of its PortNetworkPolicy in the direction; -1 for an added rule
   int index{-1};  // index in that entry's rules
   uint32_t port{0};
-  uint32_t end_port{0}; // as written (0: a single port)
+  uint32_t end_port{0};  // as written (0: a single port)
   bool default_allow{false};
 };
 
@@ -84,7 +84,7 @@ private:
   uint32_t precedence_{0};
   uint32_t pass_precedence_{0};
   uint32_t remotes_begin_{0};
-  uint32_t remotes_count_{0}; // 0: every remote
+  uint32_t remotes_count_{0};  // 0: every remote
   std::vector<SniPattern> server_names_;
   std::vector<HttpRule> http_rules_;
   std::string l7_proto_;
@@ -96,5 +96,5 @@ private:
 
 std::string_view missName(PortRule::Miss miss);
 
-} // namespace Policy
-} // namespace Cilium
+}  // namespace Policy
+}  // namespace Cilium

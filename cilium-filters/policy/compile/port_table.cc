@@ -9,8 +9,7 @@ namespace {
 constexpr uint32_t kDefaultAllow = 0;
 
 std::string rangeText(uint32_t first, uint32_t last) {
-  return first == last ? std::to_string(first)
-                       : std::to_string(first) + "-" + std::to_string(last);
+  return first == last ? std::to_string(first) : std::to_string(first) + "-" + std::to_string(last);
 }
 
 // One TCP entry, compiled: its ports and its rules, rules()[begin, end).
@@ -21,7 +20,7 @@ struct Entry {
   uint32_t end;
 };
 
-} // namespace
+}  // namespace
 
 void PortTable::tabulate(const std::vector<Slot>& ordered, CompileContext& context, Piece& piece) {
   std::vector<uint32_t>& remotes = context.remotes;
@@ -32,7 +31,7 @@ void PortTable::tabulate(const std::vector<Slot>& ordered, CompileContext& conte
       ordered.data(), count, true,
       [](const Slot& slot, ListTrace::Step*) {
         return slot.remotes_count == 0 && !slot.has(Slot::kServerNames) ? slot.verdict
-                                                                          : Verdict::None;
+                                                                        : Verdict::None;
       },
       nullptr);
   remotes.clear();
@@ -120,8 +119,9 @@ std::vector<uint32_t> PortTable::remotes(const PortRule& rule) const {
   return std::vector<uint32_t>(begin, begin + rule.remotesCount());
 }
 
-Status PortTable::build(const google::protobuf::RepeatedPtrField<cilium::PortNetworkPolicy>& entries,
-                        CompileContext& context, PortTable& out, std::vector<uint32_t>& l4_index) {
+Status PortTable::build(
+    const google::protobuf::RepeatedPtrField<cilium::PortNetworkPolicy>& entries,
+    CompileContext& context, PortTable& out, std::vector<uint32_t>& l4_index) {
   out.rules_.clear();
   out.remotes_.clear();
   out.slots_.clear();
@@ -146,7 +146,7 @@ Status PortTable::build(const google::protobuf::RepeatedPtrField<cilium::PortNet
   for (int e = 0; e < entries.size(); ++e) {
     const cilium::PortNetworkPolicy& entry = entries[e];
     if (entry.protocol() != envoy::config::core::v3::SocketAddress::TCP) {
-      continue; // the proxy only sees TCP
+      continue;  // the proxy only sees TCP
     }
     uint32_t first = entry.port();
     uint32_t last = entry.end_port();
@@ -167,8 +167,8 @@ Status PortTable::build(const google::protobuf::RepeatedPtrField<cilium::PortNet
     for (int r = 0; r < entry.rules_size(); ++r) {
       const RuleOrigin origin{e, r, entry.port(), entry.end_port(), false};
       out.rules_.emplace_back();
-      Status status =
-          PortRule::create(entry.rules(r), origin, context.regexes, out.remotes_, out.rules_.back());
+      Status status = PortRule::create(entry.rules(r), origin, context.regexes, out.remotes_,
+                                       out.rules_.back());
       if (!status) {
         return status.within("[" + std::to_string(e) + "].rules[" + std::to_string(r) + "]");
       }
@@ -218,11 +218,17 @@ Status PortTable::build(const google::protobuf::RepeatedPtrField<cilium::PortNet
       // wildcard (or are denied) instead of counting as "no HTTP rules".
       return Status::ok();
     }
-    Piece piece{first,         last,  static_cast<uint32_t>(out.slots_.size()),
+    Piece piece{first,
+                last,
+                static_cast<uint32_t>(out.slots_.size()),
                 static_cast<uint32_t>(ordered.size()),
-                true,          false, true,
-                false,         Verdict::Allow,
-                0,             0};
+                true,
+                false,
+                true,
+                false,
+                Verdict::Allow,
+                0,
+                0};
     for (const Slot& slot : ordered) {
       if (out.rules_[slot.rule].hasHeaderMatches()) {
         piece.short_circuit = false;
@@ -259,7 +265,7 @@ Status PortTable::build(const google::protobuf::RepeatedPtrField<cilium::PortNet
       }
     }
     if (!builder.initialized()) {
-      continue; // a gap between entries
+      continue;  // a gap between entries
     }
     if (!wildcards.empty()) {
       builder.addList(wildcard_rules, kDefaultAllow);
@@ -287,5 +293,5 @@ Status PortTable::build(const google::protobuf::RepeatedPtrField<cilium::PortNet
   return Status::ok();
 }
 
-} // namespace Policy
-} // namespace Cilium
+}  // namespace Policy
+}  // namespace Cilium

@@ -10,13 +10,14 @@
 
 namespace google {
 namespace protobuf {
-template <typename T> class RepeatedPtrField;
-} // namespace protobuf
-} // namespace google
+template <typename T>
+class RepeatedPtrField;
+}  // namespace protobuf
+}  // namespace google
 
 namespace cilium {
 class PortNetworkPolicy;
-} // namespace cilium
+}  // namespace cilium
 
 namespace Cilium {
 namespace Policy {
@@ -30,15 +31,15 @@ public:
   struct Piece {
     uint32_t first;
     uint32_t last;
-    uint32_t begin; // its slots are slots()[begin, begin + count)
+    uint32_t begin;  // its slots are slots()[begin, begin + count)
     uint32_t count;
-    bool short_circuit; // no rule has header_matches: the first verdict stands
-    bool has_http;      // some rule has HTTP rules
+    bool short_circuit;  // no rule has header_matches: the first verdict stands
+    bool has_http;       // some rule has HTTP rules
     // When no rule names a listener or server names, the L4 verdict depends only on the
     // remote identity: it is worked out at compile time for every identity the rules name
     // (kept when it differs from l4_other, which stands for every other identity).
     bool l4_table;
-    bool l4_without_sni_only; // some rule has server_names: tabulated for "no SNI" only
+    bool l4_without_sni_only;  // some rule has server_names: tabulated for "no SNI" only
     Verdict l4_other;
     uint32_t l4_begin;
     uint32_t l4_count;
@@ -134,8 +135,8 @@ public:
     return number == kWildcardPiece ? wildcard_ : pieces_[number];
   }
   static constexpr uint32_t kWildcardPiece = 0xffffffff;
-  static constexpr uint32_t kTabulated = 1;       // entry head: the verdicts are tabulated
-  static constexpr uint32_t kServerNameRules = 2; // ... for connections without SNI only
+  static constexpr uint32_t kTabulated = 1;        // entry head: the verdicts are tabulated
+  static constexpr uint32_t kServerNameRules = 2;  // ... for connections without SNI only
 
   // The compact L4 index (written by build): what an L4 check needs in one small array, so
   // that a check reads a line or two after finding the endpoint. Layout (32-bit words):
@@ -162,16 +163,16 @@ public:
 private:
   void tabulate(const std::vector<Slot>& ordered, CompileContext& context, Piece& piece);
   void indexL4(const CompileContext& context, std::vector<uint32_t>& out) const;
-  void indexEntry(const Piece& piece, uint32_t number, const CompileContext& context,
-                  size_t base, std::vector<uint32_t>& out) const;
+  void indexEntry(const Piece& piece, uint32_t number, const CompileContext& context, size_t base,
+                  std::vector<uint32_t>& out) const;
 
-  std::vector<PortRule> rules_;   // [0] is the default-allow rule
-  std::vector<uint32_t> remotes_; // every rule's remote identities, one run each
-  std::vector<Slot> slots_;       // every piece's ordered rules, one run each
-  std::vector<Piece> pieces_;     // ports 1..65535, disjoint, in order
+  std::vector<PortRule> rules_;    // [0] is the default-allow rule
+  std::vector<uint32_t> remotes_;  // every rule's remote identities, one run each
+  std::vector<Slot> slots_;        // every piece's ordered rules, one run each
+  std::vector<Piece> pieces_;      // ports 1..65535, disjoint, in order
   Piece wildcard_{0, 0, 0, 0, true, false, false, false, Verdict::Allow, 0, 0};
   bool has_wildcard_{false};
 };
 
-} // namespace Policy
-} // namespace Cilium
+}  // namespace Policy
+}  // namespace Cilium

@@ -35,5 +35,5 @@ bool fullMatch(const re2::RE2& regex, std::string_view value) {
   return re2::RE2::FullMatch(re2::StringPiece(value.data(), value.size()), regex);
 }
 
-} // namespace Policy
-} // namespace Cilium
+}  // namespace Policy
+}  // namespace Cilium

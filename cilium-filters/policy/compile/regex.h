@@ -11,7 +11,7 @@
 
 namespace re2 {
 class RE2;
-} // namespace re2
+}  // namespace re2
 
 namespace Cilium {
 namespace Policy {
@@ -48,5 +48,5 @@ private:
 
 bool fullMatch(const re2::RE2& regex, std::string_view value);
 
-} // namespace Policy
-} // namespace Cilium
+}  // namespace Policy
+}  // namespace Cilium

@@ -3,7 +3,8 @@
 namespace Cilium {
 namespace Policy {
 
-void RuleListBuilder::addEntry(uint32_t begin, uint32_t end, bool in_front, uint32_t default_allow) {
+void RuleListBuilder::addEntry(uint32_t begin, uint32_t end, bool in_front,
+                               uint32_t default_allow) {
   const bool empty_entry = begin == end;
   const bool keep_allow_all = initialized_ && empty_entry != rules_.empty();
   if (in_front) {
@@ -48,20 +49,15 @@ Status RuleListBuilder::order(const std::vector<PortRule>& arena, std::vector<Sl
       flags |= Slot::kHttp;
     }
     has_pass = has_pass || rule.kind() == Verdict::Pass;
-    const Slot slot{index,
-                    rule.precedence(),
-                    0,
-                    rule.remotesBegin(),
-                    rule.remotesCount(),
-                    rule.proxyId(),
-                    rule.kind(),
-                    flags};
+    const Slot slot{
+        index,          rule.precedence(), 0,    rule.remotesBegin(), rule.remotesCount(),
+        rule.proxyId(), rule.kind(),       flags};
     // Insertion sort: stable, and these lists are short.
     size_t at = out.size();
     out.push_back(slot);
-    while (at > 0 && (out[at - 1].precedence < slot.precedence ||
-                      (out[at - 1].precedence == slot.precedence &&
-                       out[at - 1].verdict < slot.verdict))) {
+    while (at > 0 &&
+           (out[at - 1].precedence < slot.precedence ||
+            (out[at - 1].precedence == slot.precedence && out[at - 1].verdict < slot.verdict))) {
       out[at] = out[at - 1];
       --at;
     }
@@ -86,8 +82,7 @@ Status RuleListBuilder::order(const std::vector<PortRule>& arena, std::vector<Sl
     if (tier_end != 0 && rule.passPrecedence() != tier_end) {
       return Status::error("pass rules of one tier disagree: pass_precedence " +
                            std::to_string(rule.passPrecedence()) + " (rule at precedence " +
-                           std::to_string(rule.precedence()) + ") != " +
-                           std::to_string(tier_end));
+                           std::to_string(rule.precedence()) + ") != " + std::to_string(tier_end));
     }
     tier_end = rule.passPrecedence();
     uint32_t next = i + 1;
@@ -99,5 +94,5 @@ Status RuleListBuilder::order(const std::vector<PortRule>& arena, std::vector<Sl
   return Status::ok();
 }
 
-} // namespace Policy
-} // namespace Cilium
+}  // namespace Policy
+}  // namespace Cilium

@@ -4,8 +4,8 @@
 #include <utility>
 #include <vector>
 
-#include "cilium-filters/policy/compile/port_rule.h"
 #include "cilium-filters/policy/base/status.h"
+#include "cilium-filters/policy/compile/port_rule.h"
 
 namespace Cilium {
 namespace Policy {
@@ -13,7 +13,7 @@ namespace Policy {
 // One rule in a piece's evaluation order, with what an L4 decision needs copied next to it
 // (so a check reads a few adjacent cache lines, not every rule object).
 struct Slot {
-  uint32_t rule;           // index into the table's rules
+  uint32_t rule;  // index into the table's rules
   uint32_t precedence;
   uint32_t pass_next;      // pass rules: the position where evaluation continues
   uint32_t remotes_begin;  // into the table's remote identities
@@ -22,23 +22,23 @@ struct Slot {
   Verdict verdict;
   uint8_t flags;
 
-  static constexpr uint8_t kServerNames = 1; // the rule has server_names
-  static constexpr uint8_t kHttp = 2;        // the rule has HTTP rules
+  static constexpr uint8_t kServerNames = 1;  // the rule has server_names
+  static constexpr uint8_t kHttp = 2;         // the rule has HTTP rules
   bool has(uint8_t flag) const { return (flags & flag) != 0; }
 };
 
 // How one rule list decided (for `explain`).
 struct ListTrace {
   struct Step {
-    uint32_t slot;   // position in the ordered list
-    Verdict verdict; // what the rule said
+    uint32_t slot;    // position in the ordered list
+    Verdict verdict;  // what the rule said
     std::vector<HttpRuleTrace> http;
   };
-  std::vector<Step> steps;                          // rules evaluated, in order
-  std::vector<std::pair<uint32_t, uint32_t>> jumps; // a pass at .first went on at .second
-  int decided{-1};     // index into steps of the rule whose verdict stands
-  bool empty{false};   // no rules at all: every remote is allowed
-  uint32_t stopped{0}; // evaluation ended before this position
+  std::vector<Step> steps;                           // rules evaluated, in order
+  std::vector<std::pair<uint32_t, uint32_t>> jumps;  // a pass at .first went on at .second
+  int decided{-1};      // index into steps of the rule whose verdict stands
+  bool empty{false};    // no rules at all: every remote is allowed
+  uint32_t stopped{0};  // evaluation ended before this position
 };
 
 // Builds one piece's rule list the way entries merge: an entry without rules allows every
@@ -121,5 +121,5 @@ Verdict evaluate(const Slot* slots, uint32_t count, bool short_circuit, F&& verd
   return verdict;
 }
 
-} // namespace Policy
-} // namespace Cilium
+}  // namespace Policy
+}  // namespace Cilium

@@ -7,8 +7,8 @@ namespace Policy {
 namespace {
 
 bool isDnsChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '-' || c == '_';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_';
 }
 
 bool isValidLabel(std::string_view label) {
@@ -22,7 +22,7 @@ bool isValidLabel(std::string_view label) {
   for (char c : label) {
     if (c == '*') {
       if (previous_star) {
-        return false; // '**' only as a whole label
+        return false;  // '**' only as a whole label
       }
       previous_star = true;
     } else if (isDnsChar(c)) {
@@ -48,7 +48,7 @@ std::string asciiLower(std::string_view text) {
 constexpr std::string_view kInLabel = "[-a-z0-9_]{0,}";
 constexpr std::string_view kLabels = "[-a-z0-9_]+([.][-a-z0-9_]+){0,}";
 
-} // namespace
+}  // namespace
 
 bool SniPattern::isValid(std::string_view pattern) {
   size_t start = 0;
@@ -110,5 +110,5 @@ bool SniPattern::matches(std::string_view sni) const {
   return fullMatch(*regex_, lower);
 }
 
-} // namespace Policy
-} // namespace Cilium
+}  // namespace Policy
+}  // namespace Cilium

@@ -3,8 +3,8 @@
 #include <string>
 #include <string_view>
 
-#include "cilium-filters/policy/compile/regex.h"
 #include "cilium-filters/policy/base/status.h"
+#include "cilium-filters/policy/compile/regex.h"
 
 namespace Cilium {
 namespace Policy {
@@ -32,9 +32,9 @@ public:
 
 private:
   std::string pattern_;
-  std::string exact_; // lower case; used when the pattern has no wildcard
+  std::string exact_;  // lower case; used when the pattern has no wildcard
   RegexPtr regex_;
 };
 
-} // namespace Policy
-} // namespace Cilium
+}  // namespace Policy
+}  // namespace Cilium

@@ -27,12 +27,12 @@ bool decideL4(const PortTable& table, const PortTable::Piece* piece, const FlowQ
           return said;
         }
         switch (sni) {
-        case SniAssumption::Allows:
-          return said == Verdict::Allow ? said : Verdict::None;
-        case SniAssumption::Denies:
-          return said == Verdict::Deny ? said : Verdict::None;
-        case SniAssumption::Match:
-          break;
+          case SniAssumption::Allows:
+            return said == Verdict::Allow ? said : Verdict::None;
+          case SniAssumption::Denies:
+            return said == Verdict::Deny ? said : Verdict::None;
+          case SniAssumption::Match:
+            break;
         }
         return table.rule(slot).matchesServerName(question.sni) ? said : Verdict::None;
       },
@@ -109,7 +109,7 @@ bool decideHttp(const PortTable& table, const PortTable::Piece* piece, const Flo
                 RequestHeaders& headers, HeaderLog& log, const SecretSource& secrets,
                 ListTrace* trace) {
   if (piece == nullptr || !piece->has_http) {
-    return true; // L4 policy decides alone
+    return true;  // L4 policy decides alone
   }
   const Verdict verdict = evaluate(
       table.slots(*piece), piece->count, piece->short_circuit,
@@ -137,8 +137,7 @@ const PortTable::Piece* lookup(const PolicySnapshot& snapshot, const FlowQuestio
   return table->find(question.port);
 }
 
-TlsChoice chooseTls(const PolicySnapshot& snapshot, const FlowQuestion& question,
-                    bool downstream) {
+TlsChoice chooseTls(const PolicySnapshot& snapshot, const FlowQuestion& question, bool downstream) {
   TlsChoice choice;
   const PortTable* table = nullptr;
   const PortTable::Piece* piece = lookup(snapshot, question, table);
@@ -146,7 +145,7 @@ TlsChoice chooseTls(const PolicySnapshot& snapshot, const FlowQuestion& question
     return choice;
   }
   if (piece->count == 0) {
-    choice.kind = TlsChoice::Kind::Plain; // no rules: every remote, no TLS
+    choice.kind = TlsChoice::Kind::Plain;  // no rules: every remote, no TLS
     return choice;
   }
   const Slot* slots = table->slots(*piece);
@@ -175,12 +174,12 @@ TlsChoice chooseTls(const PolicySnapshot& snapshot, const FlowQuestion& question
       const PortRule& rule = table->rule(slot);
       const cilium::PortNetworkPolicyRule* config = rule.config();
       const bool has_context =
-          config != nullptr && (downstream ? config->has_downstream_tls_context()
-                                           : config->has_upstream_tls_context());
+          config != nullptr &&
+          (downstream ? config->has_downstream_tls_context() : config->has_upstream_tls_context());
       if (has_context) {
         choice.kind = TlsChoice::Kind::Tls;
-        choice.context = downstream ? &config->downstream_tls_context()
-                                    : &config->upstream_tls_context();
+        choice.context =
+            downstream ? &config->downstream_tls_context() : &config->upstream_tls_context();
         choice.rule = &rule;
         return choice;
       }
@@ -199,7 +198,7 @@ TlsChoice chooseTls(const PolicySnapshot& snapshot, const FlowQuestion& question
   return choice;
 }
 
-} // namespace
+}  // namespace
 
 std::string l7Protocol(const PolicySnapshot& snapshot, const FlowQuestion& question) {
   const PortTable* table = nullptr;
@@ -217,7 +216,7 @@ std::string l7Protocol(const PolicySnapshot& snapshot, const FlowQuestion& quest
         }
         const PortRule& rule = table->rule(slot);
         if (rule.l7Proto().empty()) {
-          return Verdict::None; // keep looking for a rule that names a parser
+          return Verdict::None;  // keep looking for a rule that names a parser
         }
         chosen = &rule.l7Proto();
         return Verdict::Allow;
@@ -259,12 +258,12 @@ bool allowedL4(const PolicySnapshot& snapshot, const FlowQuestion& question) {
   uint32_t piece = 0;
   switch (PortTable::quick(EndpointPolicy::l4Index(target->l4, question.ingress), question.port,
                            question.remote_id, !question.sni.empty(), piece)) {
-  case PortTable::Quick::Allow:
-    return true;
-  case PortTable::Quick::Deny:
-    return false;
-  case PortTable::Quick::Evaluate:
-    break;
+    case PortTable::Quick::Allow:
+      return true;
+    case PortTable::Quick::Deny:
+      return false;
+    case PortTable::Quick::Evaluate:
+      break;
   }
   const PortTable& table = target->policy->table(question.ingress);
   return decideL4(table, &table.piece(piece), question, nullptr);
@@ -276,8 +275,8 @@ bool allowedHttp(const PolicySnapshot& snapshot, const FlowQuestion& question,
   if (policy == nullptr) {
     return false;
   }
-  return decideHttp(policy->table(question.ingress), pieceFor(*policy, question), question,
-                    headers, log, secrets, nullptr);
+  return decideHttp(policy->table(question.ingress), pieceFor(*policy, question), question, headers,
+                    log, secrets, nullptr);
 }
 
 Explanation explain(const PolicySnapshot& snapshot, const FlowQuestion& question,
@@ -298,11 +297,11 @@ Explanation explain(const PolicySnapshot& snapshot, const FlowQuestion& question
   if (headers != nullptr) {
     HeaderLog scratch;
     out.http_has_rules = out.piece != nullptr && out.piece->has_http;
-    out.http_allowed = decideHttp(table, out.piece, question, *headers, log ? *log : scratch,
-                                  secrets, &out.http);
+    out.http_allowed =
+        decideHttp(table, out.piece, question, *headers, log ? *log : scratch, secrets, &out.http);
   }
   return out;
 }
 
-} // namespace Policy
-} // namespace Cilium
+}  // namespace Policy
+}  // namespace Cilium

@@ -6,21 +6,21 @@
 #include <vector>
 
 #include "cilium-filters/policy/base/header_log.h"
-#include "cilium-filters/policy/compile/policy_snapshot.h"
 #include "cilium-filters/policy/base/request_headers.h"
 #include "cilium-filters/policy/base/secret_source.h"
+#include "cilium-filters/policy/compile/policy_snapshot.h"
 
 namespace Cilium {
 namespace Policy {
 
 // A flow the proxy asks about: a connection (and, for HTTP, a request on it).
 struct FlowQuestion {
-  std::string_view endpoint_ip; // the local endpoint the policy belongs to
-  bool ingress{true};           // towards the endpoint (else from it)
-  uint32_t remote_id{0};        // security identity of the other end
-  uint16_t port{0};             // destination port
-  uint16_t proxy_id{0};         // the listener's proxy_id
-  std::string_view sni;         // TLS server name, "" when none
+  std::string_view endpoint_ip;  // the local endpoint the policy belongs to
+  bool ingress{true};            // towards the endpoint (else from it)
+  uint32_t remote_id{0};         // security identity of the other end
+  uint16_t port{0};              // destination port
+  uint16_t proxy_id{0};          // the listener's proxy_id
+  std::string_view sni;          // TLS server name, "" when none
 };
 
 // May the connection be made? Unknown endpoints and ports without rules are denied.
@@ -48,8 +48,8 @@ bool allowedL7(const PolicySnapshot& snapshot, const FlowQuestion& question,
 struct TlsChoice {
   enum class Kind : uint8_t { Denied, Plain, Tls };
   Kind kind{Kind::Denied};
-  const cilium::TLSContext* context{nullptr}; // for Tls
-  const PortRule* rule{nullptr};              // the rule that gave it
+  const cilium::TLSContext* context{nullptr};  // for Tls
+  const PortRule* rule{nullptr};               // the rule that gave it
 };
 TlsChoice downstreamTls(const PolicySnapshot& snapshot, const FlowQuestion& question);
 TlsChoice upstreamTls(const PolicySnapshot& snapshot, const FlowQuestion& question);
@@ -85,5 +85,5 @@ struct Explanation {
 Explanation explain(const PolicySnapshot& snapshot, const FlowQuestion& question,
                     RequestHeaders* headers, HeaderLog* log, const SecretSource& secrets);
 
-} // namespace Policy
-} // namespace Cilium
+}  // namespace Policy
+}  // namespace Cilium

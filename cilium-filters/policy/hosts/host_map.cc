@@ -13,7 +13,7 @@ namespace {
 // The 128 bits of a prefix of `length` (out of `width`) bits kept, the rest cleared.
 void mask(uint64_t& high, uint64_t& low, unsigned length, unsigned width) {
   // Bits are counted from the top of the `width`-bit address held in the low bits.
-  const unsigned clear = width - length; // low-order bits to clear
+  const unsigned clear = width - length;  // low-order bits to clear
   if (clear >= 128) {
     high = low = 0;
     return;
@@ -73,7 +73,7 @@ Status parseHost(const std::string& host, bool& v6, uint64_t& high, uint64_t& lo
 size_t groupOf(bool v6, unsigned length) { return v6 ? 33 + (128 - length) : 32 - length; }
 constexpr size_t kGroups = 33 + 129;
 
-} // namespace
+}  // namespace
 
 uint64_t HostMap::hash(uint64_t high, uint64_t low) {
   // splitmix64 finalizer over both halves.
@@ -232,5 +232,5 @@ Status HostMap::apply(const HostMap& base, const std::vector<uint64_t>& removed,
   return finish(std::move(entries), out);
 }
 
-} // namespace Policy
-} // namespace Cilium
+}  // namespace Policy
+}  // namespace Cilium

@@ -12,7 +12,7 @@
 
 namespace cilium {
 class NetworkPolicyHosts;
-} // namespace cilium
+}  // namespace cilium
 
 namespace Cilium {
 namespace Policy {
@@ -38,15 +38,15 @@ private:
   struct Entry {
     bool v6;
     uint8_t length;
-    uint64_t high; // the prefix, bits past `length` zero
+    uint64_t high;  // the prefix, bits past `length` zero
     uint64_t low;
     uint64_t identity;
   };
   struct Group {
     uint8_t length;
-    uint32_t begin; // its entries: entries_[begin, end)
+    uint32_t begin;  // its entries: entries_[begin, end)
     uint32_t end;
-    uint32_t table; // its open-addressing table: slots_[table, table + mask + 1)
+    uint32_t table;  // its open-addressing table: slots_[table, table + mask + 1)
     uint32_t mask;
   };
   // A slot of a group's hash table: the index of an entry plus one (0: empty).
@@ -59,11 +59,11 @@ private:
   static Status add(const cilium::NetworkPolicyHosts& hosts, std::vector<Entry>& entries);
   static Status finish(std::vector<Entry> entries, std::shared_ptr<const HostMap>& out);
 
-  std::vector<Entry> entries_; // by family, then length (longest first), then as they came
+  std::vector<Entry> entries_;  // by family, then length (longest first), then as they came
   std::vector<Slot> slots_;
-  std::vector<Group> v4_;      // one group per prefix length present, longest first
+  std::vector<Group> v4_;  // one group per prefix length present, longest first
   std::vector<Group> v6_;
 };
 
-} // namespace Policy
-} // namespace Cilium
+}  // namespace Policy
+}  // namespace Cilium

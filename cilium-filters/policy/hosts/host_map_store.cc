@@ -2,10 +2,10 @@
 
 #include <charconv>
 
-#include "cilium/api/nphds.pb.h"
-#include "cilium/api/nphds.pb.validate.h"
 #include "cilium-filters/policy/xds/proto_rules.h"
 #include "cilium-filters/policy/xds/xds_resource.h"
+#include "cilium/api/nphds.pb.h"
+#include "cilium/api/nphds.pb.validate.h"
 #include "envoy/service/discovery/v3/discovery.pb.h"
 
 namespace Cilium {
@@ -33,7 +33,7 @@ Status unpackHosts(const google::protobuf::Any& any, cilium::NetworkPolicyHosts&
   return checked;
 }
 
-} // namespace
+}  // namespace
 
 HostMapStore::HostMapStore() {
   std::shared_ptr<const HostMap> empty;
@@ -117,5 +117,5 @@ Status HostMapStore::update(const envoy::service::discovery::v3::DeltaDiscoveryR
   return status;
 }
 
-} // namespace Policy
-} // namespace Cilium
+}  // namespace Policy
+}  // namespace Cilium

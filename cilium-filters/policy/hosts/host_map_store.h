@@ -33,5 +33,5 @@ private:
   std::shared_ptr<const HostMap> current_;
 };
 
-} // namespace Policy
-} // namespace Cilium
+}  // namespace Policy
+}  // namespace Cilium

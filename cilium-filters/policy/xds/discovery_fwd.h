@@ -8,7 +8,7 @@ namespace discovery {
 namespace v3 {
 class DeltaDiscoveryResponse;
 class DiscoveryResponse;
-} // namespace v3
-} // namespace discovery
-} // namespace service
-} // namespace envoy
+}  // namespace v3
+}  // namespace discovery
+}  // namespace service
+}  // namespace envoy

@@ -20,7 +20,8 @@ namespace Policy {
 // pass_precedence and precedence), between rules (pass tiers) and between resources
 // (endpoint IPs and ids, names), the syntax of regexes (RE2's own) and of CIDR prefixes,
 // and endpoint_id 0, which npds.proto (shared with Cilium's Go API) does not rule out.
-template <class Message> Status checkProtoRules(const Message& message) {
+template <class Message>
+Status checkProtoRules(const Message& message) {
   std::string error;
   try {
     if (Validate(message, &error)) {
@@ -34,5 +35,5 @@ template <class Message> Status checkProtoRules(const Message& message) {
   return Status::error(error);
 }
 
-} // namespace Policy
-} // namespace Cilium
+}  // namespace Policy
+}  // namespace Cilium

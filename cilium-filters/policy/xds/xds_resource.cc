@@ -32,8 +32,7 @@ Status unwrapResource(const google::protobuf::Any& resource, std::string_view ex
     }
   }
   if (out->type_url() != expected) {
-    return Status::error("type '" + out->type_url() + "' is not '" + std::string(expected) +
-                         "'");
+    return Status::error("type '" + out->type_url() + "' is not '" + std::string(expected) + "'");
   }
   return Status::ok();
 }
@@ -66,5 +65,5 @@ Status checkDeltaNames(const envoy::service::discovery::v3::DeltaDiscoveryRespon
   return Status::ok();
 }
 
-} // namespace Policy
-} // namespace Cilium
+}  // namespace Policy
+}  // namespace Cilium

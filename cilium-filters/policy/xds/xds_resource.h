@@ -3,24 +3,24 @@
 #include <string>
 #include <string_view>
 
-#include "cilium-filters/policy/xds/discovery_fwd.h"
 #include "cilium-filters/policy/base/status.h"
+#include "cilium-filters/policy/xds/discovery_fwd.h"
 
 namespace google {
 namespace protobuf {
 class Any;
-} // namespace protobuf
-} // namespace google
+}  // namespace protobuf
+}  // namespace google
 
 namespace envoy {
 namespace service {
 namespace discovery {
 namespace v3 {
 class Resource;
-} // namespace v3
-} // namespace discovery
-} // namespace service
-} // namespace envoy
+}  // namespace v3
+}  // namespace discovery
+}  // namespace service
+}  // namespace envoy
 
 namespace Cilium {
 namespace Policy {
@@ -47,5 +47,5 @@ std::string resourceTypeUrl(const google::protobuf::Any& resource);
 // appears twice among the added resources and the removed ones together.
 Status checkDeltaNames(const envoy::service::discovery::v3::DeltaDiscoveryResponse& response);
 
-} // namespace Policy
-} // namespace Cilium
+}  // namespace Policy
+}  // namespace Cilium
