@@ -31,7 +31,7 @@ from typing import Callable, Dict, List, Mapping, Optional, Sequence, TextIO
 
 from tools import repo
 from tools.cli import Parser
-from tools.engine import filters
+from tools.engine import e2e_bench, filters
 from tools.envoy import real
 from tools.errors import ToolkitError
 from tools.run import Plan, Step, execute, stream
@@ -53,14 +53,8 @@ PUSH_BENCHMARK = "push_benchmark"
 ENV_ENVOY, ENV_MODULE, ENV_BIN = "CILIUM_E2E_ENVOY", "CILIUM_E2E_MODULE", "CILIUM_E2E_BIN"
 
 
-@dataclass(frozen=True)
-class BenchSettings:
-    """What `bench` runs: rounds of alternating wrk runs, seconds each, and wrk's connections
-    in the throughput runs (the latency runs have one)."""
-
-    rounds: int = 8
-    seconds: int = 2
-    connections: int = 8
+#: What `bench` runs (rounds, seconds, connections): e2e_bench owns it.
+BenchSettings = e2e_bench.Settings
 
 
 @dataclass(frozen=True)
@@ -344,8 +338,6 @@ def _binaries(options: Options, facts: Facts, root: Path):  # -> e2e_stack.Binar
 
 
 def _bench(options: Options, facts: Facts, root: Path, stdout: TextIO) -> None:
-    from tools.engine import e2e_bench  # only this command needs it
-
     assert options.bench is not None and facts.wrk is not None
     push_benchmark = MODULE_VARIANT.folder(root) / PUSH_BENCHMARK
     previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)

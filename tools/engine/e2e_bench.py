@@ -37,15 +37,12 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, List, Sequence, TextIO, Tuple
+from typing import Any, Dict, List, Sequence, TextIO, Tuple
 
 from tools.engine import e2e_config
 from tools.engine.e2e_stack import Binaries, Stack
 from tools.errors import ToolkitError
 from tools.run import Services
-
-if TYPE_CHECKING:
-    from tools.engine.e2e import BenchSettings as Settings
 
 NPDS = "type.googleapis.com/cilium.NetworkPolicy"
 NPHDS = "type.googleapis.com/cilium.NetworkPolicyHosts"
@@ -65,6 +62,16 @@ PUSH_SIZES = (1000, 10000)
 PUSH_ROUNDS = 3
 PUSH_TIMEOUT = 120.0
 VARIANTS = ("router only", "Cilium filters", "filters, no access-log socket")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What `bench` runs: rounds of alternating wrk runs, seconds each, and wrk's connections
+    in the throughput runs (the latency runs have one)."""
+
+    rounds: int = 8
+    seconds: int = 2
+    connections: int = 8
 
 
 @dataclass(frozen=True)
