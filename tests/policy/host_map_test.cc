@@ -3,6 +3,7 @@
 
 #include "cilium-filters/policy/hosts/host_map_store.h"
 #include "cilium/api/nphds.pb.h"
+#include "cilium/api/nphds.pb.validate.h"
 #include "envoy/service/discovery/v3/discovery.pb.h"
 #include "gtest/gtest.h"
 
@@ -154,6 +155,33 @@ TEST(HostMapTest, StoreKeepsStateOnRefusal) {
   IpAddress address;
   ASSERT_TRUE(IpAddress::parse("10.9.1.1", address));
   EXPECT_EQ(store.snapshot()->resolve(address), 9u);
+}
+
+// The store does not run protoc-gen-validate's Validate() on each NetworkPolicyHosts (it costs
+// as much as the parse): the map must refuse every update the message's rules refuse.
+TEST(HostMapStoreTest, ValidateRulesRefusedWithoutValidate) {
+  const std::vector<std::vector<std::string>> lists = {{""},
+                                                       {"10.0.0.1", ""},
+                                                       {"10.0.0.1", "10.0.0.1"},
+                                                       {"f00d::/64", "10.0.0.0/8", "f00d::/64"},
+                                                       {},
+                                                       {"10.0.0.1"},
+                                                       {"10.0.0.0/8", "10.0.0.0/16"}};
+  for (const auto& list : lists) {
+    const cilium::NetworkPolicyHosts message = hosts(7, list);
+    std::string why;
+    const bool valid = Validate(message, &why);
+    envoy::service::discovery::v3::DiscoveryResponse response;
+    response.set_type_url("type.googleapis.com/cilium.NetworkPolicyHosts");
+    response.add_resources()->PackFrom(message);
+    HostMapStore store;
+    const Status status = store.update(response);
+    if (!valid) {
+      EXPECT_FALSE(status.isOk()) << message.ShortDebugString() << " (" << why << ")";
+    } else {
+      EXPECT_TRUE(status.isOk()) << message.ShortDebugString() << ": " << status.message();
+    }
+  }
 }
 
 }  // namespace
