@@ -19,8 +19,8 @@ Every figure is a ratio of two things measured in this one run (the machine may 
   it speaks the HTTP/1.1 most of the traffic Cilium redirects to its proxy speaks.
 * **Policy pushes.**  In a second Envoy, fresh, NPDS responses of 1,000 then 10,000 endpoint
   policies (then the 10,000 again, unchanged, under a new version) go out through the
-  stand-in agent, which times each from gRPC's Send to Envoy's ACK; ``push_benchmark``
-  (bench/push_benchmark.cc) replays the very same responses, in the same order, through the
+  stand-in agent, which times each from gRPC's Send of the already encoded response to
+  Envoy's ACK; ``push_benchmark`` (bench/push_benchmark.cc) replays the very same responses, in the same order, through the
   engine alone: the protobuf parse floor and the update (parse included, as the module does).
 
 The load generator connects without a PROXY header (wrk cannot send one): the listeners let
@@ -358,7 +358,7 @@ def pushes(binaries: Binaries, push_benchmark: str, folder: Path,
           file=out)  # fmt: skip
     print("  Envoy's resident memory: " + ", ".join(f"{w} {mb:.0f} MB" for w, mb in rss), file=out)
     print(f"  (medians of {PUSH_ROUNDS} rounds of 1k, 10k, 10k unchanged; ACK: from the "
-          "agent's gRPC Send to Envoy's ACK; engine: bench/push_benchmark.cc on the same "
+          "agent's gRPC Send of the encoded response to Envoy's ACK; engine: bench/push_benchmark.cc on the same "
           "responses, parse and PolicyMap::update)", file=out)  # fmt: skip
 
 

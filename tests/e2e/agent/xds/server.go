@@ -235,12 +235,18 @@ func (s *Server) serve(
 		case req := <-requests:
 			s.received(me, req)
 		case out := <-me.out:
+			// Encoded first, so an update's time (Send to Envoy's answer) is Envoy's and the
+			// wire's, not the agent's own marshalling of thousands of resources.
+			encoded := &grpc.PreparedMsg{}
+			if err := encoded.Encode(st, out); err != nil {
+				return err
+			}
 			s.mu.Lock()
 			if u := s.pending[out.GetNonce()]; u != nil {
 				u.sent[out.GetNonce()] = time.Now()
 			}
 			s.mu.Unlock()
-			if err := st.Send(out); err != nil {
+			if err := st.SendMsg(encoded); err != nil {
 				return err
 			}
 		case err := <-failed:
