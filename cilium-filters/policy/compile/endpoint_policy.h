@@ -43,6 +43,9 @@ public:
   // The endpoint IPs in canonical form (see canonicalIp).
   const std::vector<std::string>& ips() const { return ips_; }
   std::string_view wire() const { return wire_; }
+  // std::hash of wire(), made once: each later update that finds this policy unchanged
+  // indexes it again by this hash.
+  size_t wireHash() const { return wire_hash_; }
   // Both directions' compact L4 indexes (see PortTable::quick) in one array: word 0 is
   // where the egress one starts, the ingress one starts at word 1.
   const uint32_t* l4Index() const { return l4_index_.data(); }
@@ -52,7 +55,10 @@ public:
 
 private:
   EndpointPolicy(const cilium::NetworkPolicy* config, std::string_view wire, ArenaPtr arena)
-      : arena_(std::move(arena)), config_(config), wire_(wire) {}
+      : arena_(std::move(arena)),
+        config_(config),
+        wire_(wire),
+        wire_hash_(std::hash<std::string_view>()(wire)) {}
 
   // The tables first: a check reads their headers right after finding the policy.
   PortTable ingress_;
@@ -60,6 +66,7 @@ private:
   const ArenaPtr arena_;
   const cilium::NetworkPolicy* const config_;
   const std::string_view wire_;
+  const size_t wire_hash_;
   std::vector<std::string> ips_;
   std::vector<uint32_t> l4_index_;
 };

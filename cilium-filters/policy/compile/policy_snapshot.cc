@@ -52,7 +52,7 @@ Status PolicySnapshot::finish(bool unique_ids, size_t& which) {
   for (uint32_t i = 0; i < policies_.size(); ++i) {
     by_id_.emplace_back(policies_[i]->endpointId(), i);
     if (!policies_[i]->wire().empty()) {
-      by_wire_.emplace_back(std::hash<std::string_view>()(policies_[i]->wire()), i);
+      by_wire_.emplace_back(policies_[i]->wireHash(), i);
     }
   }
   std::sort(by_id_.begin(), by_id_.end());
