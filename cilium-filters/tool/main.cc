@@ -77,8 +77,7 @@ constexpr const char* kCheckHelp =
                       --header :method=GET --header :path=/index.html
   --secret NAME=VALUE the value of an SDS secret header_matches use
 %s
-Exit status: 0 allowed, 1 denied, 3 undecided (the port's rules need an SNI or a request
-to decide: the answer says which rules), 2 a mistake in the command or the policy file.
+%s
 )";
 
 constexpr const char* kLintHelp = R"(usage: cilium-policy lint FILE [--max-program-size N]
@@ -112,7 +111,14 @@ void printCheckHelp(const std::string& command) {
           ? "Answers in one line: ALLOWED, DENIED or UNDECIDED, the question, and the verdicts."
           : "Prints the answer, then every rule of the port's piece in evaluation order, what\n"
             "it said and why it did or did not decide.";
-  std::printf(kCheckHelp, command.c_str(), what);
+  const char* status =
+      command == "check"
+          ? "Exit status: 0 allowed, 1 denied, 3 undecided (the port's rules need an SNI or a\n"
+            "request to decide: the answer says which rules), 2 a mistake in the command or the\n"
+            "policy file."
+          : "Exit status: 0 when it answered, whatever the verdict (allowed, denied or\n"
+            "undecided: the answer says which), 2 a mistake in the command or the policy file.";
+  std::printf(kCheckHelp, command.c_str(), what, status);
 }
 
 bool splitPair(const std::string& text, std::pair<std::string, std::string>& out);
