@@ -12,30 +12,16 @@ from __future__ import annotations
 import json
 import re
 import shlex
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tools.engine import builds
-from tools.tests.toolkit_fixtures import skip_or_fail
+from tools.tests.toolkit_fixtures import nox_policy
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples" / "policies"
 FOLDERS = sorted(p for p in EXAMPLES.iterdir() if p.is_dir())
 EVAL_LINE = re.compile(r"^#\s+nox -s policy -- eval (.*)$", re.M)
-
-
-def nox_policy(*args: str, stdin: str = "", cwd: Path = REPO) -> subprocess.CompletedProcess:
-    lacking = builds.missing(builds.TOOL)
-    if lacking:
-        skip_or_fail(", ".join(lacking) + " to build the policy tool")
-    return subprocess.run(
-        [sys.executable, "-m", "nox", "-f", str(REPO / "noxfile.py"), "-s", "policy", "--",
-         *args],
-        input=stdin, capture_output=True, text=True, timeout=1800, cwd=cwd, check=False,
-    )  # fmt: skip
 
 
 def policy_file(folder: Path) -> Path:

@@ -11,15 +11,14 @@ import ast
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 from typing import Callable
 
 import pytest
 
-from tools.engine import bench, builds, filters, policy
+from tools.engine import bench, filters, policy
 from tools.errors import HelpShown, ToolkitError
-from tools.tests.toolkit_fixtures import skip_or_fail
+from tools.tests.toolkit_fixtures import nox_policy
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -390,17 +389,6 @@ def test_policy_dry_run(tmp_path, capsys):
     assert (
         f"(cd {where} && {tmp_path}/build/filters/tool/cilium-policy check --policy p.yaml)" in out
     )
-
-
-def nox_policy(*args: str, stdin: str = "", cwd: Path = REPO) -> subprocess.CompletedProcess:
-    lacking = filters.missing(builds.TOOL)
-    if lacking:
-        skip_or_fail(", ".join(lacking) + " to build the policy tool")
-    return subprocess.run(
-        [sys.executable, "-m", "nox", "-f", str(REPO / "noxfile.py"), "-s", "policy", "--",
-         *args],
-        input=stdin, capture_output=True, text=True, timeout=1800, cwd=cwd, check=False,
-    )  # fmt: skip
 
 
 def test_policy_session_speaks_json_lines_on_stdout():

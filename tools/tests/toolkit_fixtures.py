@@ -230,3 +230,19 @@ def engine() -> str:
     if problem:
         skip_or_fail(f"a Docker engine: {problem}")
     return DISTRO_DOCKER
+
+
+def nox_policy(*args: str, stdin: str = "", cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """The real `nox -s policy -- ARGS` (real build, real tool) run from `cwd` (the checkout
+    by default), as a user runs it; a skip on a laptop that cannot build the tool."""
+    from tools.engine import builds
+
+    repo = Path(__file__).resolve().parents[2]
+    lacking = builds.missing(builds.TOOL)
+    if lacking:
+        skip_or_fail(", ".join(lacking) + " to build the policy tool")
+    return subprocess.run(
+        [sys.executable, "-m", "nox", "-f", str(repo / "noxfile.py"), "-s", "policy", "--",
+         *args],
+        input=stdin, capture_output=True, text=True, timeout=1800, cwd=cwd or repo, check=False,
+    )  # fmt: skip
