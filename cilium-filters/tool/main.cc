@@ -123,19 +123,22 @@ void printCheckHelp(const std::string& command) {
 
 bool splitPair(const std::string& text, std::pair<std::string, std::string>& out);
 
+// "--name=value" as ("--name", "value"); any other argument as itself, without a value.
+std::pair<std::string, std::optional<std::string>> splitFlag(const std::string& arg) {
+  const size_t equals = arg.find('=');
+  if (arg.rfind("--", 0) == 0 && equals != std::string::npos) {
+    return {arg.substr(0, equals), arg.substr(equals + 1)};
+  }
+  return {arg, std::nullopt};
+}
+
 // eval [--policy FILE]... [--secret NAME=VALUE]...: the files are applied first, in order,
 // as "update" requests would be.
 int runEval(const std::vector<std::string>& args) {
   std::vector<std::string> files;
   std::map<std::string, std::string> secrets;
   for (size_t i = 0; i < args.size(); ++i) {
-    std::string flag = args[i];
-    std::optional<std::string> value;
-    const size_t equals = flag.find('=');
-    if (flag.rfind("--", 0) == 0 && equals != std::string::npos) {
-      value = flag.substr(equals + 1);
-      flag = flag.substr(0, equals);
-    }
+    auto [flag, value] = splitFlag(args[i]);
     if (flag != "--policy" && flag != "--secret") {
       return usage("eval", "unknown option " + args[i] + " (requests come on stdin)");
     }
@@ -235,13 +238,7 @@ bool splitPair(const std::string& text, std::pair<std::string, std::string>& out
 // Parses the flags of check/explain; an empty result means success.
 std::string parseCheck(const std::vector<std::string>& args, CheckOptions& options) {
   for (size_t i = 0; i < args.size(); ++i) {
-    std::string flag = args[i];
-    std::optional<std::string> inline_value;
-    const size_t equals = flag.find('=');
-    if (flag.rfind("--", 0) == 0 && equals != std::string::npos) {
-      inline_value = flag.substr(equals + 1);
-      flag = flag.substr(0, equals);
-    }
+    auto [flag, inline_value] = splitFlag(args[i]);
     if (flag == "--ingress" || flag == "--egress") {
       if (inline_value) {
         return flag + " takes no value";
@@ -375,13 +372,7 @@ int runLint(const std::vector<std::string>& args) {
   std::string file;
   uint64_t limit = Policy::kDefaultMaxProgramSize;
   for (size_t i = 0; i < args.size(); ++i) {
-    std::string flag = args[i];
-    std::optional<std::string> value;
-    const size_t equals = flag.find('=');
-    if (flag.rfind("--", 0) == 0 && equals != std::string::npos) {
-      value = flag.substr(equals + 1);
-      flag = flag.substr(0, equals);
-    }
+    auto [flag, value] = splitFlag(args[i]);
     if (flag == "--max-program-size") {
       if (!value && i + 1 < args.size()) {
         value = args[++i];

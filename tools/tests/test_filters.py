@@ -452,6 +452,8 @@ def test_policy_check_exit_status_says_the_verdict(tmp_path):
     assert "the HTTP rules of rule #1 decide" in undecided.stdout
     decided = check("--port", "8080", "--remote-id", "42", "--header", ":path=/a")
     assert decided.returncode == 0 and decided.stdout.startswith("ALLOWED")
+    joined = check("--port=8080", "--remote-id=42", "--header=:path=/a")  # --flag=value
+    assert (joined.returncode, joined.stdout) == (decided.returncode, decided.stdout)
     bad = check("--port", "80", "--remote-id", "x")
     assert bad.returncode == 2 and "--remote-id must be a number" in bad.stderr
     assert "aborted" not in bad.stderr and bad.stdout == ""

@@ -28,20 +28,27 @@ func entry(t *testing.T, path string) []byte {
 	return data
 }
 
-func TestEntriesArriveAsProtoJSONAndStatesHold(t *testing.T) {
+// openAndDial opens a server on a socket in a temporary folder and connects to it, as the
+// module does; both are closed when the test ends.
+func openAndDial(t *testing.T, onEntry func([]byte)) (*accesslog.Server, string, *net.UnixConn) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "access_log.sock")
-	got := make(chan []byte, 100)
-	s := accesslog.New(path, func(b []byte) { got <- b }, func(err error) { t.Error(err) })
+	s := accesslog.New(path, onEntry, func(err error) { t.Error(err) })
 	if err := s.Set(accesslog.Open); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = s.Set(accesslog.Closed) }()
-
+	t.Cleanup(func() { _ = s.Set(accesslog.Closed) })
 	conn, err := net.DialUnix("unixpacket", nil, &net.UnixAddr{Name: path, Net: "unixpacket"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
+	t.Cleanup(func() { conn.Close() })
+	return s, path, conn
+}
+
+func TestEntriesArriveAsProtoJSONAndStatesHold(t *testing.T) {
+	got := make(chan []byte, 100)
+	s, path, conn := openAndDial(t, func(b []byte) { got <- b })
 	if _, err := conn.Write(entry(t, "/a")); err != nil {
 		t.Fatal(err)
 	}
@@ -105,17 +112,7 @@ func TestEntriesArriveAsProtoJSONAndStatesHold(t *testing.T) {
 }
 
 func TestWithoutOnEntryEntriesAreOnlyCounted(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "access_log.sock")
-	s := accesslog.New(path, nil, func(err error) { t.Error(err) })
-	if err := s.Set(accesslog.Open); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = s.Set(accesslog.Closed) }()
-	conn, err := net.DialUnix("unixpacket", nil, &net.UnixAddr{Name: path, Net: "unixpacket"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	s, _, conn := openAndDial(t, nil)
 	for _, p := range []string{"/a", "/b", "/c"} {
 		if _, err := conn.Write(entry(t, p)); err != nil {
 			t.Fatal(err)
