@@ -144,8 +144,8 @@ def plan(options: Options, root: Path, invoked_from: Path, facts) -> Plan:
 
 def announce(err: TextIO, log: Path, root: Path) -> None:
     print(
-        f"Building {TOOL_BINARY} for the first time (a few minutes; its output goes to "
-        f"{os.path.relpath(log, root)})...",
+        f"building {TOOL_BINARY} for the first time (a few minutes); its output goes to "
+        f"{os.path.relpath(log, root)}",
         file=err,
         flush=True,
     )

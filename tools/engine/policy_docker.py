@@ -173,8 +173,8 @@ def main(
         first = not (DOCKER_TOOL.folder(root) / "cilium-policy").exists()
         progress = Progress(log, err, first=first)
         if first:
-            print("Building cilium-policy in Docker for the first time (the toolchain image, "
-                  f"then the tool: a few minutes; output in {os.path.relpath(log, root)})...",
+            print("building cilium-policy for the first time (a few minutes), in Docker: the "
+                  f"toolchain image, then the tool; its output goes to {os.path.relpath(log, root)}",
                   file=err, flush=True)  # fmt: skip
         if log.exists():
             log.unlink()

@@ -8,7 +8,9 @@ tool). Where a test only checks the argv we would run, it says so and runs nothi
 from __future__ import annotations
 
 import ast
+import io
 import json
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -16,9 +18,9 @@ from typing import Callable
 
 import pytest
 
-from tools.engine import bench, filters, policy
+from tools.engine import bench, builds, filters, policy
 from tools.errors import HelpShown, ToolkitError
-from tools.tests.toolkit_fixtures import nox_policy
+from tools.tests.toolkit_fixtures import nox_policy, skip_or_fail
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -377,6 +379,35 @@ def test_policy_help_lists_the_commands(tmp_path, capsys):
     out = capsys.readouterr().out
     for command in ("check", "explain", "lint", "eval", "--in-docker", "3  undecided"):
         assert command in out
+
+
+def test_the_first_build_says_so_and_later_calls_say_nothing(tmp_path):
+    """A recording stand-in runner (nothing is built or run): what the session says around it."""
+    calls = []
+
+    def runner(argv, **_):
+        calls.append(list(argv))
+        return 0
+
+    lacking = builds.missing(builds.TOOL)
+    if lacking:
+        skip_or_fail(", ".join(lacking) + " to plan the policy tool's build")
+    err = io.StringIO()
+    argv = ["check", "--policy", "p.yaml"]
+    policy.main(argv, str(tmp_path), root=tmp_path, environ=os.environ, runner=runner, err=err)
+    said = err.getvalue().splitlines()
+    assert said[0] == (
+        "building cilium-policy for the first time (a few minutes); its output goes to "
+        "build/filters/tool/build.log"
+    )
+    assert len(said) == 2 and said[1].endswith("later calls reuse it."), said
+    assert calls[-1][0] == f"{tmp_path}/build/filters/tool/cilium-policy" and len(calls) > 1
+    tool = tmp_path / "build/filters/tool/cilium-policy"
+    tool.parent.mkdir(parents=True, exist_ok=True)
+    tool.touch()
+    err = io.StringIO()
+    policy.main(argv, str(tmp_path), root=tmp_path, environ=os.environ, runner=runner, err=err)
+    assert err.getvalue() == ""
 
 
 def test_policy_dry_run(tmp_path, capsys):
