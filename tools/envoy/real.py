@@ -10,6 +10,7 @@ Standard library only.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import re
@@ -63,6 +64,17 @@ def candidates(environ: Mapping[str, str], root: Path) -> List[str]:
 
 def release(path: str) -> str:
     """The release `path --version` reports, or "" when it is not an Envoy that runs."""
+    try:
+        seen = os.stat(path)
+    except OSError:
+        return ""
+    return _release(path, seen.st_mtime_ns, seen.st_size)
+
+
+@functools.lru_cache(maxsize=None)
+def _release(path: str, mtime_ns: int, size: int) -> str:
+    """`release`, asked once per binary (the same file unchanged: the same answer); a test
+    process looks for its Envoy in many places and many times."""
     try:
         out = subprocess.run(
             [path, "--version"], capture_output=True, text=True, check=False, timeout=60
