@@ -158,7 +158,9 @@ def plan(options: Options, facts: Facts, root: Path) -> Plan:
         else:
             notes.append(f"{', '.join(d for d, _ in needed)}: in {facts.venv}, nothing to install")
     if _needs_module_build(options):
-        build_facts = facts.module_build or filters.gather([MODULE_VARIANT], root, os.environ)
+        # gather() looked at the build folder whenever the module is needed: plan asks nothing.
+        build_facts = facts.module_build
+        assert build_facts is not None, "gather() gathers the module build's facts"
         targets = [filters.MODULE_TARGET]
         if options.command == "bench":
             targets.append(PUSH_BENCHMARK)
