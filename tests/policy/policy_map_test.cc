@@ -172,6 +172,20 @@ TEST(PolicyMapTest, ResourceTypes) {
   EXPECT_TRUE(l4(map, ingress(1, 80)));
 }
 
+// Each update's policies, down to their rules' strings, live on the update's arena: an update
+// of 10,000 policies is freed in a few blocks, not message by message.
+TEST(PolicyMapTest, PoliciesLiveOnTheUpdatesArena) {
+  auto map = mapWith(kGood);
+  const cilium::NetworkPolicy& config = map->snapshot()->find("10.1.2.3")->config();
+  ASSERT_NE(config.GetArena(), nullptr);
+  EXPECT_EQ(config.ingress_per_port_policies(0).rules(0).GetArena(), config.GetArena());
+  std::vector<cilium::NetworkPolicy> policies(1);
+  policies[0].set_endpoint_id(7);
+  policies[0].add_endpoint_ips("10.0.0.7");
+  ASSERT_TRUE(map->update(std::move(policies)).isOk());
+  EXPECT_NE(map->snapshot()->find("10.0.0.7")->config().GetArena(), nullptr);
+}
+
 TEST(PolicyMapTest, SnapshotsOutliveUpdates) {
   auto map = mapWith(kGood);
   const SnapshotPtr old = map->snapshot();

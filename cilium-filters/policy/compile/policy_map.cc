@@ -8,6 +8,7 @@
 
 #include "cilium-filters/policy/base/ip_address.h"
 #include "cilium-filters/policy/compile/compile_context.h"
+#include "cilium-filters/policy/xds/arena_message.h"
 #include "cilium-filters/policy/xds/xds_resource.h"
 #include "envoy/service/discovery/v3/discovery.pb.h"
 
@@ -142,7 +143,7 @@ Status PolicyMap::compile(const google::protobuf::Any& any, const PolicySnapshot
   if (out) {
     return Status::ok();
   }
-  auto* config = google::protobuf::Arena::Create<cilium::NetworkPolicy>(arena.get());
+  auto* config = newArenaMessage<cilium::NetworkPolicy>(arena.get());
   if (!config->ParseFromString(any.value())) {
     return Status::error(where(index) + ": cannot decode its cilium.NetworkPolicy");
   }
@@ -212,7 +213,7 @@ Status PolicyMap::update(std::vector<cilium::NetworkPolicy> policies) {
   const auto arena = std::make_shared<google::protobuf::Arena>();
   for (size_t i = 0; i < policies.size(); ++i) {
     const std::string location = where(i, policies[i]);
-    auto* config = google::protobuf::Arena::Create<cilium::NetworkPolicy>(arena.get());
+    auto* config = newArenaMessage<cilium::NetworkPolicy>(arena.get());
     config->CopyFrom(policies[i]);
     std::shared_ptr<const EndpointPolicy> policy;
     Status status = EndpointPolicy::create(config, std::string_view(), arena, context, policy);
