@@ -59,8 +59,12 @@ public:
 
   // The writer: `next` replaces the snapshot in force; the old one is retired until no
   // reader can hold it. Nothing is freed here (an update is answered first): see collect().
+  // The snapshot in force published again changes nothing (readers keep their pointer).
   void publish(std::shared_ptr<const T> next) {
     std::lock_guard<std::mutex> lock(shared_->writer_mutex);
+    if (next == current_) {
+      return;
+    }
     const uint64_t old_version = shared_->version.load(std::memory_order_relaxed);
     shared_->pointer.store(next.get(), std::memory_order_seq_cst);
     shared_->version.store(old_version + 1, std::memory_order_seq_cst);

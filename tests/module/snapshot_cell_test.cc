@@ -18,6 +18,19 @@ TEST(SnapshotCell, ReadsTheLatestPublished) {
   EXPECT_EQ(*cell.load(), 2);
 }
 
+// An update that leaves the policies as they were gives the same snapshot: readers are not
+// sent to fetch it again and nothing is retired.
+TEST(SnapshotCell, PublishingTheSnapshotInForceChangesNothing) {
+  auto one = std::make_shared<const int>(1);
+  SnapshotCell<int> cell(one);
+  const uint64_t version = cell.version();
+  cell.publish(one);
+  EXPECT_EQ(cell.version(), version);
+  EXPECT_EQ(cell.collect(), 0u);
+  cell.publish(std::make_shared<const int>(1));  // equal, but another snapshot
+  EXPECT_EQ(cell.version(), version + 1);
+}
+
 TEST(SnapshotCell, ReplacedSnapshotsAreFreedByTheWriterOnceNoReaderHoldsThem) {
   SnapshotCell<int> cell(std::make_shared<const int>(1));
   std::weak_ptr<const int> first = cell.load();

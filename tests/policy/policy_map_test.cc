@@ -172,6 +172,111 @@ TEST(PolicyMapTest, ResourceTypes) {
   EXPECT_TRUE(l4(map, ingress(1, 80)));
 }
 
+const char* kTwo = R"(
+- {endpoint_ips: ["10.1.2.3"], endpoint_id: 1, ingress_per_port_policies: [{port: 80}]}
+- {endpoint_ips: ["10.1.2.4"], endpoint_id: 2, ingress_per_port_policies: [{port: 80}]}
+)";
+
+// The agent re-sends every policy under a new version (a restart, a resync): the snapshot in
+// force stays, so the update costs a comparison and readers keep what they hold.
+TEST(PolicyMapTest, AnUnchangedUpdateKeepsTheSnapshot) {
+  envoy::service::discovery::v3::DiscoveryResponse two;
+  ASSERT_TRUE(PolicyTool::parsePolicyText(kTwo, two).isOk());
+  PolicyMap map;
+  ASSERT_TRUE(map.update(two).isOk());
+  const SnapshotPtr first = map.snapshot();
+  two.set_version_info("2");
+  ASSERT_TRUE(map.update(two).isOk());
+  EXPECT_EQ(map.snapshot(), first);
+  // Another order is another snapshot, of the same compiled policies.
+  two.mutable_resources()->SwapElements(0, 1);
+  ASSERT_TRUE(map.update(two).isOk());
+  EXPECT_NE(map.snapshot(), first);
+  EXPECT_EQ(map.snapshot()->names(), (std::vector<std::string>{"2", "1"}));
+  EXPECT_EQ(map.snapshot()->byEndpointId(1), first->byEndpointId(1));
+  // One policy changed: a new snapshot that decides by it.
+  const SnapshotPtr swapped = map.snapshot();
+  ASSERT_TRUE(apply(map, R"(
+- {endpoint_ips: ["10.1.2.4"], endpoint_id: 2, ingress_per_port_policies: [{port: 81}]}
+- {endpoint_ips: ["10.1.2.3"], endpoint_id: 1, ingress_per_port_policies: [{port: 80}]}
+)")
+                  .isOk());
+  EXPECT_NE(map.snapshot(), swapped);
+  EXPECT_TRUE(l4(map, Flow{"10.1.2.4", true, 1, 81}));
+  EXPECT_FALSE(l4(map, Flow{"10.1.2.4", true, 1, 80}));
+  EXPECT_TRUE(l4(map, Flow{"10.1.2.3", true, 1, 80}));
+}
+
+// The same policies under other resource names are a change (the names are the state a
+// delta update removes by); under the same names, none.
+TEST(PolicyMapTest, AnUnchangedUpdateHasTheSameNames) {
+  // The policy wrapped in a Resource named `name`, or bare when `name` is empty.
+  auto response = [](const std::string& name) {
+    const std::string policy = R"({"@type": "type.googleapis.com/cilium.NetworkPolicy",
+        "endpoint_ips": ["10.1.2.3"], "endpoint_id": 42, "ingress_per_port_policies": [{"port": 80}]})";
+    const std::string resource =
+        name.empty() ? policy
+                     : R"({"@type": "type.googleapis.com/envoy.service.discovery.v3.Resource",
+                          "name": ")" +
+                           name + R"(", "resource": )" + policy + "}";
+    envoy::service::discovery::v3::DiscoveryResponse out;
+    EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(
+                    R"({"type_url": "type.googleapis.com/cilium.NetworkPolicy", "resources": [)" +
+                        resource + "]}",
+                    &out)
+                    .ok());
+    return out;
+  };
+  PolicyMap map;
+  ASSERT_TRUE(map.update(response("web")).isOk());
+  const SnapshotPtr web = map.snapshot();
+  ASSERT_TRUE(map.update(response("web")).isOk());
+  EXPECT_EQ(map.snapshot(), web);
+  ASSERT_TRUE(map.update(response("api")).isOk());
+  EXPECT_NE(map.snapshot(), web);
+  EXPECT_EQ(map.snapshot()->names(), std::vector<std::string>{"api"});
+  ASSERT_TRUE(map.update(response("")).isOk());  // bare: named by its endpoint id
+  EXPECT_EQ(map.snapshot()->names(), std::vector<std::string>{"42"});
+  const SnapshotPtr bare = map.snapshot();
+  ASSERT_TRUE(map.update(response("42")).isOk());  // that very name, given by a wrapper
+  EXPECT_EQ(map.snapshot(), bare);
+  ASSERT_TRUE(map.update(response("")).isOk());
+  EXPECT_EQ(map.snapshot(), bare);
+}
+
+// A delta update does not refuse two policies with one endpoint id; the same resources sent
+// as a state of the world are refused, as they would be without a snapshot in force.
+TEST(PolicyMapTest, AnUnchangedUpdateIsStillChecked) {
+  PolicyMap map;
+  envoy::service::discovery::v3::DeltaDiscoveryResponse delta;
+  const std::string policy = R"({"@type": "type.googleapis.com/cilium.NetworkPolicy",
+      "endpoint_ips": ["IP"], "endpoint_id": 7})";
+  auto with = [&policy](const std::string& ip) {
+    return std::string(policy).replace(policy.find("IP"), 2, ip);
+  };
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(
+                  R"({"resources": [{"name": "a", "resource": )" + with("10.0.0.1") +
+                      R"(}, {"name": "b", "resource": )" + with("10.0.0.2") + "}]}",
+                  &delta)
+                  .ok());
+  ASSERT_TRUE(map.update(delta).isOk());
+  const SnapshotPtr both = map.snapshot();
+  ASSERT_EQ(both->policies().size(), 2u);
+  envoy::service::discovery::v3::DiscoveryResponse world;
+  world.set_type_url("type.googleapis.com/cilium.NetworkPolicy");
+  for (int i = 0; i < 2; ++i) {
+    envoy::service::discovery::v3::Resource resource;
+    resource.set_name(delta.resources(i).name());
+    *resource.mutable_resource() = delta.resources(i).resource();
+    world.add_resources()->PackFrom(resource);
+  }
+  const Status status = map.update(world);
+  EXPECT_FALSE(status.isOk());
+  EXPECT_NE(status.message().find("endpoint_id 7 appears twice"), std::string::npos)
+      << status.message();
+  EXPECT_EQ(map.snapshot(), both);
+}
+
 // Each update's policies, down to their rules' strings, live on the update's arena: an update
 // of 10,000 policies is freed in a few blocks, not message by message.
 TEST(PolicyMapTest, PoliciesLiveOnTheUpdatesArena) {

@@ -151,12 +151,42 @@ Status PolicyMap::compile(const google::protobuf::Any& any, const PolicySnapshot
   return EndpointPolicy::create(config, *wire, arena, context, out).within(where(index, *config));
 }
 
+bool PolicyMap::unchanged(const envoy::service::discovery::v3::DiscoveryResponse& response,
+                          const PolicySnapshot& previous) {
+  const auto& policies = previous.policies();
+  if (policies.empty() || static_cast<size_t>(response.resources_size()) != policies.size() ||
+      !previous.uniqueEndpointIds()) {
+    return false;
+  }
+  envoy::service::discovery::v3::Resource wrapper;
+  for (size_t i = 0; i < policies.size(); ++i) {
+    const google::protobuf::Any* any = nullptr;
+    const std::string* wrapped = nullptr;
+    const EndpointPolicy& policy = *policies[i];
+    if (!unwrapResource(response.resources(static_cast<int>(i)), kNetworkPolicyTypeUrl, wrapper,
+                        any, &wrapped) ||
+        policy.wire().empty() || any->value() != policy.wire()) {
+      return false;
+    }
+    const std::string& name = previous.names()[i];
+    if (wrapped != nullptr ? *wrapped != name : name != std::to_string(policy.endpointId())) {
+      return false;
+    }
+  }
+  return true;
+}
+
 Status PolicyMap::update(const envoy::service::discovery::v3::DiscoveryResponse& response) {
   Status status = checkTypeUrl(response.type_url(), kNetworkPolicyTypeUrl);
   if (!status) {
     return status;
   }
   const SnapshotPtr previous = snapshot();
+  if (unchanged(response, *previous)) {
+    // What the update below would build from these resources is the snapshot in force (each
+    // policy would be the one compiled before, found by its encoding): it stays.
+    return Status::ok();
+  }
   auto next = std::make_shared<PolicySnapshot>();
   const size_t count = static_cast<size_t>(response.resources_size());
   next->reserve(count);

@@ -61,6 +61,10 @@ private:
   Status compile(const google::protobuf::Any& any, const PolicySnapshot& previous,
                  const std::shared_ptr<google::protobuf::Arena>& arena, CompileContext& context,
                  size_t index, std::shared_ptr<const EndpointPolicy>& out);
+  // True when `response` carries exactly the policies of `previous`, encoded byte for byte as
+  // they arrived, in the same order under the same resource names.
+  static bool unchanged(const envoy::service::discovery::v3::DiscoveryResponse& response,
+                        const PolicySnapshot& previous);
   Status finishAndInstall(std::shared_ptr<PolicySnapshot> next, bool unique_ids);
   void install(SnapshotPtr next);
 

@@ -68,6 +68,12 @@ Status PolicySnapshot::finish(bool unique_ids, size_t& which) {
   return Status::ok();
 }
 
+bool PolicySnapshot::uniqueEndpointIds() const {
+  return std::adjacent_find(by_id_.begin(), by_id_.end(), [](const auto& a, const auto& b) {
+           return a.first == b.first;
+         }) == by_id_.end();
+}
+
 std::shared_ptr<const EndpointPolicy> PolicySnapshot::byEndpointId(uint64_t endpoint_id) const {
   auto it =
       std::lower_bound(by_id_.begin(), by_id_.end(), std::make_pair(endpoint_id, uint32_t{0}));

@@ -37,6 +37,9 @@ public:
   const std::vector<std::string>& names() const { return names_; }
   // The policy with this endpoint id, or null.
   std::shared_ptr<const EndpointPolicy> byEndpointId(uint64_t endpoint_id) const;
+  // No two policies share an endpoint id (state-of-the-world updates refuse that; a delta
+  // update does not check it).
+  bool uniqueEndpointIds() const;
   // The policy that arrived encoded exactly as `wire`, or null.
   std::shared_ptr<const EndpointPolicy> byWire(std::string_view wire) const;
 
