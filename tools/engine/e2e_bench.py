@@ -59,7 +59,7 @@ HEADERS = (("Host", "svc.bench"), ("User-Agent", "wrk/4.1"), ("Accept", "applica
            ("X-Tenant", "acme"), ("X-Version", "42"))  # fmt: skip
 #: Policy pushes: sizes, and how often the sequence 1k, 10k, 10k unchanged is sent.
 PUSH_SIZES = (1000, 10000)
-PUSH_ROUNDS = 3
+PUSH_ROUNDS = 5
 PUSH_TIMEOUT = 120.0
 VARIANTS = ("router only", "Cilium filters", "filters, no access-log socket")
 
@@ -326,7 +326,10 @@ def pushes(binaries: Binaries, push_benchmark: str, folder: Path,
             for what, count, variant in (("1k", 1000, 2 * round_), ("10k", 10000, 2 * round_ + 1),
                                          ("10k-again", 10000, 2 * round_ + 1)):  # fmt: skip
                 version += 1
-                response = push_response(count, variant, version)
+                if what == "10k-again":  # the same resources under a new version
+                    response = {**response, "version_info": str(version)}
+                else:
+                    response = push_response(count, variant, version)
                 path = folder / f"push-{version}.json"
                 path.write_text(json.dumps(response))
                 files.append(str(path))
@@ -364,7 +367,7 @@ def pushes(binaries: Binaries, push_benchmark: str, folder: Path,
 
 def _engine_times(push_benchmark: str, files: Sequence[str]) -> Dict[str, List[float]]:
     """Per file, in order: the engine's update and parse times (ms) from push_benchmark."""
-    argv = [push_benchmark, "--benchmark_format=json", "--benchmark_min_time=0.2", *files]
+    argv = [push_benchmark, "--benchmark_format=json", "--benchmark_min_time=0.1", *files]
     with Services() as services:
         proc = services.start(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         data, err = proc.communicate(timeout=1800)
