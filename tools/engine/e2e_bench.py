@@ -322,6 +322,7 @@ def pushes(binaries: Binaries, push_benchmark: str, folder: Path,
         pid = stack.envoy.pid
         rss.append(("before", rss_mb(pid)))
         version = 0
+        response: Dict[str, Any] = {}
         for round_ in range(PUSH_ROUNDS):
             for what, count, variant in (("1k", 1000, 2 * round_), ("10k", 10000, 2 * round_ + 1),
                                          ("10k-again", 10000, 2 * round_ + 1)):  # fmt: skip
