@@ -78,6 +78,7 @@ bool isCanonical(std::string_view name) {
 // copying Envoy's headers twice).
 Policy::RequestHeaders requestHeaders(const RawHeaders& raw) {
   Policy::RequestHeaders headers;
+  headers.reserve(raw.size());
   for (const auto& header : raw) {
     const std::string_view key = keyOf(header);
     if (isCanonical(key)) {

@@ -110,18 +110,18 @@ RequestHeaders::Value RequestHeaders::get(std::string_view name) const {
 }
 
 void RequestHeaders::add(std::string_view name, std::string_view value) {
-  if (isInlineHeader(name)) {
-    for (Entry& entry : entries_) {
-      if (entry.name == name) {
-        if (!value.empty()) {
-          if (!entry.value.empty()) {
-            entry.value.append(",");
-          }
-          entry.value.append(value);
-        }
-        return;
+  // A built-in header has one entry, which a second value joins. Whether the name is built in
+  // is asked only when it is already there: most names come once.
+  const auto same = std::find_if(entries_.begin(), entries_.end(),
+                                 [name](const Entry& entry) { return entry.name == name; });
+  if (same != entries_.end() && isInlineHeader(name)) {
+    if (!value.empty()) {
+      if (!same->value.empty()) {
+        same->value.append(",");
       }
+      same->value.append(value);
     }
+    return;
   }
   auto position = entries_.end();
   if (isPseudo(name)) {

@@ -52,6 +52,8 @@ public:
   void set(std::string_view name, std::string_view value);  // remove, then add
 
   const std::vector<Entry>& entries() const { return entries_; }
+  // Room for `count` entries (the headers about to be added).
+  void reserve(size_t count) { entries_.reserve(count); }
 
 private:
   std::vector<Entry> entries_;
