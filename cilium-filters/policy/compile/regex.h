@@ -16,8 +16,32 @@ class RE2;
 namespace Cilium {
 namespace Policy {
 
-// A compiled regular expression, matched against whole values (Envoy's safe_regex).
-using RegexPtr = std::shared_ptr<const re2::RE2>;
+// A compiled regular expression, matched against whole values (Envoy's safe_regex). It knows
+// the range every value it matches falls in (RE2::PossibleMatchRange: "/api/v1/svc0/.*" only
+// matches values from "/api/v1/svc0/" to "/api/v1/svc00"), so a value outside it, such as
+// the path of one of a rule set's other rules, is refused by two comparisons, not by RE2.
+class Regex {
+public:
+  explicit Regex(const std::string& pattern);
+  Regex(const Regex&) = delete;
+  Regex& operator=(const Regex&) = delete;
+  ~Regex();
+
+  bool ok() const;
+  const std::string& error() const;
+  const std::string& pattern() const;
+  int programSize() const;
+  // Whether the whole of `value` matches (RE2::FullMatch).
+  bool fullMatch(std::string_view value) const;
+
+private:
+  std::unique_ptr<const re2::RE2> re2_;
+  std::string min_;  // every match is >= min_ ...
+  std::string max_;  // ... and <= max_ (when max_ is not empty)
+  bool ranged_{false};
+};
+
+using RegexPtr = std::shared_ptr<const Regex>;
 
 // Envoy refuses RE2 programs above this size unless its runtime raises the limit (runtime
 // key re2.max_program_size.error_level, 100 when unset).
@@ -46,7 +70,7 @@ private:
   std::unordered_map<std::string, RegexPtr> compiled_;
 };
 
-bool fullMatch(const re2::RE2& regex, std::string_view value);
+inline bool fullMatch(const Regex& regex, std::string_view value) { return regex.fullMatch(value); }
 
 }  // namespace Policy
 }  // namespace Cilium
