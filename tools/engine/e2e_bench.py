@@ -313,7 +313,7 @@ def pushes(binaries: Binaries, push_benchmark: str, folder: Path,
            out: TextIO) -> None:  # fmt: skip
     """The pushes through a fresh Envoy, then the engine's time for the same responses."""
     files: List[str] = []
-    acks: List[Tuple[str, float]] = []  # (what, ms), in the order sent
+    steps: List[Tuple[str, float, float, float]] = []  # (what, ACK, update, parse ms), in order
     rss: List[Tuple[str, float]] = []
     with Stack(binaries, log_events=False, log_level="error") as stack:
         assert stack.agent is not None
@@ -335,17 +335,16 @@ def pushes(binaries: Binaries, push_benchmark: str, folder: Path,
                 path.write_text(json.dumps(response))
                 files.append(str(path))
                 reply = _ok(stack, response, PUSH_TIMEOUT)
-                acks.append((what, float(reply["took_ms"])))
+                steps.append((what, float(reply["took_ms"]), *_engine_time(push_benchmark, files)))
                 if round_ == 0 and what != "10k-again":
                     rss.append((f"after {what}", rss_mb(pid)))
         rss.append(("at the end", rss_mb(pid)))
-    engine = _engine_times(push_benchmark, files)
     report = {}
     for what in ("1k", "10k", "10k-again"):
-        steps = [n for n, (w, _) in enumerate(acks) if w == what]
-        report[what] = (statistics.median(acks[n][1] for n in steps),
-                        statistics.median(engine["update"][n] for n in steps),
-                        statistics.median(engine["parse"][n] for n in steps))  # fmt: skip
+        mine = [step for step in steps if step[0] == what]
+        report[what] = (statistics.median(step[1] for step in mine),
+                        statistics.median(step[2] for step in mine),
+                        statistics.median(step[3] for step in mine))  # fmt: skip
     for what in ("1k", "10k"):
         ack, update, _ = report[what]
         print(
@@ -363,12 +362,25 @@ def pushes(binaries: Binaries, push_benchmark: str, folder: Path,
     print("  Envoy's resident memory: " + ", ".join(f"{w} {mb:.0f} MB" for w, mb in rss), file=out)
     print(f"  (medians of {PUSH_ROUNDS} rounds of 1k, 10k, 10k unchanged; ACK: from the "
           "agent's gRPC Send of the encoded response to Envoy's ACK; engine: bench/push_benchmark.cc on the same "
-          "responses, parse and PolicyMap::update)", file=out)  # fmt: skip
+          "response right after the ACK, parse and PolicyMap::update)", file=out)  # fmt: skip
 
 
-def _engine_times(push_benchmark: str, files: Sequence[str]) -> Dict[str, List[float]]:
-    """Per file, in order: the engine's update and parse times (ms) from push_benchmark."""
-    argv = [push_benchmark, "--benchmark_format=json", "--benchmark_min_time=0.1", *files]
+def _engine_time(push_benchmark: str, files: Sequence[str]) -> Tuple[float, float]:
+    """The engine's update and parse times (ms) for the last of `files`, on the state the one
+    before it left, measured right after Envoy acknowledged the same response: both sides of
+    a ratio come from the same seconds of a machine whose speed drifts over a run."""
+    last = min(len(files), 2) - 1
+    times = _engine_times(push_benchmark, files[-2:], rf"^BM_Push(Update|Parse)/{last}/")
+    return times["update"][last], times["parse"][last]
+
+
+def _engine_times(push_benchmark: str, files: Sequence[str],
+                  only: str = "") -> Dict[str, List[float]]:  # fmt: skip
+    """Per file, in order: the engine's update and parse times (ms) from push_benchmark (0 for
+    a file whose benchmarks the regex `only` leaves out)."""
+    argv = [push_benchmark, "--benchmark_format=json", "--benchmark_min_time=0.1"]
+    argv += [f"--benchmark_filter={only}"] if only else []
+    argv += files
     with Services() as services:
         proc = services.start(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         data, err = proc.communicate(timeout=1800)

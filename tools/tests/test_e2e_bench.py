@@ -120,3 +120,24 @@ def test_engine_times_are_read_from_push_benchmark_json(tmp_path):
     fake.chmod(0o755)
     times = e2e_bench._engine_times(str(fake), ["a.json", "b.json"])
     assert times == {"update": [7.0, 90.0], "parse": [2.5, 30.0]}
+
+
+def test_engine_time_is_the_last_response_on_the_state_before_it(tmp_path):
+    """push_benchmark is a recording stand-in here: it notes its argv and prints a report."""
+    fake = tmp_path / "push_benchmark"
+    argv_file = tmp_path / "argv.json"
+    report = {"benchmarks": [
+        {"run_name": "BM_PushUpdate/1/iterations:5/real_time", "real_time": 80, "time_unit": "ms"},
+        {"run_name": "BM_PushParse/1/real_time", "real_time": 50, "time_unit": "ms"},
+    ]}  # fmt: skip
+    fake.write_text(
+        f"#!{sys.executable}\nimport json, sys\n"
+        f"open({str(argv_file)!r}, 'w').write(json.dumps(sys.argv[1:]))\n"
+        f"print({json.dumps(json.dumps(report))})\n"
+    )
+    fake.chmod(0o755)
+    assert e2e_bench._engine_time(str(fake), ["a.json", "b.json", "c.json"]) == (80.0, 50.0)
+    argv = json.loads(argv_file.read_text())
+    assert argv[-2:] == ["b.json", "c.json"]  # c, on the state b left
+    assert r"--benchmark_filter=^BM_Push(Update|Parse)/1/" in argv
+
