@@ -140,4 +140,3 @@ def test_engine_time_is_the_last_response_on_the_state_before_it(tmp_path):
     argv = json.loads(argv_file.read_text())
     assert argv[-2:] == ["b.json", "c.json"]  # c, on the state b left
     assert r"--benchmark_filter=^BM_Push(Update|Parse)/1/" in argv
-
