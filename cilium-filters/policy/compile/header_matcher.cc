@@ -139,7 +139,7 @@ bool StringMatcher::matches(std::string_view value) const {
       return ignore_case_ ? lowered(value).find(value_) != std::string::npos
                           : value.find(value_) != std::string_view::npos;
     case Kind::Regex:
-      return fullMatch(*regex_, value);
+      return regex_->fullMatch(value);
   }
   return false;
 }
@@ -215,7 +215,7 @@ bool HeaderMatcher::matches(const RequestHeaders& headers) const {
       match = value_.empty() || value == value_;
       break;
     case Kind::Regex:
-      match = fullMatch(*regex_, value);
+      match = regex_->fullMatch(value);
       break;
     case Kind::Range: {
       int64_t number = 0;

@@ -70,7 +70,5 @@ private:
   std::unordered_map<std::string, RegexPtr> compiled_;
 };
 
-inline bool fullMatch(const Regex& regex, std::string_view value) { return regex.fullMatch(value); }
-
 }  // namespace Policy
 }  // namespace Cilium

@@ -107,7 +107,7 @@ bool SniPattern::matches(std::string_view sni) const {
   if (!regex_) {
     return lower == exact_;
   }
-  return fullMatch(*regex_, lower);
+  return regex_->fullMatch(lower);
 }
 
 }  // namespace Policy
